@@ -1,0 +1,333 @@
+#:property PublishAot=false
+#:property Nullable=enable
+// SyncPool's build: every build, test, bench and package step.
+// Run through ./build.ps1 (PowerShell) or directly: dotnet run --file build.cs -- <Task>
+// Tasks: Build (default), Test, Bench, Demo, Install, Clean.
+// Written in C# so the same steps run on any machine with the .NET SDK,
+// including CI machines where PowerShell itself is not installed.
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.RegularExpressions;
+
+var root = FindRoot();
+var task = args.Length > 0 ? args[0] : "Build";
+var b = new Builder(root);
+try
+{
+    int exit = task.ToLowerInvariant() switch
+    {
+        "build" => b.Build(),
+        "test" => b.Test(),
+        "bench" => b.Bench(),
+        "demo" => b.Demo(),
+        "install" => b.Install(),
+        "clean" => b.Clean(),
+        _ => throw new BuildError($"Unknown task '{task}'. Tasks: Build, Test, Bench, Demo, Install, Clean."),
+    };
+    return exit;
+}
+catch (BuildError e)
+{
+    Console.Error.WriteLine($"build: {e.Message}");
+    return 2;
+}
+
+static string FindRoot()
+{
+    var dir = Directory.GetCurrentDirectory();
+    while (dir is not null && !File.Exists(Path.Combine(dir, "build.cs"))) dir = Path.GetDirectoryName(dir);
+    return dir ?? throw new BuildError("Run this from inside the SyncPool repository.");
+}
+
+sealed class BuildError(string message) : Exception(message);
+
+/// <summary>Counts from one test suite.</summary>
+sealed record SuiteResult(string Name, int Passed, int Failed, int Skipped, string? Note = null);
+
+sealed class Builder(string root)
+{
+    string Out => Path.Combine(root, "out");
+    string Stage => Path.Combine(Out, "SyncPool");
+    string Bindings => Path.Combine(root, "bindings");
+    static string Rid => $"{(OperatingSystem.IsWindows() ? "win" : OperatingSystem.IsMacOS() ? "osx" : "linux")}-{RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant()}";
+    static string NativeFile => OperatingSystem.IsWindows() ? "syncpool.dll" : OperatingSystem.IsMacOS() ? "libsyncpool.dylib" : "libsyncpool.so";
+    string NativeBuilt => Path.Combine(root, "target", "release", NativeFile);
+    string BindgenExe => Path.Combine(root, "target", "release", OperatingSystem.IsWindows() ? "syncpool-bindgen.exe" : "syncpool-bindgen");
+
+    // ---- tasks -------------------------------------------------------------------
+
+    public int Build()
+    {
+        Require("cargo", "--version", "Rust's cargo was not found on PATH. Install Rust 1.93 or newer (https://rustup.rs), then run the build again.");
+        Require("rustc", "-vV", "rustc was not found or has no host target. Install Rust 1.93 or newer (https://rustup.rs).");
+        Step("Rust core (cargo build --release)");
+        Run("cargo", "build --release --workspace");
+        Step("C# bindings (interoptopus)");
+        Run(BindgenExe, Quote(Bindings));
+        Step("C# module (dotnet build)");
+        Run("dotnet", $"build {Quote(Path.Combine(root, "module", "SyncPool.csproj"))} -c Release -nologo -v q -o {Quote(Path.Combine(Out, "module-bin"))}");
+        Step($"Staging {Stage}");
+        StageModule();
+        Console.WriteLine($"Module ready: Import-Module {Stage}");
+        return 0;
+    }
+
+    public int Test()
+    {
+        var results = new List<SuiteResult>();
+        Require("cargo", "--version", "Rust's cargo was not found on PATH. Install Rust 1.93 or newer (https://rustup.rs), then run the build again.");
+        Step("Building the bindings generator");
+        Run("cargo", "build --release --workspace");
+        results.Add(BindingsDrift());     // before Build regenerates bindings/
+        Build();
+        results.Add(CargoTests());
+        results.Add(DotnetTests());
+        results.Add(PesterTests());
+        Console.WriteLine();
+        Console.WriteLine("Suites:");
+        foreach (var r in results)
+            Console.WriteLine($"  {r.Name,-16} {r.Passed,5} passed {r.Failed,4} failed {r.Skipped,4} skipped{(r.Note is null ? "" : "  (" + r.Note + ")")}");
+        int passed = results.Sum(r => r.Passed), failed = results.Sum(r => r.Failed), skipped = results.Sum(r => r.Skipped);
+        Console.WriteLine($"{passed} passed, {failed} failed, {skipped} skipped");
+        return failed == 0 ? 0 : 1;
+    }
+
+    public int Bench()
+    {
+        Build();
+        var resultsDir = Path.Combine(root, "tests", "bench", "results");
+        Directory.CreateDirectory(resultsDir);
+        Step("SyncTable vs Hashtable.Synchronized (.NET, same process)");
+        Run("dotnet", $"run -c Release --project {Quote(Path.Combine(root, "tests", "bench", "SyncPool.Bench", "SyncPool.Bench.csproj"))} -- {Quote(resultsDir)} {Quote(Stage)}");
+        Step("Rust store alone (criterion)");
+        Run("cargo", "bench -p syncpool --bench table -- --noplot");
+        var pwsh = FindPowerShell();
+        if (pwsh is null)
+        {
+            Console.WriteLine("PowerShell-level benchmarks skipped: no PowerShell 7 found (see README, 'PowerShell').");
+        }
+        else
+        {
+            Step("PowerShell-level benchmarks");
+            foreach (var script in Directory.GetFiles(Path.Combine(root, "tests", "bench"), "*.bench.ps1").Order())
+                Run(pwsh.Value.File, $"{pwsh.Value.Prefix}-NoProfile -File {Quote(script)} -ModulePath {Quote(Stage)} -ResultsDir {Quote(resultsDir)}");
+        }
+        return 0;
+    }
+
+    public int Demo()
+    {
+        Build();
+        var pwsh = FindPowerShell() ?? throw new BuildError(
+            "The demo runs in PowerShell 7, which was not found. Run 'dotnet tool restore' (installs the pinned PowerShell tool) or install PowerShell 7.4+.");
+        Run(pwsh.File, $"{pwsh.Prefix}-NoProfile -Command \"Import-Module '{Stage}'; & '{Path.Combine(root, "examples", "demo.ps1")}'\"", workDir: Path.GetTempPath());
+        return 0;
+    }
+
+    public int Install()
+    {
+        Build();
+        string modules = OperatingSystem.IsWindows()
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.MyDocuments), "PowerShell", "Modules")
+            : Path.Combine(Environment.GetEnvironmentVariable("XDG_DATA_HOME") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share"), "powershell", "Modules");
+        var target = Path.Combine(modules, "SyncPool");
+        if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+        CopyTree(Stage, target);
+        Console.WriteLine($"Installed to {target}. 'Import-Module SyncPool' now works in new PowerShell sessions.");
+        return 0;
+    }
+
+    public int Clean()
+    {
+        if (Which("cargo") is not null) Run("cargo", "clean");
+        foreach (var dir in new[] { Out, Path.Combine(root, ".tools") }
+                     .Concat(Directory.GetDirectories(root, "bin", SearchOption.AllDirectories))
+                     .Concat(Directory.GetDirectories(root, "obj", SearchOption.AllDirectories)))
+        {
+            if (dir.Contains($"{Path.DirectorySeparatorChar}target{Path.DirectorySeparatorChar}")) continue;
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+        Console.WriteLine("Clean.");
+        return 0;
+    }
+
+    // ---- suites --------------------------------------------------------------------
+
+    SuiteResult BindingsDrift()
+    {
+        Step("Bindings drift check (regenerate and compare with bindings/)");
+        var fresh = Path.Combine(Path.GetTempPath(), "syncpool-bindings-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(fresh);
+        try
+        {
+            Run(BindgenExe, Quote(fresh));
+            var drifted = new List<string>();
+            foreach (var file in Directory.GetFiles(fresh, "*.cs"))
+            {
+                var committed = Path.Combine(Bindings, Path.GetFileName(file));
+                if (!File.Exists(committed) || !File.ReadAllBytes(committed).AsSpan().SequenceEqual(File.ReadAllBytes(file)))
+                    drifted.Add(Path.GetFileName(file));
+            }
+            if (drifted.Count == 0)
+            {
+                Console.WriteLine("bindings/ matches the Rust inventory.");
+                return new SuiteResult("bindings drift", 1, 0, 0);
+            }
+            Console.WriteLine($"FAILED: bindings/ differs from what the Rust code generates: {string.Join(", ", drifted)}. Run the Build task and commit bindings/.");
+            return new SuiteResult("bindings drift", 0, 1, 0);
+        }
+        finally
+        {
+            Directory.Delete(fresh, recursive: true);
+        }
+    }
+
+    SuiteResult CargoTests()
+    {
+        Step("Rust tests (cargo test)");
+        var (code, output) = Run("cargo", "test --workspace --release", check: false);
+        int passed = 0, failed = 0, skipped = 0;
+        foreach (Match m in Regex.Matches(output, @"test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored"))
+        {
+            passed += int.Parse(m.Groups[1].Value);
+            failed += int.Parse(m.Groups[2].Value);
+            skipped += int.Parse(m.Groups[3].Value);
+        }
+        if (code != 0 && failed == 0) failed = 1; // build failure or crash: count it
+        return new SuiteResult("cargo test", passed, failed, skipped);
+    }
+
+    SuiteResult DotnetTests()
+    {
+        Step("C# tests (dotnet test: module engine against the real native library)");
+        var project = Path.Combine(root, "tests", "SyncPool.Tests", "SyncPool.Tests.csproj");
+        var (code, output) = Run("dotnet", $"test {Quote(project)} -c Release -nologo -p:NativeLibraryPath={Quote(NativeBuilt)}", check: false);
+        var m = Regex.Matches(output, @"Failed:\s+(\d+), Passed:\s+(\d+), Skipped:\s+(\d+)");
+        if (m.Count == 0) return new SuiteResult("dotnet test", 0, 1, 0, "no result line: the run failed");
+        var last = m[^1];
+        int failed = int.Parse(last.Groups[1].Value);
+        if (code != 0 && failed == 0) failed = 1;
+        return new SuiteResult("dotnet test", int.Parse(last.Groups[2].Value), failed, int.Parse(last.Groups[3].Value));
+    }
+
+    SuiteResult PesterTests()
+    {
+        Step("PowerShell tests (Pester, in a fresh pwsh)");
+        var pwsh = FindPowerShell();
+        var pester = FindPester();
+        if (pwsh is null || pester is null)
+        {
+            var missing = pwsh is null ? "PowerShell 7" : "Pester 5";
+            Console.WriteLine($"SKIPPED: {missing} is not installed on this machine, so the Pester suites in tests/pester did not run. " +
+                              "'dotnet tool restore' installs the pinned PowerShell; the build restores Pester from NuGet into .tools/.");
+            int files = Directory.GetFiles(Path.Combine(root, "tests", "pester"), "*.Tests.ps1").Length;
+            return new SuiteResult("pester", 0, 0, files, $"not run: {missing} unavailable");
+        }
+        var (code, output) = Run(pwsh.Value.File,
+            $"{pwsh.Value.Prefix}-NoProfile -NonInteractive -File {Quote(Path.Combine(root, "tests", "pester", "Invoke-Tests.ps1"))} -ModulePath {Quote(Stage)} -PesterPath {Quote(pester)}",
+            check: false, workDir: Path.GetTempPath());
+        var m = Regex.Match(output, @"(?m)^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$");
+        if (!m.Success) return new SuiteResult("pester", 0, 1, 0, "no result line: the run failed");
+        int failed = int.Parse(m.Groups[2].Value);
+        if (code != 0 && failed == 0) failed = 1;
+        return new SuiteResult("pester", int.Parse(m.Groups[1].Value), failed, m.Groups[3].Success ? int.Parse(m.Groups[3].Value) : 0);
+    }
+
+    // ---- staging ---------------------------------------------------------------------
+
+    void StageModule()
+    {
+        if (Directory.Exists(Stage)) Directory.Delete(Stage, recursive: true);
+        Directory.CreateDirectory(Stage);
+        var bin = Path.Combine(Out, "module-bin");
+        File.Copy(Path.Combine(bin, "SyncPool.dll"), Path.Combine(Stage, "SyncPool.dll"));
+        foreach (var name in new[] { "SyncPool.psd1", "SyncPool.format.ps1xml", "SyncPool.types.ps1xml" })
+            File.Copy(Path.Combine(root, "module", name), Path.Combine(Stage, name));
+        CopyTree(Path.Combine(root, "module", "en-US"), Path.Combine(Stage, "en-US"));
+        var native = Path.Combine(Stage, "runtimes", Rid, "native");
+        Directory.CreateDirectory(native);
+        File.Copy(NativeBuilt, Path.Combine(native, NativeFile));
+    }
+
+    static void CopyTree(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
+        foreach (var dir in Directory.GetDirectories(from)) CopyTree(dir, Path.Combine(to, Path.GetFileName(dir)));
+    }
+
+    // ---- tools -----------------------------------------------------------------------
+
+    /// <summary>pwsh to run scripts with: the repo's pinned dotnet tool first, then PATH.</summary>
+    (string File, string Prefix)? FindPowerShell()
+    {
+        var (code, _) = Run("dotnet", "tool run pwsh -- -NoProfile -Command exit", check: false, quiet: true);
+        if (code == 0) return ("dotnet", "tool run pwsh -- ");
+        var onPath = Which("pwsh");
+        return onPath is null ? null : (onPath, "");
+    }
+
+    /// <summary>Pester's module folder: restored into .tools/ from NuGet by .ci/run or 'Install-Tools'.</summary>
+    string? FindPester()
+    {
+        var dir = Path.Combine(root, ".tools", "Pester");
+        return File.Exists(Path.Combine(dir, "Pester.psd1")) ? dir : null;
+    }
+
+    static void Require(string tool, string probeArgs, string message)
+    {
+        if (Which(tool) is null) throw new BuildError(message);
+    }
+
+    static string? Which(string tool)
+    {
+        var exts = OperatingSystem.IsWindows() ? new[] { ".exe", ".cmd", "" } : new[] { "" };
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator))
+            foreach (var ext in exts)
+            {
+                var candidate = Path.Combine(dir, tool + ext);
+                if (File.Exists(candidate)) return candidate;
+            }
+        return null;
+    }
+
+    static void Step(string title) => Console.WriteLine($"\n== {title}");
+
+    static string Quote(string s) => s.Contains(' ') ? $"\"{s}\"" : s;
+
+    (int Code, string Output) Run(string file, string arguments, bool check = true, string? workDir = null, bool quiet = false)
+    {
+        var psi = new ProcessStartInfo(file, arguments)
+        {
+            WorkingDirectory = workDir ?? root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var output = new StringBuilder();
+        using var process = new Process { StartInfo = psi };
+        void Collect(object _, DataReceivedEventArgs e)
+        {
+            if (e.Data is null) return;
+            lock (output) output.AppendLine(e.Data);
+            if (!quiet) Console.WriteLine(e.Data);
+        }
+        process.OutputDataReceived += Collect;
+        process.ErrorDataReceived += Collect;
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception) when (!check)
+        {
+            return (127, "");
+        }
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        process.WaitForExit();
+        if (check && process.ExitCode != 0)
+            throw new BuildError($"'{Path.GetFileName(file)} {arguments}' failed with exit code {process.ExitCode}.");
+        return (process.ExitCode, output.ToString());
+    }
+}

@@ -1,0 +1,74 @@
+using System;
+using System.Text;
+using SyncPool.Native;
+
+namespace SyncPool.Table;
+
+/// <summary>
+/// A table key made ready for the native core: text (as strict UTF-8) or a
+/// 64-bit integer. Case rules are not applied here: the core decides them.
+/// </summary>
+internal readonly struct EncodedKey
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public readonly KeyKind Kind;
+    public readonly long Number;
+    public readonly byte[]? Utf8;
+
+    private EncodedKey(KeyKind kind, long number, byte[]? utf8)
+    {
+        Kind = kind;
+        Number = number;
+        Utf8 = utf8;
+    }
+
+    /// <summary>Accepts strings, chars and integer types, like a hashtable's usual keys.</summary>
+    public static EncodedKey From(object? key)
+    {
+        key = PowerShellValues.Unwrap(key);
+        switch (key)
+        {
+            case null:
+                throw new ArgumentNullException(nameof(key), "A SyncTable key cannot be null.");
+            case string text:
+                return new EncodedKey(KeyKind.Text, 0, Encode(text));
+            case char c:
+                return new EncodedKey(KeyKind.Text, 0, Encode(c.ToString()));
+            case int or long or short or sbyte or byte or ushort or uint:
+                return new EncodedKey(KeyKind.Int, Convert.ToInt64(key), null);
+            case ulong big when big <= long.MaxValue:
+                return new EncodedKey(KeyKind.Int, (long)big, null);
+            default:
+                throw new ArgumentException(
+                    $"A SyncTable key must be a string or an integer; a key of type [{key.GetType().FullName}] is not supported.", nameof(key));
+        }
+    }
+
+    private static byte[] Encode(string text)
+    {
+        try
+        {
+            return StrictUtf8.GetBytes(text);
+        }
+        catch (EncoderFallbackException)
+        {
+            throw new ArgumentException("The key contains an unpaired UTF-16 surrogate and cannot be stored as text.", "key");
+        }
+    }
+
+    /// <summary>The native view; <paramref name="pinned"/> must point at <see cref="Utf8"/> for the call's duration.</summary>
+    public unsafe KeyIn ToNative(byte* pinned) => new()
+    {
+        kind = Kind,
+        number = Number,
+        text = SliceByte.From((IntPtr)pinned, (ulong)(Utf8?.Length ?? 0)),
+    };
+
+    /// <summary>The .NET key a native key came back as.</summary>
+    public static object Decode(KeyOut key)
+    {
+        if (key.IsInt) return ValueCodec.Narrow(key.AsInt());
+        return key.AsText().String;
+    }
+}

@@ -1,0 +1,26 @@
+using System.Runtime.CompilerServices;
+
+namespace SyncPool.Table;
+
+/// <summary>
+/// Sees through PowerShell's PSObject wrapper without making the table
+/// depend on PowerShell being loaded (the engine is also used from plain .NET).
+/// </summary>
+internal static class PowerShellValues
+{
+    private const string PSObjectTypeName = "System.Management.Automation.PSObject";
+
+    /// <summary>The wrapped value for PSObjects around natively storable values; anything else unchanged.</summary>
+    public static object? Unwrap(object? value)
+    {
+        if (value is null || value.GetType().FullName != PSObjectTypeName) return value;
+        object? inner = BaseObject(value);
+        return inner is string or bool or int or long or short or sbyte or byte or ushort or uint or ulong or double or float or byte[] or System.DateTime or char
+            ? inner
+            : value;
+    }
+
+    // Kept out of line so the JIT only needs System.Management.Automation when a PSObject really arrives.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static object? BaseObject(object value) => ((System.Management.Automation.PSObject)value).BaseObject;
+}

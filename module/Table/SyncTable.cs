@@ -1,0 +1,418 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Threading;
+using SyncPool.Native;
+
+namespace SyncPool.Table;
+
+/// <summary>
+/// A thread-safe table that behaves like a PowerShell hashtable ($t.Key,
+/// $t['k'], Count, Keys, Values, GetEnumerator, case-insensitive keys) and
+/// adds atomic operations hashtables lack. The data lives in the native core;
+/// this class converts values and keeps the .NET conventions.
+/// </summary>
+/// <remarks>
+/// <c>$t.x++</c> is still read-then-write, exactly as on a hashtable: use
+/// <see cref="Increment(object)"/> or <see cref="Update"/> when several
+/// runspaces change the same key.
+/// </remarks>
+public sealed class SyncTable : IDictionary, IDisposable
+{
+    /// <summary>How long one native wait lasts before checking for cancellation (Ctrl+C).</summary>
+    internal const int WaitSliceMilliseconds = 100;
+
+    /// <summary>Attempts <see cref="Update"/> makes before giving up under contention.</summary>
+    public const int DefaultUpdateAttempts = 1000;
+
+    private readonly TableCore _core;
+    private readonly UseGuard _guard;
+
+    public SyncTable() : this(caseSensitive: false) { }
+
+    public SyncTable(bool caseSensitive, string? name = null)
+    {
+        ObjectRegistry.EnsureInstalled();
+        _core = NativeCall.Run(() => TableCore.Create(caseSensitive));
+        _guard = new UseGuard(nameof(SyncTable), _core.Dispose);
+        CaseSensitive = caseSensitive;
+        Name = name;
+    }
+
+    /// <summary>Name under which Get-SyncTable finds the table, if any.</summary>
+    public string? Name { get; }
+
+    public bool CaseSensitive { get; }
+
+    public bool IsDisposed => _guard.IsClosed;
+
+    // ---- hashtable surface -------------------------------------------------
+
+    public object? this[object key]
+    {
+        get => TryGetValue(key, out var value) ? value : null;
+        set => Set(key, value);
+    }
+
+    public int Count
+    {
+        get { using (_guard.Enter()) return (int)NativeCall.Run(() => _core.Count()); }
+    }
+
+    /// <summary>The keys at this moment (a copy: safe to enumerate while others write).</summary>
+    public ICollection Keys
+    {
+        get
+        {
+            using (_guard.Enter())
+            {
+                using var keys = NativeCall.Run(() => _core.KeyList());
+                var list = new List<object>(keys.Count);
+                for (int i = 0; i < keys.Count; i++) list.Add(EncodedKey.Decode(keys[i]));
+                return list;
+            }
+        }
+    }
+
+    /// <summary>The values at this moment (a copy).</summary>
+    public ICollection Values
+    {
+        get
+        {
+            var values = new List<object?>();
+            foreach (var entry in Entries()) values.Add(entry.Value);
+            return values;
+        }
+    }
+
+    public bool ContainsKey(object key) => Contains(key);
+
+    public bool Contains(object key) => WithKey(key, (core, k) => core.Contains(k).Is);
+
+    public bool TryGetValue(object key, out object? value)
+    {
+        var entry = GetEntry(key);
+        value = entry?.Value;
+        return entry is not null;
+    }
+
+    /// <summary>Sets the value (adds the key if absent).</summary>
+    public void Set(object key, object? value) => WithKeyValue(key, value, (core, k, v) => core.Put(k, v));
+
+    /// <summary>Adds a new key; throws if it exists (as Hashtable.Add does). Atomic.</summary>
+    public void Add(object key, object? value)
+    {
+        if (!TryAdd(key, value))
+            throw new ArgumentException($"Item has already been added. Key in dictionary: '{key}'.", nameof(key));
+    }
+
+    /// <summary>Adds the key if absent; true if this call added it.</summary>
+    public bool TryAdd(object key, object? value)
+    {
+        var (_, added) = GetOrAddCore(key, value);
+        return added;
+    }
+
+    public void Remove(object key) => TryRemove(key, out _);
+
+    /// <summary>Removes the key atomically and hands back the value it had.</summary>
+    public bool TryRemove(object key, out object? value)
+    {
+        var removed = WithKey(key, (core, k) => DecodeEntry(core.Delete(k)));
+        value = removed?.Value;
+        return removed is not null;
+    }
+
+    public void Clear()
+    {
+        using (_guard.Enter()) NativeCall.Run(() => _core.Clear());
+    }
+
+    /// <summary>Enumerates a snapshot: never throws while other runspaces write.</summary>
+    public IDictionaryEnumerator GetEnumerator() => new SnapshotEnumerator(Entries());
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public bool IsFixedSize => false;
+    public bool IsReadOnly => false;
+    public bool IsSynchronized => true;
+    public object SyncRoot => this;
+
+    public void CopyTo(Array array, int index)
+    {
+        foreach (var entry in Entries()) array.SetValue(entry, index++);
+    }
+
+    // ---- what hashtables lack ---------------------------------------------
+
+    /// <summary>Adds 1 atomically (a missing key starts at 0); returns the new value.</summary>
+    public object Increment(object key) => Increment(key, 1);
+
+    /// <summary>Adds <paramref name="delta"/> (integer or double) atomically; returns the new value.</summary>
+    public object Increment(object key, object delta) =>
+        WithKeyValue(key, delta, (core, k, d) =>
+        {
+            using var result = core.Increment(k, d);
+            return ValueCodec.Decode(result);
+        })!;
+
+    /// <summary>Replaces the value only if it currently equals <paramref name="expected"/>; true if it did.</summary>
+    /// <remarks>Compares strings (ordinally), numbers, booleans, dates, byte arrays and null; live objects never compare equal.</remarks>
+    public bool CompareExchange(object key, object? expected, object? value)
+    {
+        var encodedKey = EncodedKey.From(key);
+        var encodedExpected = EncodedValue.From(expected);
+        var encodedValue = EncodedValue.From(value);
+        unsafe
+        {
+            using (_guard.Enter())
+            {
+                try
+                {
+                    fixed (byte* kp = encodedKey.Utf8)
+                    fixed (byte* ep = encodedExpected.Bytes)
+                    fixed (byte* vp = encodedValue.Bytes)
+                    {
+                        var k = encodedKey.ToNative(kp);
+                        var e = encodedExpected.ToNative(ep);
+                        var v = encodedValue.ToNative(vp);
+                        return NativeCall.Run(() => _core.CompareExchange(k, e, v).Is);
+                    }
+                }
+                catch
+                {
+                    encodedExpected.Abandon();
+                    encodedValue.Abandon();
+                    throw;
+                }
+            }
+        }
+    }
+
+    /// <summary>Returns the value under <paramref name="key"/>, adding <paramref name="value"/> first if absent.</summary>
+    public object? GetOrAdd(object key, object? value) => GetOrAddCore(key, value).Value;
+
+    /// <summary>
+    /// Optimistic update: runs <paramref name="update"/> on the current value
+    /// (null if absent) outside any lock, and writes its result only if nobody
+    /// changed the key meanwhile; otherwise runs it again on the newer value.
+    /// </summary>
+    public object? Update(object key, Func<object?, object?> update) => Update(key, update, DefaultUpdateAttempts);
+
+    public object? Update(object key, Func<object?, object?> update, int maxAttempts)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        if (maxAttempts < 1) throw new ArgumentOutOfRangeException(nameof(maxAttempts), "maxAttempts must be at least 1.");
+        for (int attempt = 0; attempt < maxAttempts; attempt++)
+        {
+            var current = GetEntry(key);
+            object? next = update(current?.Value);
+            bool written = WithKeyValue(key, next, (core, k, v) =>
+                core.ReplaceIfVersion(k, current is null, current?.Version ?? 0, v).Is);
+            if (written) return next;
+        }
+        throw new SyncPoolException(ErrorCode.NotFinished,
+            $"Update of key '{key}' gave up after {maxAttempts} attempts: other writers kept changing it. Use Lock for long-running updates.");
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> while holding the key's critical section
+    /// (for invariants across several keys). Released on exceptions, including
+    /// a pipeline being stopped. Re-entrant on the same thread.
+    /// </summary>
+    public void Lock(object key, Action body) => Lock(key, body, Timeout.InfiniteTimeSpan, CancellationToken.None);
+
+    public void Lock(object key, Action body, TimeSpan timeout, CancellationToken cancel)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        ulong owner = LockOwner;
+        if (!Acquire(key, owner, timeout, cancel))
+            throw new TimeoutException($"Could not lock key '{key}' within {timeout}.");
+        try
+        {
+            body();
+        }
+        finally
+        {
+            WithKey(key, (core, k) => { core.UnlockKey(k, owner); return true; });
+        }
+    }
+
+    /// <summary>Blocks until <paramref name="key"/> exists; false on timeout. Wakes at once when it is written.</summary>
+    public bool WaitFor(object key, TimeSpan timeout) => WaitFor(key, timeout, CancellationToken.None);
+
+    public bool WaitFor(object key, int timeoutMilliseconds) => WaitFor(key, TimeSpan.FromMilliseconds(timeoutMilliseconds));
+
+    public bool WaitFor(object key, TimeSpan timeout, CancellationToken cancel) => WaitForEntry(key, null, timeout, cancel) is not null;
+
+    /// <summary>Blocks until the key's version exceeds <paramref name="afterVersion"/> (see <see cref="GetVersion"/>).</summary>
+    public bool WaitForChange(object key, long afterVersion, TimeSpan timeout, CancellationToken cancel = default) =>
+        WaitForEntry(key, afterVersion, timeout, cancel) is not null;
+
+    /// <summary>The version of the key's last write, or -1 if absent. Versions only grow.</summary>
+    public long GetVersion(object key) => GetEntry(key) is { } entry ? (long)entry.Version : -1;
+
+    /// <summary>A plain hashtable copy (same case rule), safe to enumerate and change.</summary>
+    public Hashtable Snapshot()
+    {
+        var copy = new Hashtable(CaseSensitive ? KeyComparer.Ordinal : KeyComparer.IgnoreCase);
+        foreach (var entry in Entries()) copy[entry.Key] = entry.Value;
+        return copy;
+    }
+
+    /// <summary>All entries as type-tagged JSON; live objects are refused by key name.</summary>
+    public string ExportJson()
+    {
+        using (_guard.Enter())
+        {
+            using var text = NativeCall.Run(() => _core.ExportJson());
+            return text.String;
+        }
+    }
+
+    /// <summary>Loads an export, all or nothing; returns the number of entries written.</summary>
+    public int ImportJson(string json, bool replace = false)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(json);
+        unsafe
+        {
+            using (_guard.Enter())
+            {
+                fixed (byte* p = utf8)
+                {
+                    var slice = SliceByte.From((IntPtr)p, (ulong)utf8.Length);
+                    return (int)NativeCall.Run(() => _core.ImportJson(slice, replace));
+                }
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_guard.Close()) SyncTableRegistry.Forget(this);
+    }
+
+    public override string ToString() => Name is null ? $"SyncTable ({Count} entries)" : $"SyncTable '{Name}' ({Count} entries)";
+
+    // ---- plumbing -----------------------------------------------------------
+
+    /// <summary>An entry copied out of the core.</summary>
+    internal sealed record Entry(object Key, object? Value, ulong Version);
+
+    /// <summary>Identifies the caller for key locks: one pipeline runs on one thread.</summary>
+    private static ulong LockOwner => (ulong)Environment.CurrentManagedThreadId;
+
+    internal Entry? GetEntry(object key) => WithKey(key, (core, k) => DecodeEntry(core.Get(k)));
+
+    private List<DictionaryEntry> Entries()
+    {
+        using (_guard.Enter())
+        {
+            using var entries = NativeCall.Run(() => _core.Snapshot());
+            var list = new List<DictionaryEntry>(entries.Count);
+            for (int i = 0; i < entries.Count; i++)
+            {
+                var entry = entries[i];
+                list.Add(new DictionaryEntry(EncodedKey.Decode(entry.key), ValueCodec.Decode(entry.data)));
+            }
+            return list;
+        }
+    }
+
+    private (object? Value, bool Added) GetOrAddCore(object key, object? value) =>
+        WithKeyValue(key, value, (core, k, v) =>
+        {
+            using var result = core.GetOrAdd(k, v);
+            var entry = DecodeEntry(result.entry);
+            return (entry.Value, result.added.Is);
+        });
+
+    private bool Acquire(object key, ulong owner, TimeSpan timeout, CancellationToken cancel)
+    {
+        var deadline = Deadline.After(timeout);
+        while (true)
+        {
+            cancel.ThrowIfCancellationRequested();
+            ulong slice = deadline.NextSlice(WaitSliceMilliseconds);
+            if (WithKey(key, (core, k) => core.LockKey(k, owner, slice).Is)) return true;
+            if (deadline.Passed) return false;
+        }
+    }
+
+    private Entry? WaitForEntry(object key, long? afterVersion, TimeSpan timeout, CancellationToken cancel)
+    {
+        var deadline = Deadline.After(timeout);
+        while (true)
+        {
+            cancel.ThrowIfCancellationRequested();
+            ulong slice = deadline.NextSlice(WaitSliceMilliseconds);
+            var entry = WithKey(key, (core, k) => DecodeEntry(core.WaitFor(k, afterVersion.HasValue, (ulong)Math.Max(afterVersion ?? 0, 0), slice)));
+            if (entry is not null || deadline.Passed) return entry;
+        }
+    }
+
+    /// <summary>Copies an owned optional entry out and frees it.</summary>
+    private static Entry? DecodeEntry(OptionEntryOut option)
+    {
+        if (!option.IsSome) return null;
+        using var entry = option.AsSome();
+        return DecodeEntry(entry);
+    }
+
+    /// <summary>Copies an entry out without freeing it (the caller owns it).</summary>
+    private static Entry DecodeEntry(EntryOut entry) =>
+        new(EncodedKey.Decode(entry.key), ValueCodec.Decode(entry.data), entry.version);
+
+    private unsafe T WithKey<T>(object key, Func<TableCore, KeyIn, T> call)
+    {
+        var encoded = EncodedKey.From(key);
+        using (_guard.Enter())
+        {
+            fixed (byte* kp = encoded.Utf8)
+            {
+                var native = encoded.ToNative(kp);
+                return NativeCall.Run(() => call(_core, native));
+            }
+        }
+    }
+
+    private unsafe T WithKeyValue<T>(object key, object? value, Func<TableCore, KeyIn, ValueIn, T> call)
+    {
+        var encodedKey = EncodedKey.From(key);
+        var encodedValue = EncodedValue.From(value);
+        try
+        {
+            using (_guard.Enter())
+            {
+                fixed (byte* kp = encodedKey.Utf8)
+                fixed (byte* vp = encodedValue.Bytes)
+                {
+                    var k = encodedKey.ToNative(kp);
+                    var v = encodedValue.ToNative(vp);
+                    return NativeCall.Run(() => call(_core, k, v));
+                }
+            }
+        }
+        catch
+        {
+            encodedValue.Abandon();
+            throw;
+        }
+    }
+
+    private sealed class SnapshotEnumerator : IDictionaryEnumerator
+    {
+        private readonly List<DictionaryEntry> _entries;
+        private int _index = -1;
+
+        public SnapshotEnumerator(List<DictionaryEntry> entries) => _entries = entries;
+
+        public DictionaryEntry Entry => _entries[_index];
+        public object Key => Entry.Key;
+        public object? Value => Entry.Value;
+        public object Current => Entry;
+        public bool MoveNext() => ++_index < _entries.Count;
+        public void Reset() => _index = -1;
+    }
+}

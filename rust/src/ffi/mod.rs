@@ -1,0 +1,32 @@
+//! The C ABI: the only place that knows about interoptopus.
+//!
+//! C# bindings are generated from [`inventory`] by `bindings/generator`; see
+//! README "Regenerating bindings". Nothing in this module decides behaviour:
+//! it converts arguments, calls [`crate::table`] / [`crate::pool`], and turns
+//! failures (and panics) into error codes.
+
+pub mod fault;
+pub mod objects;
+pub mod pool_core;
+pub mod table_core;
+pub mod values;
+
+use interoptopus::inventory::RustInventory;
+use interoptopus::{builtins_string, builtins_vec, function, service};
+
+/// Everything the C# bindings expose.
+pub fn inventory() -> RustInventory {
+    RustInventory::new()
+        .register(builtins_string!())
+        .register(builtins_vec!(u8))
+        .register(builtins_vec!(values::EntryOut))
+        .register(builtins_vec!(values::KeyOut))
+        .register(function!(fault::syncpool_last_error))
+        .register(function!(fault::syncpool_test_panic))
+        .register(function!(objects::syncpool_set_object_releaser))
+        .register(function!(objects::syncpool_object_lease_end))
+        .register(function!(objects::syncpool_object_leases_open))
+        .register(service!(table_core::TableCore))
+        .register(service!(pool_core::PoolCore))
+        .validate()
+}

@@ -1,0 +1,16 @@
+//! SyncPool's native core.
+//!
+//! Two engines live here, each usable from plain Rust and tested on its own:
+//! - [`table`]: a concurrent key/value store with atomic compound operations,
+//!   versioned entries and blocking waits (the engine behind `New-SyncTable`).
+//! - [`pool`]: a thread pool whose queue, throttle, task states, timeouts and
+//!   waits are decided here (the engine behind `Start-ParallelTask`).
+//!
+//! [`ffi`] is the only module that knows about the C ABI; the C# bindings in
+//! `bindings/` are generated from [`inventory`].
+
+pub mod table;
+pub mod pool;
+pub mod ffi;
+
+pub use ffi::inventory;

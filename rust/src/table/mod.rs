@@ -1,0 +1,24 @@
+//! The key/value table engine behind `New-SyncTable`.
+//!
+//! A [`Store`] maps [`Key`]s (text or integers, compared case-sensitively or
+//! like .NET `OrdinalIgnoreCase`) to [`Value`]s. It is safe to share between
+//! threads, every operation on a single key is atomic, every write stamps a
+//! store-wide increasing version, and callers can block until a key appears
+//! or changes. [`export`] turns a store into self-describing JSON and back.
+//!
+//! Nothing here knows about the C ABI; `ffi` builds on this API.
+
+pub mod error;
+pub mod export;
+pub mod key;
+pub mod key_locks;
+pub mod store;
+pub mod value;
+
+mod base64;
+mod waiters;
+
+pub use error::TableError;
+pub use key::Key;
+pub use store::{Store, Swap, Versioned};
+pub use value::{ObjectRef, Releaser, Value};

@@ -1,0 +1,978 @@
+//! The table itself: a concurrent map from [`Key`] to versioned [`Value`]s.
+//!
+//! Every compound operation (increment, compare-and-swap, get-or-add,
+//! replace-if-version) runs under the lock of the one entry it touches, so it
+//! is atomic without a table-wide lock. Each write stamps the entry with a
+//! version drawn from one store-wide counter; versions only grow, so a key
+//! that is removed and added again never reuses an old version (no ABA for
+//! optimistic updates).
+//!
+//! Values are never dropped while a map lock is held. Dropping a
+//! [`Value::Object`] may call into C# (the releaser), and C# must be free to
+//! call back into the table from there.
+
+use std::fmt;
+use std::mem;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use dashmap::DashMap;
+use dashmap::mapref::entry::Entry;
+
+use super::error::TableError;
+use super::key::{Comparer, IgnoreCase, Key, MapKey, Ordinal, query};
+use super::key_locks::KeyLocks;
+use super::value::Value;
+use super::waiters::Waiters;
+
+/// A key's value together with the version of the write that stored it.
+#[derive(Clone, Debug)]
+pub struct Versioned {
+    pub key: Key,
+    pub value: Value,
+    pub version: u64,
+}
+
+/// Outcome of a conditional write.
+#[derive(Clone, Debug)]
+pub enum Swap {
+    /// The write happened; `version` is the version it was stamped with (for
+    /// a removal, the version of the entry that was removed).
+    Swapped { version: u64 },
+    /// The condition did not hold; nothing changed. `current` is what the
+    /// key held when the condition was checked (`None`: it was absent).
+    Mismatch { current: Option<Versioned> },
+}
+
+/// A concurrent key/value table (the engine behind `New-SyncTable`).
+pub struct Store {
+    table: Tables,
+}
+
+/// The comparer is a type parameter so that key hashing and equality compile
+/// to straight-line code; the store picks one of the two at construction.
+enum Tables {
+    Ordinal(Table<Ordinal>),
+    IgnoreCase(Table<IgnoreCase>),
+}
+
+/// Runs `$body` with `$t` bound to whichever table the store has.
+macro_rules! with_table {
+    ($store:expr, $t:ident => $body:expr) => {
+        match &$store.table {
+            Tables::Ordinal($t) => $body,
+            Tables::IgnoreCase($t) => $body,
+        }
+    };
+}
+
+impl Store {
+    /// A new, empty table. `case_sensitive: false` compares text keys like
+    /// .NET `StringComparer.OrdinalIgnoreCase` (the PowerShell default).
+    pub fn new(case_sensitive: bool) -> Self {
+        let table = if case_sensitive {
+            Tables::Ordinal(Table::new())
+        } else {
+            Tables::IgnoreCase(Table::new())
+        };
+        Store { table }
+    }
+
+    pub fn case_sensitive(&self) -> bool {
+        matches!(self.table, Tables::Ordinal(_))
+    }
+
+    /// Number of entries. Exact when nobody writes; otherwise a value the
+    /// count had at some point during the call.
+    pub fn len(&self) -> usize {
+        with_table!(self, t => t.map.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, key: &Key) -> Option<Versioned> {
+        with_table!(self, t => t.get(key))
+    }
+
+    pub fn contains(&self, key: &Key) -> bool {
+        with_table!(self, t => t.map.contains_key(query::<_>(key)))
+    }
+
+    /// Stores `value` under `key` and returns the new version. An existing
+    /// key keeps the spelling it was first stored with.
+    pub fn set(&self, key: Key, value: Value) -> u64 {
+        with_table!(self, t => t.set(key, value))
+    }
+
+    /// Removes `key`, handing back what it held.
+    pub fn remove(&self, key: &Key) -> Option<Versioned> {
+        with_table!(self, t => t.remove(key))
+    }
+
+    /// Removes every entry. Not atomic with respect to concurrent writers: a
+    /// key written while `clear` runs may survive it.
+    pub fn clear(&self) {
+        with_table!(self, t => t.clear())
+    }
+
+    /// Adds `delta` to the number under `key` and returns the new value.
+    ///
+    /// A missing key counts as `0`. `Int + Int` stays an `Int` and fails with
+    /// [`TableError::Overflow`] rather than wrapping; anything involving a
+    /// `Double` gives a `Double`. On error nothing changes.
+    pub fn increment(&self, key: Key, delta: Value) -> Result<Value, TableError> {
+        with_table!(self, t => t.increment(key, delta))
+    }
+
+    /// Stores `new` only if `key` exists and its value is
+    /// [`same_as`](Value::same_as) `expected`.
+    pub fn compare_exchange(&self, key: Key, expected: &Value, new: Value) -> Swap {
+        with_table!(self, t => t.compare_exchange(key, expected, new))
+    }
+
+    /// Returns the entry under `key`, adding `value` first if it is missing.
+    /// The flag says whether this call added it.
+    pub fn get_or_add(&self, key: Key, value: Value) -> (Versioned, bool) {
+        with_table!(self, t => t.get_or_add(key, value))
+    }
+
+    /// Optimistic update: stores `value` only if `key` is still at
+    /// `expected_version` (`None`: only if `key` is absent).
+    ///
+    /// The C# side reads an entry, runs the user's scriptblock outside any
+    /// lock, then calls this; on `Mismatch` it retries with `current`.
+    pub fn replace_if_version(&self, key: Key, expected_version: Option<u64>, value: Value) -> Swap {
+        with_table!(self, t => t.replace_if_version(key, expected_version, value))
+    }
+
+    /// Removes `key` only if it is still at `expected_version`.
+    pub fn remove_if_version(&self, key: &Key, expected_version: u64) -> Swap {
+        with_table!(self, t => t.remove_if_version(key, expected_version))
+    }
+
+    /// Blocks until `key` exists (`after_version: None`) or exists with a
+    /// version greater than `after_version`; `None` on timeout. A zero
+    /// timeout checks once. Sleeps on a condition variable; never polls.
+    pub fn wait_for(&self, key: &Key, after_version: Option<u64>, timeout: Duration) -> Option<Versioned> {
+        with_table!(self, t => t.wait_for(key, after_version, timeout))
+    }
+
+    /// A copy of every entry. Each entry is read atomically; entries written
+    /// while the snapshot runs may or may not be in it. Never blocks writers
+    /// for longer than copying one shard.
+    pub fn snapshot(&self) -> Vec<Versioned> {
+        with_table!(self, t => t.snapshot())
+    }
+
+    /// Every key, in its stored spelling (same consistency as `snapshot`).
+    pub fn keys(&self) -> Vec<Key> {
+        with_table!(self, t => t.map.iter().map(|e| e.key().key().clone()).collect())
+    }
+
+    /// Takes the critical-section lock on `key` for `owner`, waiting up to
+    /// `timeout`; `false` on timeout. Reentrant: each take needs an unlock.
+    /// The key need not exist in the table.
+    pub fn lock_key(&self, key: &Key, owner: u64, timeout: Duration) -> bool {
+        with_table!(self, t => t.locks.lock(key, owner, timeout))
+    }
+
+    /// Releases one take of the lock on `key`.
+    pub fn unlock_key(&self, key: &Key, owner: u64) -> Result<(), TableError> {
+        with_table!(self, t => t.locks.unlock(key, owner))
+    }
+
+    /// Releases every key lock `owner` holds (its runspace was stopped).
+    pub fn unlock_all(&self, owner: u64) {
+        with_table!(self, t => t.locks.unlock_all(owner))
+    }
+
+    /// Who holds the lock on `key` and how many times: `(owner, depth)`.
+    pub fn lock_holder(&self, key: &Key) -> Option<(u64, u64)> {
+        with_table!(self, t => t.locks.holder(key))
+    }
+
+    /// Positions of the first two keys in `keys` that this store would treat
+    /// as the same key.
+    pub(crate) fn first_duplicate<'k>(&self, keys: impl IntoIterator<Item = &'k Key>) -> Option<(usize, usize)> {
+        match self.table {
+            Tables::Ordinal(_) => first_duplicate::<Ordinal>(keys),
+            Tables::IgnoreCase(_) => first_duplicate::<IgnoreCase>(keys),
+        }
+    }
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("case_sensitive", &self.case_sensitive())
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn first_duplicate<'k, C: Comparer>(keys: impl IntoIterator<Item = &'k Key>) -> Option<(usize, usize)> {
+    let mut seen = std::collections::HashMap::new();
+    for (index, key) in keys.into_iter().enumerate() {
+        if let Some(&first) = seen.get(&query::<C>(key)) {
+            return Some((first, index));
+        }
+        seen.insert(query::<C>(key), index);
+    }
+    None
+}
+
+/// What the map holds for each key.
+struct Stamped {
+    value: Value,
+    version: u64,
+}
+
+fn versioned<C>(key: &MapKey<C>, stamped: &Stamped) -> Versioned {
+    Versioned { key: key.key().clone(), value: stamped.value.clone(), version: stamped.version }
+}
+
+/// An increment amount.
+#[derive(Clone, Copy)]
+enum Delta {
+    Int(i64),
+    Double(f64),
+}
+
+impl Delta {
+    fn of(value: &Value) -> Result<Self, TableError> {
+        match *value {
+            Value::Int(n) => Ok(Delta::Int(n)),
+            Value::Double(x) => Ok(Delta::Double(x)),
+            ref other => Err(TableError::DeltaNotNumeric(other.type_name())),
+        }
+    }
+
+    /// `current + self`, or why that is not possible.
+    fn add_to(self, current: &Value, key: &Key) -> Result<Value, TableError> {
+        match (current, self) {
+            (Value::Int(a), Delta::Int(b)) => {
+                a.checked_add(b).map(Value::Int).ok_or_else(|| TableError::Overflow { key: key.to_string() })
+            }
+            (Value::Int(a), Delta::Double(b)) => Ok(Value::Double(*a as f64 + b)),
+            (Value::Double(a), Delta::Int(b)) => Ok(Value::Double(a + b as f64)),
+            (Value::Double(a), Delta::Double(b)) => Ok(Value::Double(a + b)),
+            (other, _) => Err(TableError::NotNumeric { key: key.to_string(), found: other.type_name() }),
+        }
+    }
+}
+
+/// The store's state for one comparer.
+struct Table<C: Comparer> {
+    map: DashMap<MapKey<C>, Stamped>,
+    /// Last version handed out.
+    clock: AtomicU64,
+    waiters: Waiters,
+    locks: KeyLocks<C>,
+}
+
+impl<C: Comparer> Table<C> {
+    fn new() -> Self {
+        Table { map: DashMap::new(), clock: AtomicU64::new(0), waiters: Waiters::new(), locks: KeyLocks::new() }
+    }
+
+    /// The next version. Called under the entry's shard lock, so successive
+    /// writes to one key take their versions in lock order; `Relaxed` is
+    /// enough because read-modify-writes of one atomic are totally ordered.
+    fn tick(&self) -> u64 {
+        self.clock.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// The wait slot to wake after writing `key`, decided while the entry's
+    /// lock is still held (see `waiters`); `None` when nobody waits.
+    fn wake_slot(&self, key: &MapKey<C>) -> Option<usize> {
+        self.waiters.any().then(|| self.waiters.slot_for(self.map.hash_usize(key)))
+    }
+
+    /// Runs after every map lock is released.
+    fn after_write(&self, wake: Option<usize>, garbage: Option<Value>) {
+        drop(garbage);
+        if let Some(slot) = wake {
+            self.waiters.wake(slot);
+        }
+    }
+
+    fn get(&self, key: &Key) -> Option<Versioned> {
+        self.map.get(query::<C>(key)).map(|e| versioned(e.key(), e.value()))
+    }
+
+    fn set(&self, key: Key, value: Value) -> u64 {
+        let (version, old, wake) = match self.map.entry(MapKey::new(key)) {
+            Entry::Occupied(mut entry) => {
+                let version = self.tick();
+                let wake = self.wake_slot(entry.key());
+                let stamped = entry.get_mut();
+                stamped.version = version;
+                (version, Some(mem::replace(&mut stamped.value, value)), wake)
+            }
+            Entry::Vacant(entry) => {
+                let version = self.tick();
+                let wake = self.wake_slot(entry.key());
+                entry.insert(Stamped { value, version });
+                (version, None, wake)
+            }
+        };
+        self.after_write(wake, old);
+        version
+    }
+
+    fn remove(&self, key: &Key) -> Option<Versioned> {
+        self.map
+            .remove(query::<C>(key))
+            .map(|(key, stamped)| Versioned { key: key.into_key(), value: stamped.value, version: stamped.version })
+    }
+
+    fn clear(&self) {
+        // Objects are moved out and released after each shard unlocks; other
+        // values have no drop side effects and go in place.
+        let mut objects = Vec::new();
+        self.map.retain(|_, stamped| {
+            if let Value::Object(_) = stamped.value {
+                objects.push(mem::replace(&mut stamped.value, Value::Null));
+            }
+            false
+        });
+        drop(objects);
+    }
+
+    fn increment(&self, key: Key, delta: Value) -> Result<Value, TableError> {
+        let delta = Delta::of(&delta)?;
+        let (sum, wake) = match self.map.entry(MapKey::new(key)) {
+            Entry::Occupied(mut entry) => {
+                let sum = delta.add_to(&entry.get().value, entry.key().key())?;
+                let version = self.tick();
+                let wake = self.wake_slot(entry.key());
+                // The old value was a number: nothing to release.
+                *entry.get_mut() = Stamped { value: sum.clone(), version };
+                (sum, wake)
+            }
+            Entry::Vacant(entry) => {
+                let sum = delta.add_to(&Value::Int(0), entry.key().key())?;
+                let version = self.tick();
+                let wake = self.wake_slot(entry.key());
+                entry.insert(Stamped { value: sum.clone(), version });
+                (sum, wake)
+            }
+        };
+        self.after_write(wake, None);
+        Ok(sum)
+    }
+
+    fn compare_exchange(&self, key: Key, expected: &Value, new: Value) -> Swap {
+        let (swap, garbage, wake) = match self.map.get_mut(query::<C>(&key)) {
+            Some(mut entry) if entry.value().value.same_as(expected) => {
+                let version = self.tick();
+                let wake = self.wake_slot(entry.key());
+                let stamped = entry.value_mut();
+                stamped.version = version;
+                let old = mem::replace(&mut stamped.value, new);
+                (Swap::Swapped { version }, Some(old), wake)
+            }
+            Some(entry) => {
+                (Swap::Mismatch { current: Some(versioned(entry.key(), entry.value())) }, Some(new), None)
+            }
+            None => (Swap::Mismatch { current: None }, Some(new), None),
+        };
+        self.after_write(wake, garbage);
+        swap
+    }
+
+    fn get_or_add(&self, key: Key, value: Value) -> (Versioned, bool) {
+        let (found, garbage, wake) = match self.map.entry(MapKey::new(key)) {
+            Entry::Occupied(entry) => ((versioned(entry.key(), entry.get()), false), Some(value), None),
+            Entry::Vacant(entry) => {
+                let version = self.tick();
+                let wake = self.wake_slot(entry.key());
+                let added = entry.insert(Stamped { value, version });
+                ((versioned(added.key(), added.value()), true), None, wake)
+            }
+        };
+        self.after_write(wake, garbage);
+        found
+    }
+
+    fn replace_if_version(&self, key: Key, expected_version: Option<u64>, value: Value) -> Swap {
+        let (swap, garbage, wake) = match (self.map.entry(MapKey::new(key)), expected_version) {
+            (Entry::Occupied(mut entry), Some(expected)) if entry.get().version == expected => {
+                let version = self.tick();
+                let wake = self.wake_slot(entry.key());
+                let stamped = entry.get_mut();
+                stamped.version = version;
+                let old = mem::replace(&mut stamped.value, value);
+                (Swap::Swapped { version }, Some(old), wake)
+            }
+            (Entry::Occupied(entry), _) => {
+                (Swap::Mismatch { current: Some(versioned(entry.key(), entry.get())) }, Some(value), None)
+            }
+            (Entry::Vacant(entry), None) => {
+                let version = self.tick();
+                let wake = self.wake_slot(entry.key());
+                entry.insert(Stamped { value, version });
+                (Swap::Swapped { version }, None, wake)
+            }
+            (Entry::Vacant(_), Some(_)) => (Swap::Mismatch { current: None }, Some(value), None),
+        };
+        self.after_write(wake, garbage);
+        swap
+    }
+
+    fn remove_if_version(&self, key: &Key, expected_version: u64) -> Swap {
+        let mut current = None;
+        let removed = self.map.remove_if(query::<C>(key), |key, stamped| {
+            if stamped.version == expected_version {
+                return true;
+            }
+            current = Some(versioned(key, stamped));
+            false
+        });
+        match removed {
+            Some((_, stamped)) => Swap::Swapped { version: stamped.version },
+            None => Swap::Mismatch { current },
+        }
+    }
+
+    fn wait_for(&self, key: &Key, after_version: Option<u64>, timeout: Duration) -> Option<Versioned> {
+        let check = || {
+            self.map
+                .get(query::<C>(key))
+                .filter(|e| after_version.is_none_or(|after| e.value().version > after))
+                .map(|e| versioned(e.key(), e.value()))
+        };
+        if let Some(found) = check() {
+            return Some(found);
+        }
+        if timeout.is_zero() {
+            return None;
+        }
+        // `None` (a timeout too large to represent) waits without a deadline.
+        let deadline = Instant::now().checked_add(timeout);
+        let slot = self.waiters.slot_for(self.map.hash_usize(&query::<C>(key)));
+        self.waiters.wait_until(slot, deadline, check)
+    }
+
+    fn snapshot(&self) -> Vec<Versioned> {
+        let mut out = Vec::with_capacity(self.map.len());
+        out.extend(self.map.iter().map(|e| versioned(e.key(), e.value())));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::value::tests::{object, recording_releaser};
+    use crate::table::value::{ObjectRef, Releaser};
+    use std::sync::{Arc, Barrier, Mutex};
+    use std::thread;
+
+    fn text(s: &str) -> Key {
+        Key::Text(s.to_owned())
+    }
+
+    fn value_of(store: &Store, key: &Key) -> Option<Value> {
+        store.get(key).map(|e| e.value)
+    }
+
+    fn assert_value(store: &Store, key: &Key, expected: &Value) {
+        let found = value_of(store, key);
+        assert!(found.as_ref().is_some_and(|v| v.same_as(expected)), "{key:?}: expected {expected:?}, found {found:?}");
+    }
+
+    const SHORT: Duration = Duration::from_millis(50);
+    const LONG: Duration = Duration::from_secs(10);
+
+    #[test]
+    fn store_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Store>();
+        check::<Versioned>();
+        check::<Swap>();
+    }
+
+    #[test]
+    fn case_insensitive_keys_fold_and_keep_first_spelling() {
+        let store = Store::new(false);
+        assert!(!store.case_sensitive());
+        let v1 = store.set(text("a"), Value::Int(1));
+        let v2 = store.set(text("A"), Value::Int(2));
+        assert!(v2 > v1);
+        assert_eq!(store.len(), 1);
+        let entry = store.get(&text("A")).unwrap();
+        assert_eq!(entry.key, text("a"), "$h.a=1; $h.A=2 keeps key 'a'");
+        assert!(entry.value.same_as(&Value::Int(2)));
+        assert_eq!(entry.version, v2);
+
+        store.set(text("Größe"), Value::Int(3));
+        assert_value(&store, &text("GRÖßE"), &Value::Int(3));
+        store.set(text("ß"), Value::Int(4));
+        assert!(!store.contains(&text("SS")), "'ß' and 'SS' are different keys");
+        store.set(text("SS"), Value::Int(5));
+        assert_value(&store, &text("ß"), &Value::Int(4));
+        assert_value(&store, &text("ss"), &Value::Int(5));
+        assert_eq!(store.keys().len(), 4);
+    }
+
+    #[test]
+    fn case_sensitive_keys_are_exact() {
+        let store = Store::new(true);
+        assert!(store.case_sensitive());
+        store.set(text("a"), Value::Int(1));
+        store.set(text("A"), Value::Int(2));
+        assert_eq!(store.len(), 2);
+        assert_value(&store, &text("a"), &Value::Int(1));
+        assert_value(&store, &text("A"), &Value::Int(2));
+        assert!(store.get(&text("ä")).is_none());
+    }
+
+    #[test]
+    fn int_and_text_keys_are_different() {
+        for case_sensitive in [true, false] {
+            let store = Store::new(case_sensitive);
+            store.set(Key::Int(1), Value::from("int"));
+            store.set(text("1"), Value::from("text"));
+            assert_eq!(store.len(), 2);
+            assert_value(&store, &Key::Int(1), &Value::from("int"));
+            assert_value(&store, &text("1"), &Value::from("text"));
+            assert_eq!(store.remove(&Key::Int(1)).unwrap().key, Key::Int(1));
+            assert!(store.contains(&text("1")));
+        }
+    }
+
+    #[test]
+    fn every_write_bumps_the_version_and_removal_never_reuses_one() {
+        let store = Store::new(false);
+        let a = store.set(text("k"), Value::Int(1));
+        let b = store.set(text("k"), Value::Int(1));
+        assert!(b > a);
+        let Ok(_) = store.increment(text("k"), Value::Int(1)) else { panic!() };
+        let c = store.get(&text("k")).unwrap().version;
+        assert!(c > b);
+        let removed = store.remove(&text("K")).unwrap();
+        assert_eq!(removed.version, c);
+        assert_eq!(removed.key, text("k"));
+        assert!(store.remove(&text("k")).is_none());
+        let d = store.set(text("k"), Value::Int(1));
+        assert!(d > c, "re-added key gets a fresh, higher version");
+    }
+
+    #[test]
+    fn increment_numbers() {
+        let store = Store::new(false);
+        assert!(store.increment(text("n"), Value::Int(5)).unwrap().same_as(&Value::Int(5)), "missing starts at 0");
+        assert!(store.increment(text("N"), Value::Int(-7)).unwrap().same_as(&Value::Int(-2)));
+        assert!(store.increment(text("n"), Value::Double(0.5)).unwrap().same_as(&Value::Double(-1.5)));
+        assert!(store.increment(text("n"), Value::Int(2)).unwrap().same_as(&Value::Double(0.5)), "double stays double");
+        assert!(store.increment(text("d"), Value::Double(1.25)).unwrap().same_as(&Value::Double(1.25)));
+        assert_value(&store, &text("n"), &Value::Double(0.5));
+        assert_eq!(store.get(&text("n")).unwrap().key, text("n"));
+    }
+
+    #[test]
+    fn increment_overflow_changes_nothing() {
+        let store = Store::new(false);
+        let version = store.set(text("big"), Value::Int(i64::MAX - 1));
+        assert!(store.increment(text("big"), Value::Int(1)).unwrap().same_as(&Value::Int(i64::MAX)));
+        let version_after = store.get(&text("big")).unwrap().version;
+        assert!(version_after > version);
+        assert_eq!(store.increment(text("BIG"), Value::Int(1)).unwrap_err(), TableError::Overflow { key: "big".into() });
+        let entry = store.get(&text("big")).unwrap();
+        assert!(entry.value.same_as(&Value::Int(i64::MAX)));
+        assert_eq!(entry.version, version_after, "failed increment does not bump the version");
+
+        store.set(Key::Int(-1), Value::Int(i64::MIN));
+        assert_eq!(
+            store.increment(Key::Int(-1), Value::Int(-1)).unwrap_err(),
+            TableError::Overflow { key: "-1".into() }
+        );
+        assert!(store.increment(Key::Int(-1), Value::Double(-1.0)).is_ok(), "double arithmetic does not overflow");
+    }
+
+    #[test]
+    fn increment_rejects_non_numbers() {
+        let store = Store::new(false);
+        let version = store.set(text("s"), Value::from("x"));
+        assert_eq!(
+            store.increment(text("S"), Value::Int(1)).unwrap_err(),
+            TableError::NotNumeric { key: "s".into(), found: "string" }
+        );
+        assert_eq!(store.get(&text("s")).unwrap().version, version);
+        assert_value(&store, &text("s"), &Value::from("x"));
+
+        assert_eq!(store.increment(text("new"), Value::from("1")).unwrap_err(), TableError::DeltaNotNumeric("string"));
+        assert_eq!(store.increment(text("new"), Value::Null).unwrap_err(), TableError::DeltaNotNumeric("null"));
+        assert!(!store.contains(&text("new")), "failed increment of a missing key adds nothing");
+        store.set(text("b"), Value::Bool(true));
+        assert_eq!(
+            store.increment(text("b"), Value::Int(1)).unwrap_err(),
+            TableError::NotNumeric { key: "b".into(), found: "bool" }
+        );
+    }
+
+    #[test]
+    fn compare_exchange_swaps_only_on_match() {
+        let store = Store::new(false);
+        match store.compare_exchange(text("k"), &Value::Null, Value::Int(1)) {
+            Swap::Mismatch { current: None } => {}
+            other => panic!("missing key must not swap: {other:?}"),
+        }
+        assert!(!store.contains(&text("k")));
+
+        let v1 = store.set(text("k"), Value::Int(1));
+        let Swap::Swapped { version: v2 } = store.compare_exchange(text("K"), &Value::Int(1), Value::Int(2)) else {
+            panic!()
+        };
+        assert!(v2 > v1);
+        assert_value(&store, &text("k"), &Value::Int(2));
+        match store.compare_exchange(text("k"), &Value::Int(1), Value::Int(3)) {
+            Swap::Mismatch { current: Some(current) } => {
+                assert!(current.value.same_as(&Value::Int(2)));
+                assert_eq!(current.version, v2);
+                assert_eq!(current.key, text("k"));
+            }
+            other => panic!("{other:?}"),
+        }
+        match store.compare_exchange(text("k"), &Value::Double(2.0), Value::Int(3)) {
+            Swap::Mismatch { .. } => {}
+            other => panic!("Int(2) is not Double(2.0): {other:?}"),
+        }
+        store.set(text("nan"), Value::Double(f64::NAN));
+        assert!(matches!(
+            store.compare_exchange(text("nan"), &Value::Double(f64::NAN), Value::Double(1.0)),
+            Swap::Swapped { .. }
+        ));
+    }
+
+    #[test]
+    fn get_or_add_adds_once() {
+        let store = Store::new(false);
+        let (added, was_added) = store.get_or_add(text("Key"), Value::Int(1));
+        assert!(was_added);
+        assert_eq!(added.key, text("Key"));
+        assert!(added.value.same_as(&Value::Int(1)));
+        let (found, was_added) = store.get_or_add(text("KEY"), Value::Int(2));
+        assert!(!was_added);
+        assert_eq!(found.key, text("Key"));
+        assert!(found.value.same_as(&Value::Int(1)));
+        assert_eq!(found.version, added.version);
+    }
+
+    #[test]
+    fn replace_if_version_is_optimistic() {
+        let store = Store::new(false);
+        let Swap::Swapped { version: v1 } = store.replace_if_version(text("k"), None, Value::Int(1)) else { panic!() };
+        match store.replace_if_version(text("K"), None, Value::Int(9)) {
+            Swap::Mismatch { current: Some(current) } => assert_eq!(current.version, v1),
+            other => panic!("None means 'must be absent': {other:?}"),
+        }
+        let Swap::Swapped { version: v2 } = store.replace_if_version(text("K"), Some(v1), Value::Int(2)) else {
+            panic!()
+        };
+        assert!(v2 > v1);
+        assert_eq!(store.get(&text("k")).unwrap().key, text("k"));
+        match store.replace_if_version(text("k"), Some(v1), Value::Int(3)) {
+            Swap::Mismatch { current: Some(current) } => {
+                assert_eq!(current.version, v2);
+                assert!(current.value.same_as(&Value::Int(2)));
+            }
+            other => panic!("stale version must conflict: {other:?}"),
+        }
+        assert!(matches!(
+            store.replace_if_version(text("missing"), Some(v2), Value::Int(1)),
+            Swap::Mismatch { current: None }
+        ));
+        assert!(!store.contains(&text("missing")));
+        assert_value(&store, &text("k"), &Value::Int(2));
+    }
+
+    #[test]
+    fn remove_if_version_checks_the_version() {
+        let store = Store::new(false);
+        let v1 = store.set(text("k"), Value::Int(1));
+        let v2 = store.set(text("k"), Value::Int(2));
+        match store.remove_if_version(&text("K"), v1) {
+            Swap::Mismatch { current: Some(current) } => assert_eq!(current.version, v2),
+            other => panic!("{other:?}"),
+        }
+        assert!(store.contains(&text("k")));
+        assert!(matches!(store.remove_if_version(&text("K"), v2), Swap::Swapped { version } if version == v2));
+        assert!(!store.contains(&text("k")));
+        assert!(matches!(store.remove_if_version(&text("k"), v2), Swap::Mismatch { current: None }));
+    }
+
+    #[test]
+    fn clear_len_keys_snapshot() {
+        let store = Store::new(false);
+        assert!(store.is_empty());
+        for i in 0..100 {
+            store.set(Key::Int(i), Value::Int(i * 2));
+        }
+        store.set(text("Mixed"), Value::Null);
+        assert_eq!(store.len(), 101);
+        assert!(!store.is_empty());
+        let mut snapshot = store.snapshot();
+        assert_eq!(snapshot.len(), 101);
+        snapshot.retain(|e| matches!(e.key, Key::Int(_)));
+        for e in &snapshot {
+            let Key::Int(i) = e.key else { unreachable!() };
+            assert!(e.value.same_as(&Value::Int(i * 2)));
+        }
+        assert!(store.keys().contains(&text("Mixed")));
+        store.clear();
+        assert!(store.is_empty());
+        assert!(store.snapshot().is_empty());
+        assert!(store.get(&Key::Int(5)).is_none());
+        assert!(format!("{store:?}").contains("len: 0"));
+    }
+
+    #[test]
+    fn wait_for_returns_at_once_when_satisfied() {
+        let store = Store::new(false);
+        let v = store.set(text("k"), Value::Int(1));
+        assert_eq!(store.wait_for(&text("K"), None, Duration::ZERO).unwrap().version, v);
+        assert_eq!(store.wait_for(&text("k"), Some(v - 1), LONG).unwrap().version, v);
+        assert!(store.wait_for(&text("k"), Some(v), Duration::ZERO).is_none(), "zero timeout checks once");
+        assert!(store.wait_for(&text("nope"), None, Duration::ZERO).is_none());
+    }
+
+    #[test]
+    fn wait_for_times_out() {
+        let store = Store::new(false);
+        let start = Instant::now();
+        assert!(store.wait_for(&text("k"), None, SHORT).is_none());
+        let waited = start.elapsed();
+        assert!(waited >= SHORT, "returned early: {waited:?}");
+        assert!(waited < Duration::from_secs(5), "returned late: {waited:?}");
+        let v = store.set(text("k"), Value::Int(1));
+        let start = Instant::now();
+        assert!(store.wait_for(&text("k"), Some(v), SHORT).is_none());
+        assert!(start.elapsed() >= SHORT);
+    }
+
+    #[test]
+    fn wait_for_wakes_on_set_from_another_thread() {
+        let store = Arc::new(Store::new(false));
+        let ready = Arc::new(Barrier::new(2));
+        let waiter = {
+            let (store, ready) = (Arc::clone(&store), Arc::clone(&ready));
+            thread::spawn(move || {
+                ready.wait();
+                let start = Instant::now();
+                (store.wait_for(&text("KEY"), None, LONG), start.elapsed())
+            })
+        };
+        ready.wait();
+        thread::sleep(Duration::from_millis(20));
+        // Writes to other keys (maybe in the same wait slot) do not satisfy it.
+        for i in 0..50 {
+            store.set(Key::Int(i), Value::Int(i));
+        }
+        let version = store.set(text("key"), Value::from("here"));
+        let (found, waited) = waiter.join().unwrap();
+        let found = found.expect("woken by the write");
+        assert_eq!(found.version, version);
+        assert_eq!(found.key, text("key"));
+        assert!(waited < LONG / 2, "woken, not timed out: {waited:?}");
+    }
+
+    #[test]
+    fn wait_for_after_version_needs_a_newer_write() {
+        let store = Arc::new(Store::new(true));
+        let v1 = store.set(text("k"), Value::Int(1));
+        let waiter = {
+            let store = Arc::clone(&store);
+            thread::spawn(move || store.wait_for(&text("k"), Some(v1), LONG))
+        };
+        thread::sleep(Duration::from_millis(20));
+        let Ok(Value::Int(2)) = store.increment(text("k"), Value::Int(1)) else { panic!() };
+        let found = waiter.join().unwrap().expect("woken by the increment");
+        assert!(found.version > v1);
+        assert!(found.value.same_as(&Value::Int(2)));
+    }
+
+    #[test]
+    fn wait_for_wakes_on_every_kind_of_write() {
+        type Write = fn(&Store);
+        let writes: [Write; 4] = [
+            |s| {
+                s.get_or_add(text("k"), Value::Null);
+            },
+            |s| {
+                s.replace_if_version(text("k"), None, Value::Null);
+            },
+            |s| {
+                s.increment(text("k"), Value::Int(1)).unwrap();
+            },
+            |s| {
+                s.import_json(r#"{"format":"syncpool-table/1","entries":[{"key":"k","type":"null"}]}"#, false)
+                    .unwrap();
+            },
+        ];
+        for write in writes {
+            let store = Arc::new(Store::new(false));
+            let waiter = {
+                let store = Arc::clone(&store);
+                thread::spawn(move || store.wait_for(&text("K"), None, LONG).is_some())
+            };
+            thread::sleep(Duration::from_millis(10));
+            write(&store);
+            assert!(waiter.join().unwrap());
+        }
+    }
+
+    #[test]
+    fn many_waiters_all_wake() {
+        let store = Arc::new(Store::new(false));
+        let waiters: Vec<_> = (0..8)
+            .map(|i| {
+                let store = Arc::clone(&store);
+                thread::spawn(move || store.wait_for(&Key::Int(i % 2), None, LONG).is_some())
+            })
+            .collect();
+        thread::sleep(Duration::from_millis(20));
+        store.set(Key::Int(0), Value::Null);
+        store.set(Key::Int(1), Value::Null);
+        assert!(waiters.into_iter().all(|w| w.join().unwrap()));
+    }
+
+    #[test]
+    fn key_locks_through_the_store() {
+        let store = Store::new(false);
+        assert!(store.lock_key(&text("Account"), 1, Duration::ZERO));
+        assert!(store.lock_key(&text("ACCOUNT"), 1, Duration::ZERO), "reentrant, folded");
+        assert!(!store.lock_key(&text("account"), 2, SHORT));
+        assert_eq!(store.lock_holder(&text("account")), Some((1, 2)));
+        assert_eq!(store.unlock_key(&text("account"), 2), Err(TableError::NotLockOwner { key: "account".into() }));
+        store.unlock_key(&text("account"), 1).unwrap();
+        store.unlock_key(&text("account"), 1).unwrap();
+        assert!(store.unlock_key(&text("account"), 1).is_err());
+        assert!(!store.contains(&text("account")), "locking does not create the key");
+        assert!(store.lock_key(&Key::Int(1), 3, Duration::ZERO));
+        assert!(store.lock_key(&Key::Int(2), 3, Duration::ZERO));
+        store.unlock_all(3);
+        assert_eq!(store.lock_holder(&Key::Int(1)), None);
+        assert!(store.lock_key(&Key::Int(2), 4, Duration::ZERO));
+    }
+
+    #[test]
+    fn key_lock_excludes_other_owners_across_threads() {
+        let store = Arc::new(Store::new(false));
+        let counter = Arc::new(Mutex::new((0u32, 0u32)));
+        let threads: Vec<_> = (0..4u64)
+            .map(|owner| {
+                let (store, counter) = (Arc::clone(&store), Arc::clone(&counter));
+                thread::spawn(move || {
+                    for _ in 0..200 {
+                        assert!(store.lock_key(&text("pair"), owner, LONG));
+                        // Two-step update that would tear without the lock.
+                        let (a, _) = *counter.lock().unwrap();
+                        counter.lock().unwrap().0 = a + 1;
+                        thread::yield_now();
+                        let (a, b) = *counter.lock().unwrap();
+                        assert_eq!(a, b + 1, "another owner got into the critical section");
+                        counter.lock().unwrap().1 = b + 1;
+                        store.unlock_key(&text("pair"), owner).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(*counter.lock().unwrap(), (800, 800));
+    }
+
+    #[test]
+    fn object_released_once_when_overwritten_removed_cleared_or_dropped() {
+        let (releaser, released) = recording_releaser();
+        let released_ids = || {
+            let mut ids = released.lock().unwrap().clone();
+            ids.sort_unstable();
+            ids
+        };
+        let store = Store::new(false);
+
+        store.set(text("a"), object(1, &releaser));
+        assert!(released_ids().is_empty(), "not released while stored");
+        let copy = store.get(&text("a")).unwrap();
+        store.set(text("A"), Value::Int(0));
+        assert!(released_ids().is_empty(), "a copy from get keeps it alive");
+        drop(copy);
+        assert_eq!(released_ids(), [1], "released when overwritten");
+
+        store.set(text("b"), object(2, &releaser));
+        let removed = store.remove(&text("b")).unwrap();
+        assert_eq!(released_ids(), [1]);
+        drop(removed);
+        assert_eq!(released_ids(), [1, 2], "released when the removed value is dropped");
+
+        store.set(text("c"), object(3, &releaser));
+        assert!(matches!(store.compare_exchange(text("c"), &object(3, &releaser), Value::Null), Swap::Swapped { .. }));
+        assert_eq!(released_ids(), [1, 2, 3, 3], "the expected-value copy and the stored one");
+
+        let v = store.set(text("d"), object(4, &releaser));
+        store.replace_if_version(text("d"), Some(v), Value::Null);
+        assert_eq!(released_ids(), [1, 2, 3, 3, 4]);
+
+        let v = store.set(text("e"), object(5, &releaser));
+        store.remove_if_version(&text("e"), v);
+        assert_eq!(released_ids(), [1, 2, 3, 3, 4, 5]);
+
+        store.set(text("f"), object(6, &releaser));
+        store.set(text("g"), object(7, &releaser));
+        store.set(text("h"), Value::Int(1));
+        store.clear();
+        assert_eq!(released_ids(), [1, 2, 3, 3, 4, 5, 6, 7]);
+
+        store.set(text("i"), object(8, &releaser));
+        let (_, added) = store.get_or_add(text("i"), object(9, &releaser));
+        assert!(!added);
+        assert_eq!(released_ids(), [1, 2, 3, 3, 4, 5, 6, 7, 9], "an unused get_or_add value is released");
+        store.compare_exchange(text("i"), &Value::Null, object(10, &releaser));
+        assert_eq!(released_ids(), [1, 2, 3, 3, 4, 5, 6, 7, 9, 10], "a rejected CAS value is released");
+        drop(store);
+        assert_eq!(released_ids(), [1, 2, 3, 3, 4, 5, 6, 7, 8, 9, 10], "released when the store is dropped");
+    }
+
+    #[test]
+    fn releaser_may_call_back_into_the_store() {
+        // If a value were dropped while a shard lock is held, this releaser
+        // would deadlock (DashMap locks are not reentrant).
+        let store: Arc<Mutex<Option<Arc<Store>>>> = Arc::new(Mutex::new(None));
+        let calls = Arc::new(Mutex::new(0usize));
+        let releaser: Releaser = {
+            let (store, calls) = (Arc::clone(&store), Arc::clone(&calls));
+            Arc::new(move |_| {
+                let current = store.lock().unwrap().clone();
+                if let Some(current) = current {
+                    current.snapshot();
+                    current.set(text("released"), Value::Bool(true));
+                    *calls.lock().unwrap() += 1;
+                }
+            })
+        };
+        let table = Arc::new(Store::new(false));
+        *store.lock().unwrap() = Some(Arc::clone(&table));
+        let obj = || Value::Object(Arc::new(ObjectRef::new(1, Arc::clone(&releaser))));
+
+        table.set(text("k"), obj());
+        table.set(text("k"), Value::Null);
+        let v = table.set(text("k"), obj());
+        table.replace_if_version(text("k"), Some(v), Value::Null);
+        table.set(text("k"), obj());
+        table.compare_exchange(text("k"), &Value::Null, obj());
+        table.compare_exchange(text("k"), &Value::Object(Arc::new(ObjectRef::new(1, Arc::new(|_| {})))), Value::Null);
+        table.get_or_add(text("released"), obj());
+        let v = table.set(text("k"), obj());
+        table.remove_if_version(&text("k"), v);
+        table.set(text("k"), obj());
+        table.clear();
+        assert_eq!(*calls.lock().unwrap(), 7);
+        *store.lock().unwrap() = None;
+    }
+}

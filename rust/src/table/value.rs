@@ -1,0 +1,222 @@
+//! Values a table holds.
+//!
+//! Plain data (numbers, text, bytes, dates) lives in Rust. A live .NET object
+//! cannot, so the C# side keeps it in a registry and the table holds an
+//! [`ObjectRef`]: a handle whose last drop tells C# to let the object go.
+
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+/// Called with an object's registry id when the table no longer refers to it.
+pub type Releaser = Arc<dyn Fn(u64) + Send + Sync>;
+
+/// A live .NET object kept by the C# side in a registry under `id`; dropping
+/// the last `ObjectRef` tells C# to release it.
+///
+/// Values share an `ObjectRef` through an `Arc`, so copies handed out by
+/// `get` or `snapshot` keep the object alive until they are dropped too.
+pub struct ObjectRef {
+    id: u64,
+    releaser: Releaser,
+}
+
+impl ObjectRef {
+    pub fn new(id: u64, releaser: Releaser) -> Self {
+        ObjectRef { id, releaser }
+    }
+
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl Drop for ObjectRef {
+    fn drop(&mut self) {
+        // A releaser that panics must not unwind through the table: the drop
+        // can happen in the middle of a write, or during another unwind (which
+        // would abort the process). The worst outcome of swallowing it is one
+        // .NET object that stays registered.
+        let releaser = &self.releaser;
+        let id = self.id;
+        let _ = catch_unwind(AssertUnwindSafe(|| releaser(id)));
+    }
+}
+
+impl fmt::Debug for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ObjectRef").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+/// A value stored under a key.
+#[derive(Clone, Debug)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Double(f64),
+    Text(String),
+    Bytes(Vec<u8>),
+    /// A .NET `DateTime`: `ticks` as in `DateTime.Ticks`, `kind` as the
+    /// numeric `DateTimeKind` (0 Unspecified, 1 Utc, 2 Local).
+    DateTime { ticks: i64, kind: u8 },
+    Object(Arc<ObjectRef>),
+}
+
+impl Value {
+    /// The short type name used in messages and in exported JSON.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Double(_) => "double",
+            Value::Text(_) => "string",
+            Value::Bytes(_) => "bytes",
+            Value::DateTime { .. } => "datetime",
+            Value::Object(_) => "object",
+        }
+    }
+
+    /// Identity used by compare-and-swap: same variant and equal payload.
+    ///
+    /// Doubles compare by their bits, so `NaN` matches the same `NaN` (a CAS
+    /// loop on a NaN value would otherwise never succeed) and `0.0` does not
+    /// match `-0.0`. Objects compare by registry id; text is ordinal.
+    /// `Int(1)` does not match `Double(1.0)`.
+    pub fn same_as(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Null, Value::Null) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::Double(a), Value::Double(b)) => a.to_bits() == b.to_bits(),
+            (Value::Text(a), Value::Text(b)) => a == b,
+            (Value::Bytes(a), Value::Bytes(b)) => a == b,
+            (
+                Value::DateTime { ticks: a, kind: ka },
+                Value::DateTime { ticks: b, kind: kb },
+            ) => a == b && ka == kb,
+            (Value::Object(a), Value::Object(b)) => a.id() == b.id(),
+            _ => false,
+        }
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(n: i64) -> Self {
+        Value::Int(n)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(x: f64) -> Self {
+        Value::Double(x)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(text: &str) -> Self {
+        Value::Text(text.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(text: String) -> Self {
+        Value::Text(text)
+    }
+}
+
+impl From<Vec<u8>> for Value {
+    fn from(bytes: Vec<u8>) -> Self {
+        Value::Bytes(bytes)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A releaser that records every id it is called with.
+    pub(crate) fn recording_releaser() -> (Releaser, Arc<Mutex<Vec<u64>>>) {
+        let released = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&released);
+        let releaser: Releaser = Arc::new(move |id| sink.lock().unwrap().push(id));
+        (releaser, released)
+    }
+
+    pub(crate) fn object(id: u64, releaser: &Releaser) -> Value {
+        Value::Object(Arc::new(ObjectRef::new(id, Arc::clone(releaser))))
+    }
+
+    #[test]
+    fn type_names() {
+        let (r, _) = recording_releaser();
+        let names: Vec<_> = [
+            Value::Null,
+            Value::Bool(true),
+            Value::Int(1),
+            Value::Double(1.0),
+            Value::Text("x".into()),
+            Value::Bytes(vec![1]),
+            Value::DateTime { ticks: 1, kind: 1 },
+            object(1, &r),
+        ]
+        .iter()
+        .map(Value::type_name)
+        .collect();
+        assert_eq!(names, ["null", "bool", "int", "double", "string", "bytes", "datetime", "object"]);
+    }
+
+    #[test]
+    fn same_as_compares_variant_and_payload() {
+        assert!(Value::Null.same_as(&Value::Null));
+        assert!(Value::Int(3).same_as(&Value::Int(3)));
+        assert!(!Value::Int(1).same_as(&Value::Double(1.0)));
+        assert!(!Value::Int(1).same_as(&Value::Text("1".into())));
+        assert!(Value::Double(f64::NAN).same_as(&Value::Double(f64::NAN)));
+        assert!(!Value::Double(0.0).same_as(&Value::Double(-0.0)));
+        assert!(Value::Text("a".into()).same_as(&Value::Text("a".into())));
+        assert!(!Value::Text("a".into()).same_as(&Value::Text("A".into())));
+        assert!(Value::Bytes(vec![1, 2]).same_as(&Value::Bytes(vec![1, 2])));
+        assert!(!Value::DateTime { ticks: 1, kind: 0 }.same_as(&Value::DateTime { ticks: 1, kind: 1 }));
+        assert!(Value::Bool(false).same_as(&Value::Bool(false)));
+    }
+
+    #[test]
+    fn objects_compare_by_id() {
+        let (r, _) = recording_releaser();
+        assert!(object(7, &r).same_as(&object(7, &r)));
+        assert!(!object(7, &r).same_as(&object(8, &r)));
+    }
+
+    #[test]
+    fn releaser_runs_once_when_last_ref_drops() {
+        let (r, released) = recording_releaser();
+        let v = object(42, &r);
+        let copy = v.clone();
+        drop(v);
+        assert!(released.lock().unwrap().is_empty(), "a copy is still alive");
+        drop(copy);
+        assert_eq!(*released.lock().unwrap(), [42]);
+    }
+
+    #[test]
+    fn panicking_releaser_does_not_unwind() {
+        let r: Releaser = Arc::new(|_| panic!("release failed"));
+        drop(object(1, &r));
+    }
+
+    #[test]
+    fn debug_shows_id() {
+        let (r, _) = recording_releaser();
+        assert_eq!(format!("{:?}", ObjectRef::new(9, r)), "ObjectRef { id: 9, .. }");
+    }
+}

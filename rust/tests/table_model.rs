@@ -1,0 +1,332 @@
+//! Model test: random operation sequences against a plain `HashMap` that
+//! implements the documented semantics, compared after every step.
+//!
+//! The model predicts versions exactly: every successful write takes the
+//! next value of one store-wide counter, failed operations take none.
+
+use std::collections::HashMap;
+
+use proptest::prelude::*;
+use syncpool::table::{Key, Store, Swap, TableError, Value, Versioned};
+
+/// .NET `OrdinalIgnoreCase`, written independently of the crate's version.
+fn fold(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let upper: Vec<char> = c.to_uppercase().collect();
+            if upper.len() == 1 { upper[0] } else { c }
+        })
+        .collect()
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum ModelKey {
+    Text(String),
+    Int(i64),
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    key: Key,
+    value: Value,
+    version: u64,
+}
+
+struct Model {
+    case_sensitive: bool,
+    entries: HashMap<ModelKey, Entry>,
+    clock: u64,
+}
+
+impl Model {
+    fn new(case_sensitive: bool) -> Self {
+        Model { case_sensitive, entries: HashMap::new(), clock: 0 }
+    }
+
+    fn id(&self, key: &Key) -> ModelKey {
+        match key {
+            Key::Int(n) => ModelKey::Int(*n),
+            Key::Text(t) if self.case_sensitive => ModelKey::Text(t.clone()),
+            Key::Text(t) => ModelKey::Text(fold(t)),
+        }
+    }
+
+    fn tick(&mut self) -> u64 {
+        self.clock += 1;
+        self.clock
+    }
+
+    fn get(&self, key: &Key) -> Option<Versioned> {
+        self.entries
+            .get(&self.id(key))
+            .map(|e| Versioned { key: e.key.clone(), value: e.value.clone(), version: e.version })
+    }
+
+    /// Writes `value`, keeping an existing entry's spelling.
+    fn write(&mut self, key: Key, value: Value) -> u64 {
+        let version = self.tick();
+        let id = self.id(&key);
+        let entry = self.entries.entry(id).or_insert(Entry { key, value: Value::Null, version });
+        entry.value = value;
+        entry.version = version;
+        version
+    }
+
+    fn increment(&mut self, key: Key, delta: Value) -> Result<Value, TableError> {
+        let found = |v: &Value| v.type_name();
+        let sum = match (self.get(&key).map(|e| e.value).unwrap_or(Value::Int(0)), &delta) {
+            (_, d) if !matches!(d, Value::Int(_) | Value::Double(_)) => {
+                return Err(TableError::DeltaNotNumeric(found(d)));
+            }
+            (Value::Int(a), Value::Int(b)) => match a.checked_add(*b) {
+                Some(n) => Value::Int(n),
+                None => return Err(TableError::Overflow { key: self.display(&key) }),
+            },
+            (Value::Int(a), Value::Double(b)) => Value::Double(a as f64 + b),
+            (Value::Double(a), Value::Int(b)) => Value::Double(a + *b as f64),
+            (Value::Double(a), Value::Double(b)) => Value::Double(a + b),
+            (other, _) => return Err(TableError::NotNumeric { key: self.display(&key), found: found(&other) }),
+        };
+        self.write(key, sum.clone());
+        Ok(sum)
+    }
+
+    /// Display form of the key as stored (the store reports the stored
+    /// spelling), or as given when absent.
+    fn display(&self, key: &Key) -> String {
+        self.get(key).map(|e| e.key).unwrap_or_else(|| key.clone()).to_string()
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Pick {
+    /// The key's current version, or "absent" if it has none.
+    Current,
+    Absent,
+    /// A version that is (almost certainly) stale.
+    Fixed(u64),
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Set(Key, Value),
+    Get(Key),
+    Contains(Key),
+    Remove(Key),
+    Increment(Key, Value),
+    CompareExchange(Key, Value, Value),
+    /// Compare against whatever the key holds now (a hit when present).
+    CompareExchangeCurrent(Key, Value),
+    GetOrAdd(Key, Value),
+    ReplaceIfVersion(Key, Pick, Value),
+    RemoveIfVersion(Key, Pick),
+    Clear,
+    Len,
+}
+
+fn key_strategy() -> impl Strategy<Value = Key> {
+    const TEXTS: &[&str] = &["a", "A", "b", "B", "ß", "SS", "ss", "ä", "Ä", "ı", "I", "i", "1", "Größe", "GRÖßE", ""];
+    prop_oneof![
+        4 => proptest::sample::select(TEXTS).prop_map(Key::from),
+        1 => proptest::sample::select(&[0i64, 1, -1][..]).prop_map(Key::Int),
+    ]
+}
+
+fn value_strategy() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        1 => Just(Value::Null),
+        1 => any::<bool>().prop_map(Value::Bool),
+        4 => prop_oneof![
+            (-3i64..=3),
+            Just(i64::MAX),
+            Just(i64::MIN),
+            Just(i64::MAX - 1),
+        ]
+        .prop_map(Value::Int),
+        2 => proptest::sample::select(&[0.5, -0.0, 0.0, 1.0, f64::NAN, f64::INFINITY][..]).prop_map(Value::Double),
+        1 => proptest::sample::select(&["x", "X", "1"][..]).prop_map(Value::from),
+        1 => Just(Value::Bytes(vec![1, 2])),
+        1 => Just(Value::DateTime { ticks: 5, kind: 1 }),
+    ]
+}
+
+fn pick_strategy() -> impl Strategy<Value = Pick> {
+    prop_oneof![3 => Just(Pick::Current), 1 => Just(Pick::Absent), 1 => (0u64..4).prop_map(Pick::Fixed)]
+}
+
+fn op_strategy() -> impl Strategy<Value = Op> {
+    let k = key_strategy;
+    let v = value_strategy;
+    prop_oneof![
+        6 => (k(), v()).prop_map(|(k, v)| Op::Set(k, v)),
+        3 => k().prop_map(Op::Get),
+        1 => k().prop_map(Op::Contains),
+        2 => k().prop_map(Op::Remove),
+        5 => (k(), v()).prop_map(|(k, v)| Op::Increment(k, v)),
+        2 => (k(), v(), v()).prop_map(|(k, e, n)| Op::CompareExchange(k, e, n)),
+        2 => (k(), v()).prop_map(|(k, n)| Op::CompareExchangeCurrent(k, n)),
+        2 => (k(), v()).prop_map(|(k, v)| Op::GetOrAdd(k, v)),
+        3 => (k(), pick_strategy(), v()).prop_map(|(k, p, v)| Op::ReplaceIfVersion(k, p, v)),
+        2 => (k(), pick_strategy()).prop_map(|(k, p)| Op::RemoveIfVersion(k, p)),
+        1 => Just(Op::Clear),
+        1 => Just(Op::Len),
+    ]
+}
+
+fn same_versioned(a: &Option<Versioned>, b: &Option<Versioned>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a.key == b.key && a.version == b.version && a.value.same_as(&b.value),
+        _ => false,
+    }
+}
+
+fn same_swap(a: &Swap, b: &Swap) -> bool {
+    match (a, b) {
+        (Swap::Swapped { version: a }, Swap::Swapped { version: b }) => a == b,
+        (Swap::Mismatch { current: a }, Swap::Mismatch { current: b }) => same_versioned(a, b),
+        _ => false,
+    }
+}
+
+fn resolve(pick: &Pick, model: &Model, key: &Key) -> Option<u64> {
+    match pick {
+        Pick::Current => model.get(key).map(|e| e.version),
+        Pick::Absent => None,
+        Pick::Fixed(v) => Some(*v),
+    }
+}
+
+/// Applies `op` to both and fails the case on any difference.
+fn step(store: &Store, model: &mut Model, op: &Op) -> Result<(), TestCaseError> {
+    match op.clone() {
+        Op::Set(k, v) => {
+            let got = store.set(k.clone(), v.clone());
+            prop_assert_eq!(got, model.write(k, v));
+        }
+        Op::Get(k) => {
+            let (got, want) = (store.get(&k), model.get(&k));
+            prop_assert!(same_versioned(&got, &want), "get {:?}: {:?} vs {:?}", k, got, want);
+        }
+        Op::Contains(k) => prop_assert_eq!(store.contains(&k), model.get(&k).is_some()),
+        Op::Remove(k) => {
+            let got = store.remove(&k);
+            let want = model.get(&k);
+            model.entries.remove(&model.id(&k));
+            prop_assert!(same_versioned(&got, &want), "remove {:?}: {:?} vs {:?}", k, got, want);
+        }
+        Op::Increment(k, d) => {
+            let got = store.increment(k.clone(), d.clone());
+            let want = model.increment(k.clone(), d);
+            match (&got, &want) {
+                (Ok(a), Ok(b)) => prop_assert!(a.same_as(b), "increment {:?}: {:?} vs {:?}", k, a, b),
+                (Err(a), Err(b)) => prop_assert_eq!(a, b),
+                _ => prop_assert!(false, "increment {:?}: {:?} vs {:?}", k, got, want),
+            }
+        }
+        Op::CompareExchange(k, expected, new) => cas(store, model, k, expected, new)?,
+        Op::CompareExchangeCurrent(k, new) => {
+            let expected = model.get(&k).map(|e| e.value).unwrap_or(Value::Null);
+            cas(store, model, k, expected, new)?;
+        }
+        Op::GetOrAdd(k, v) => {
+            let got = store.get_or_add(k.clone(), v.clone());
+            let want = match model.get(&k) {
+                Some(e) => (e, false),
+                None => {
+                    model.write(k.clone(), v);
+                    (model.get(&k).unwrap(), true)
+                }
+            };
+            prop_assert_eq!(got.1, want.1);
+            prop_assert!(same_versioned(&Some(got.0), &Some(want.0)));
+        }
+        Op::ReplaceIfVersion(k, pick, v) => {
+            let expected = resolve(&pick, model, &k);
+            let got = store.replace_if_version(k.clone(), expected, v.clone());
+            let current = model.get(&k);
+            let want = if current.as_ref().map(|e| e.version) == expected {
+                Swap::Swapped { version: model.write(k, v) }
+            } else {
+                Swap::Mismatch { current }
+            };
+            prop_assert!(same_swap(&got, &want), "replace_if_version: {:?} vs {:?}", got, want);
+        }
+        Op::RemoveIfVersion(k, pick) => {
+            let Some(expected) = resolve(&pick, model, &k) else { return Ok(()) };
+            let got = store.remove_if_version(&k, expected);
+            let current = model.get(&k);
+            let want = match current {
+                Some(e) if e.version == expected => {
+                    model.entries.remove(&model.id(&k));
+                    Swap::Swapped { version: expected }
+                }
+                other => Swap::Mismatch { current: other },
+            };
+            prop_assert!(same_swap(&got, &want), "remove_if_version: {:?} vs {:?}", got, want);
+        }
+        Op::Clear => {
+            store.clear();
+            model.entries.clear();
+        }
+        Op::Len => prop_assert_eq!(store.len(), model.entries.len()),
+    }
+    Ok(())
+}
+
+fn cas(store: &Store, model: &mut Model, k: Key, expected: Value, new: Value) -> Result<(), TestCaseError> {
+    let got = store.compare_exchange(k.clone(), &expected, new.clone());
+    let current = model.get(&k);
+    let want = match current {
+        Some(e) if e.value.same_as(&expected) => Swap::Swapped { version: model.write(k, new) },
+        other => Swap::Mismatch { current: other },
+    };
+    prop_assert!(same_swap(&got, &want), "compare_exchange: {:?} vs {:?}", got, want);
+    Ok(())
+}
+
+/// The whole table must match the model, spelling and version included.
+fn same_contents(store: &Store, model: &Model) -> Result<(), TestCaseError> {
+    let snapshot = store.snapshot();
+    prop_assert_eq!(snapshot.len(), model.entries.len());
+    prop_assert_eq!(store.len(), model.entries.len());
+    for entry in snapshot {
+        let want = model.get(&entry.key);
+        prop_assert!(same_versioned(&Some(entry.clone()), &want), "{:?} vs {:?}", entry, want);
+    }
+    Ok(())
+}
+
+fn run(case_sensitive: bool, ops: &[Op]) -> Result<(), TestCaseError> {
+    let store = Store::new(case_sensitive);
+    let mut model = Model::new(case_sensitive);
+    for op in ops {
+        step(&store, &mut model, op)?;
+        same_contents(&store, &model)?;
+    }
+    // Exported and re-imported, the table is the same (versions aside).
+    if model.entries.values().all(|e| !matches!(e.value, Value::Object(_))) {
+        let copy = Store::new(case_sensitive);
+        prop_assert_eq!(copy.import_json(&store.export_json().unwrap(), false).unwrap(), store.len());
+        for entry in store.snapshot() {
+            let other = copy.get(&entry.key).unwrap();
+            prop_assert_eq!(&other.key, &entry.key);
+            prop_assert!(other.value.same_as(&entry.value));
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn case_insensitive_store_matches_model(ops in proptest::collection::vec(op_strategy(), 1..60)) {
+        run(false, &ops)?;
+    }
+
+    #[test]
+    fn case_sensitive_store_matches_model(ops in proptest::collection::vec(op_strategy(), 1..60)) {
+        run(true, &ops)?;
+    }
+}

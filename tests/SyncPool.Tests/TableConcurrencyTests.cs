@@ -1,0 +1,250 @@
+using System;
+using System.Collections;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using SyncPool;
+using SyncPool.Table;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace SyncPool.Tests;
+
+/// <summary>Many threads on the same keys; exact totals afterwards.</summary>
+public class TableConcurrencyTests(ITestOutputHelper log)
+{
+    private static void OnThreads(int threads, Action<int> body)
+    {
+        using var start = new Barrier(threads);
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+        var workers = Enumerable.Range(0, threads).Select(i => new Thread(() =>
+        {
+            try { start.SignalAndWait(); body(i); }
+            catch (Exception e) { failures.Enqueue(e); }
+        })).ToArray();
+        foreach (var w in workers) w.Start();
+        foreach (var w in workers) Assert.True(w.Join(TimeSpan.FromSeconds(60)), "worker thread hung");
+        if (!failures.IsEmpty) throw new AggregateException(failures);
+    }
+
+    [Fact]
+    public void Increment_never_loses_an_update()
+    {
+        using var t = new SyncTable();
+        OnThreads(4, _ => { for (int i = 0; i < 25_000; i++) t.Increment("x"); });
+        Assert.Equal(100_000, t["x"]);
+
+        // The same pattern on a synchronized Hashtable loses updates; reported, not asserted.
+        var h = Hashtable.Synchronized(new Hashtable { ["x"] = 0 });
+        OnThreads(4, _ => { for (int i = 0; i < 25_000; i++) h["x"] = (int)h["x"]! + 1; });
+        log.WriteLine($"Hashtable.Synchronized read-then-write: {h["x"]} of 100000 ({100_000 - (int)h["x"]!} lost)");
+    }
+
+    [Fact]
+    public void Increment_handles_doubles_deltas_and_errors()
+    {
+        using var t = new SyncTable();
+        Assert.Equal(5, t.Increment("n", 5));
+        Assert.Equal(3, t.Increment("n", -2));
+        Assert.Equal(3.5, t.Increment("n", 0.5));
+        Assert.Equal(1.5, t.Increment("d", 1.5));
+        t["s"] = "text";
+        var e = Assert.Throws<SyncPoolException>(() => t.Increment("s"));
+        Assert.Equal("SyncPool.NotNumeric", e.ErrorId);
+        Assert.Contains("'s'", e.Message);
+        Assert.Equal("text", t["s"]);
+        t["max"] = long.MaxValue;
+        var overflow = Assert.Throws<SyncPoolException>(() => t.Increment("max"));
+        Assert.Equal("SyncPool.Overflow", overflow.ErrorId);
+        Assert.Equal(long.MaxValue, t["max"]);
+        Assert.Throws<SyncPoolException>(() => t.Increment("n", "1"));
+    }
+
+    [Fact]
+    public void CompareExchange_swaps_only_on_match()
+    {
+        using var t = new SyncTable();
+        t["k"] = 1;
+        Assert.False(t.CompareExchange("k", 2, 3));
+        Assert.True(t.CompareExchange("k", 1, 3));
+        Assert.Equal(3, t["k"]);
+        Assert.False(t.CompareExchange("absent", null, 1));
+        t["s"] = "Abc";
+        Assert.False(t.CompareExchange("s", "abc", "x")); // values compare ordinally
+        Assert.True(t.CompareExchange("s", "Abc", "x"));
+    }
+
+    [Fact]
+    public void CompareExchange_loops_give_exact_totals()
+    {
+        using var t = new SyncTable();
+        t["c"] = 0;
+        OnThreads(4, _ =>
+        {
+            for (int i = 0; i < 5_000; i++)
+            {
+                while (true)
+                {
+                    var seen = t["c"];
+                    if (t.CompareExchange("c", seen, (int)seen! + 1)) break;
+                }
+            }
+        });
+        Assert.Equal(20_000, t["c"]);
+    }
+
+    [Fact]
+    public void GetOrAdd_adds_once()
+    {
+        using var t = new SyncTable();
+        int added = 0;
+        OnThreads(4, i => { if (t.TryAdd("once", i)) Interlocked.Increment(ref added); });
+        Assert.Equal(1, added);
+        Assert.Equal(t["once"], t.GetOrAdd("once", 99));
+        Assert.Equal(7, t.GetOrAdd("new", 7));
+    }
+
+    [Fact]
+    public void Update_retries_and_never_loses_an_update()
+    {
+        using var t = new SyncTable();
+        OnThreads(4, _ => { for (int i = 0; i < 2_000; i++) t.Update("u", old => (old is null ? 0 : (int)old) + 1); });
+        Assert.Equal(8_000, t["u"]);
+        Assert.Equal("a-b", t.Update("s", old => old is null ? "a-b" : old + "!"));
+    }
+
+    [Fact]
+    public void Update_gives_up_with_a_clear_error_when_the_key_keeps_changing()
+    {
+        using var t = new SyncTable();
+        t["k"] = 0;
+        var e = Assert.Throws<SyncPoolException>(() => t.Update("k", old => { t.Increment("k"); return -1; }, maxAttempts: 5));
+        Assert.Contains("gave up after 5 attempts", e.Message);
+        Assert.Equal(5, t["k"]); // only the interfering increments landed
+    }
+
+    [Fact]
+    public void Update_exception_leaves_the_value_unchanged()
+    {
+        using var t = new SyncTable();
+        t["k"] = 1;
+        Assert.Throws<InvalidOperationException>(() => t.Update("k", _ => throw new InvalidOperationException("boom")));
+        Assert.Equal(1, t["k"]);
+    }
+
+    [Fact]
+    public void Lock_protects_a_multi_key_invariant_and_is_released_on_exceptions()
+    {
+        using var t = new SyncTable();
+        t["a"] = 500;
+        t["b"] = 500;
+        int violations = 0;
+        OnThreads(4, i =>
+        {
+            for (int n = 0; n < 500; n++)
+            {
+                t.Lock("transfer", () =>
+                {
+                    var a = (int)t["a"]!;
+                    var b = (int)t["b"]!;
+                    if (a + b != 1000) Interlocked.Increment(ref violations);
+                    t["a"] = a - 1;
+                    t["b"] = b + 1;
+                });
+            }
+        });
+        Assert.Equal(0, violations);
+        Assert.Equal(1000, (int)t["a"]! + (int)t["b"]!);
+        Assert.Equal(-1500, t["a"]);
+
+        Assert.Throws<InvalidOperationException>(() => t.Lock("transfer", () => throw new InvalidOperationException()));
+        var other = Task.Run(() => t.Lock("transfer", () => { }, TimeSpan.FromSeconds(5), CancellationToken.None));
+        Assert.True(other.Wait(TimeSpan.FromSeconds(10)), "lock was not released after an exception");
+        t.Lock("re", () => t.Lock("re", () => t["inner"] = 1)); // re-entrant on one thread
+        Assert.Equal(1, t["inner"]);
+    }
+
+    [Fact]
+    public void Lock_times_out_and_honours_cancellation()
+    {
+        using var t = new SyncTable();
+        using var held = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var holder = Task.Run(() => t.Lock("k", () => { held.Set(); release.Wait(); }));
+        held.Wait();
+        Assert.Throws<TimeoutException>(() => t.Lock("k", () => { }, TimeSpan.FromMilliseconds(200), CancellationToken.None));
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        var sw = Stopwatch.StartNew();
+        Assert.ThrowsAny<OperationCanceledException>(() => t.Lock("k", () => { }, Timeout.InfiniteTimeSpan, cts.Token));
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5));
+        release.Set();
+        holder.Wait();
+    }
+
+    [Fact]
+    public void WaitFor_wakes_when_the_key_arrives()
+    {
+        using var t = new SyncTable();
+        var waiter = Task.Run(() => t.WaitFor("result", TimeSpan.FromSeconds(30)));
+        Thread.Sleep(100);
+        Assert.False(waiter.IsCompleted);
+        t["result"] = 1;
+        Assert.True(waiter.Wait(TimeSpan.FromSeconds(10)));
+        Assert.True(waiter.Result);
+    }
+
+    [Fact]
+    public void WaitFor_times_out_and_can_be_cancelled()
+    {
+        using var t = new SyncTable();
+        var sw = Stopwatch.StartNew();
+        Assert.False(t.WaitFor("never", TimeSpan.FromMilliseconds(300)));
+        Assert.True(sw.Elapsed >= TimeSpan.FromMilliseconds(290), $"returned early after {sw.Elapsed}");
+        using var cts = new CancellationTokenSource(200);
+        Assert.ThrowsAny<OperationCanceledException>(() => t.WaitFor("never", Timeout.InfiniteTimeSpan, cts.Token));
+    }
+
+    [Fact]
+    public void WaitForChange_wakes_on_the_next_write()
+    {
+        using var t = new SyncTable();
+        t["k"] = 1;
+        long version = t.GetVersion("k");
+        Assert.False(t.WaitForChange("k", version, TimeSpan.FromMilliseconds(100)));
+        var waiter = Task.Run(() => t.WaitForChange("k", version, TimeSpan.FromSeconds(30)));
+        t["k"] = 2;
+        Assert.True(waiter.Wait(TimeSpan.FromSeconds(10)) && waiter.Result);
+        Assert.True(t.GetVersion("k") > version);
+        Assert.Equal(-1, t.GetVersion("absent"));
+    }
+
+    [Fact]
+    public void Enumerating_while_others_write_never_throws()
+    {
+        using var t = new SyncTable();
+        using var stop = new CancellationTokenSource();
+        var writers = Enumerable.Range(0, 2).Select(w => Task.Run(() =>
+        {
+            int i = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                t[$"k{w}-{i % 500}"] = i;
+                if (i % 3 == 0) t.Remove($"k{w}-{(i + 250) % 500}");
+                i++;
+            }
+        })).ToArray();
+        int enumerations = 0;
+        var until = Stopwatch.StartNew();
+        while (until.Elapsed < TimeSpan.FromSeconds(1))
+        {
+            foreach (DictionaryEntry entry in t) Assert.NotNull(entry.Key);
+            _ = t.Snapshot();
+            _ = t.Keys;
+            enumerations++;
+        }
+        stop.Cancel();
+        Task.WaitAll(writers);
+        Assert.True(enumerations > 0);
+    }
+}
