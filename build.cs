@@ -268,11 +268,41 @@ sealed class Builder(string root)
         return onPath is null ? null : (onPath, "");
     }
 
-    /// <summary>Pester's module folder: restored into .tools/ from NuGet by .ci/run or 'Install-Tools'.</summary>
+    const string PesterVersion = "5.7.1";
+
+    /// <summary>
+    /// Pester's module folder, restored from NuGet into .tools/Pester (git-ignored)
+    /// on first use: the PowerShell Gallery is not needed.
+    /// </summary>
     string? FindPester()
     {
         var dir = Path.Combine(root, ".tools", "Pester");
-        return File.Exists(Path.Combine(dir, "Pester.psd1")) ? dir : null;
+        if (File.Exists(Path.Combine(dir, "Pester.psd1"))) return dir;
+        var scratch = Path.Combine(Path.GetTempPath(), "syncpool-pester-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(scratch);
+        try
+        {
+            File.WriteAllText(Path.Combine(scratch, "restore.csproj"),
+                $"<Project Sdk=\"Microsoft.NET.Sdk\"><PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup>" +
+                $"<ItemGroup><PackageDownload Include=\"Pester\" Version=\"[{PesterVersion}]\" /></ItemGroup></Project>");
+            var (code, output) = Run("dotnet", "restore restore.csproj -nologo", check: false, workDir: scratch, quiet: true);
+            if (code != 0)
+            {
+                var reason = output.Split('\n').FirstOrDefault(l => l.Contains("error")) ?? "restore failed";
+                Console.WriteLine($"Pester {PesterVersion} could not be restored from NuGet: {reason.Trim()}");
+                return null;
+            }
+            var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+                ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+            var tools = Path.Combine(packages, "pester", PesterVersion, "tools");
+            if (!File.Exists(Path.Combine(tools, "Pester.psd1"))) return null;
+            CopyTree(tools, dir);
+            return dir;
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
     }
 
     static void Require(string tool, string probeArgs, string message)

@@ -20,7 +20,11 @@ fn increments(store: &Arc<Store>, threads: usize, iters: u64, distinct: bool) ->
     let workers: Vec<_> = (0..threads)
         .map(|t| {
             let (store, start) = (Arc::clone(store), Arc::clone(&start));
-            let key = if distinct { Key::Text(format!("counter-{t}")) } else { Key::Text("counter".to_owned()) };
+            let key = if distinct {
+                Key::Text(format!("counter-{t}"))
+            } else {
+                Key::Text("counter".to_owned())
+            };
             thread::spawn(move || {
                 start.wait();
                 for _ in 0..iters {
@@ -56,14 +60,20 @@ fn bench_get_set(c: &mut Criterion) {
     let mut group = c.benchmark_group("get_set");
     group.throughput(Throughput::Elements(1));
     for case_sensitive in [false, true] {
-        let mode = if case_sensitive { "case_sensitive" } else { "ignore_case" };
+        let mode = if case_sensitive {
+            "case_sensitive"
+        } else {
+            "ignore_case"
+        };
         let store = Store::new(case_sensitive);
         for i in 0..10_000 {
             store.set(Key::Text(format!("Key-{i}")), Value::Int(i));
         }
         let hit = Key::Text("Key-4242".to_owned());
         let miss = Key::Text("absent".to_owned());
-        group.bench_function(BenchmarkId::new("get_hit", mode), |b| b.iter(|| black_box(store.get(black_box(&hit)))));
+        group.bench_function(BenchmarkId::new("get_hit", mode), |b| {
+            b.iter(|| black_box(store.get(black_box(&hit))))
+        });
         group.bench_function(BenchmarkId::new("get_miss", mode), |b| {
             b.iter(|| black_box(store.get(black_box(&miss))))
         });

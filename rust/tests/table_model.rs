@@ -40,7 +40,11 @@ struct Model {
 
 impl Model {
     fn new(case_sensitive: bool) -> Self {
-        Model { case_sensitive, entries: HashMap::new(), clock: 0 }
+        Model {
+            case_sensitive,
+            entries: HashMap::new(),
+            clock: 0,
+        }
     }
 
     fn id(&self, key: &Key) -> ModelKey {
@@ -57,16 +61,22 @@ impl Model {
     }
 
     fn get(&self, key: &Key) -> Option<Versioned> {
-        self.entries
-            .get(&self.id(key))
-            .map(|e| Versioned { key: e.key.clone(), value: e.value.clone(), version: e.version })
+        self.entries.get(&self.id(key)).map(|e| Versioned {
+            key: e.key.clone(),
+            value: e.value.clone(),
+            version: e.version,
+        })
     }
 
     /// Writes `value`, keeping an existing entry's spelling.
     fn write(&mut self, key: Key, value: Value) -> u64 {
         let version = self.tick();
         let id = self.id(&key);
-        let entry = self.entries.entry(id).or_insert(Entry { key, value: Value::Null, version });
+        let entry = self.entries.entry(id).or_insert(Entry {
+            key,
+            value: Value::Null,
+            version,
+        });
         entry.value = value;
         entry.version = version;
         version
@@ -74,18 +84,30 @@ impl Model {
 
     fn increment(&mut self, key: Key, delta: Value) -> Result<Value, TableError> {
         let found = |v: &Value| v.type_name();
-        let sum = match (self.get(&key).map(|e| e.value).unwrap_or(Value::Int(0)), &delta) {
+        let sum = match (
+            self.get(&key).map(|e| e.value).unwrap_or(Value::Int(0)),
+            &delta,
+        ) {
             (_, d) if !matches!(d, Value::Int(_) | Value::Double(_)) => {
                 return Err(TableError::DeltaNotNumeric(found(d)));
             }
             (Value::Int(a), Value::Int(b)) => match a.checked_add(*b) {
                 Some(n) => Value::Int(n),
-                None => return Err(TableError::Overflow { key: self.display(&key) }),
+                None => {
+                    return Err(TableError::Overflow {
+                        key: self.display(&key),
+                    });
+                }
             },
             (Value::Int(a), Value::Double(b)) => Value::Double(a as f64 + b),
             (Value::Double(a), Value::Int(b)) => Value::Double(a + *b as f64),
             (Value::Double(a), Value::Double(b)) => Value::Double(a + b),
-            (other, _) => return Err(TableError::NotNumeric { key: self.display(&key), found: found(&other) }),
+            (other, _) => {
+                return Err(TableError::NotNumeric {
+                    key: self.display(&key),
+                    found: found(&other),
+                });
+            }
         };
         self.write(key, sum.clone());
         Ok(sum)
@@ -94,7 +116,10 @@ impl Model {
     /// Display form of the key as stored (the store reports the stored
     /// spelling), or as given when absent.
     fn display(&self, key: &Key) -> String {
-        self.get(key).map(|e| e.key).unwrap_or_else(|| key.clone()).to_string()
+        self.get(key)
+            .map(|e| e.key)
+            .unwrap_or_else(|| key.clone())
+            .to_string()
     }
 }
 
@@ -125,7 +150,9 @@ enum Op {
 }
 
 fn key_strategy() -> impl Strategy<Value = Key> {
-    const TEXTS: &[&str] = &["a", "A", "b", "B", "ß", "SS", "ss", "ä", "Ä", "ı", "I", "i", "1", "Größe", "GRÖßE", ""];
+    const TEXTS: &[&str] = &[
+        "a", "A", "b", "B", "ß", "SS", "ss", "ä", "Ä", "ı", "I", "i", "1", "Größe", "GRÖßE", "",
+    ];
     prop_oneof![
         4 => proptest::sample::select(TEXTS).prop_map(Key::from),
         1 => proptest::sample::select(&[0i64, 1, -1][..]).prop_map(Key::Int),
@@ -206,20 +233,34 @@ fn step(store: &Store, model: &mut Model, op: &Op) -> Result<(), TestCaseError> 
         }
         Op::Get(k) => {
             let (got, want) = (store.get(&k), model.get(&k));
-            prop_assert!(same_versioned(&got, &want), "get {:?}: {:?} vs {:?}", k, got, want);
+            prop_assert!(
+                same_versioned(&got, &want),
+                "get {:?}: {:?} vs {:?}",
+                k,
+                got,
+                want
+            );
         }
         Op::Contains(k) => prop_assert_eq!(store.contains(&k), model.get(&k).is_some()),
         Op::Remove(k) => {
             let got = store.remove(&k);
             let want = model.get(&k);
             model.entries.remove(&model.id(&k));
-            prop_assert!(same_versioned(&got, &want), "remove {:?}: {:?} vs {:?}", k, got, want);
+            prop_assert!(
+                same_versioned(&got, &want),
+                "remove {:?}: {:?} vs {:?}",
+                k,
+                got,
+                want
+            );
         }
         Op::Increment(k, d) => {
             let got = store.increment(k.clone(), d.clone());
             let want = model.increment(k.clone(), d);
             match (&got, &want) {
-                (Ok(a), Ok(b)) => prop_assert!(a.same_as(b), "increment {:?}: {:?} vs {:?}", k, a, b),
+                (Ok(a), Ok(b)) => {
+                    prop_assert!(a.same_as(b), "increment {:?}: {:?} vs {:?}", k, a, b)
+                }
                 (Err(a), Err(b)) => prop_assert_eq!(a, b),
                 _ => prop_assert!(false, "increment {:?}: {:?} vs {:?}", k, got, want),
             }
@@ -246,14 +287,23 @@ fn step(store: &Store, model: &mut Model, op: &Op) -> Result<(), TestCaseError> 
             let got = store.replace_if_version(k.clone(), expected, v.clone());
             let current = model.get(&k);
             let want = if current.as_ref().map(|e| e.version) == expected {
-                Swap::Swapped { version: model.write(k, v) }
+                Swap::Swapped {
+                    version: model.write(k, v),
+                }
             } else {
                 Swap::Mismatch { current }
             };
-            prop_assert!(same_swap(&got, &want), "replace_if_version: {:?} vs {:?}", got, want);
+            prop_assert!(
+                same_swap(&got, &want),
+                "replace_if_version: {:?} vs {:?}",
+                got,
+                want
+            );
         }
         Op::RemoveIfVersion(k, pick) => {
-            let Some(expected) = resolve(&pick, model, &k) else { return Ok(()) };
+            let Some(expected) = resolve(&pick, model, &k) else {
+                return Ok(());
+            };
             let got = store.remove_if_version(&k, expected);
             let current = model.get(&k);
             let want = match current {
@@ -263,7 +313,12 @@ fn step(store: &Store, model: &mut Model, op: &Op) -> Result<(), TestCaseError> 
                 }
                 other => Swap::Mismatch { current: other },
             };
-            prop_assert!(same_swap(&got, &want), "remove_if_version: {:?} vs {:?}", got, want);
+            prop_assert!(
+                same_swap(&got, &want),
+                "remove_if_version: {:?} vs {:?}",
+                got,
+                want
+            );
         }
         Op::Clear => {
             store.clear();
@@ -274,14 +329,27 @@ fn step(store: &Store, model: &mut Model, op: &Op) -> Result<(), TestCaseError> 
     Ok(())
 }
 
-fn cas(store: &Store, model: &mut Model, k: Key, expected: Value, new: Value) -> Result<(), TestCaseError> {
+fn cas(
+    store: &Store,
+    model: &mut Model,
+    k: Key,
+    expected: Value,
+    new: Value,
+) -> Result<(), TestCaseError> {
     let got = store.compare_exchange(k.clone(), &expected, new.clone());
     let current = model.get(&k);
     let want = match current {
-        Some(e) if e.value.same_as(&expected) => Swap::Swapped { version: model.write(k, new) },
+        Some(e) if e.value.same_as(&expected) => Swap::Swapped {
+            version: model.write(k, new),
+        },
         other => Swap::Mismatch { current: other },
     };
-    prop_assert!(same_swap(&got, &want), "compare_exchange: {:?} vs {:?}", got, want);
+    prop_assert!(
+        same_swap(&got, &want),
+        "compare_exchange: {:?} vs {:?}",
+        got,
+        want
+    );
     Ok(())
 }
 
@@ -292,7 +360,12 @@ fn same_contents(store: &Store, model: &Model) -> Result<(), TestCaseError> {
     prop_assert_eq!(store.len(), model.entries.len());
     for entry in snapshot {
         let want = model.get(&entry.key);
-        prop_assert!(same_versioned(&Some(entry.clone()), &want), "{:?} vs {:?}", entry, want);
+        prop_assert!(
+            same_versioned(&Some(entry.clone()), &want),
+            "{:?} vs {:?}",
+            entry,
+            want
+        );
     }
     Ok(())
 }
@@ -305,9 +378,17 @@ fn run(case_sensitive: bool, ops: &[Op]) -> Result<(), TestCaseError> {
         same_contents(&store, &model)?;
     }
     // Exported and re-imported, the table is the same (versions aside).
-    if model.entries.values().all(|e| !matches!(e.value, Value::Object(_))) {
+    if model
+        .entries
+        .values()
+        .all(|e| !matches!(e.value, Value::Object(_)))
+    {
         let copy = Store::new(case_sensitive);
-        prop_assert_eq!(copy.import_json(&store.export_json().unwrap(), false).unwrap(), store.len());
+        prop_assert_eq!(
+            copy.import_json(&store.export_json().unwrap(), false)
+                .unwrap(),
+            store.len()
+        );
         for entry in store.snapshot() {
             let other = copy.get(&entry.key).unwrap();
             prop_assert_eq!(&other.key, &entry.key);

@@ -5,10 +5,10 @@
 //! turn a lost wake-up into a failure instead of a hang.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use syncpool::table::{Key, Store, Swap, Value};
 
@@ -39,7 +39,10 @@ fn on_threads<T: Send + 'static>(work: impl Fn(usize) -> T + Send + Sync + 'stat
             })
         })
         .collect();
-    handles.into_iter().map(|h| h.join().expect("worker panicked")).collect()
+    handles
+        .into_iter()
+        .map(|h| h.join().expect("worker panicked"))
+        .collect()
 }
 
 #[test]
@@ -49,7 +52,11 @@ fn increments_of_one_key_are_exact() {
         let s = Arc::clone(&store);
         on_threads(move |i| {
             // Different spellings of one key when case is ignored.
-            let key = if case_sensitive { text("counter") } else { text(["counter", "COUNTER", "Counter", "cOUNTER"][i]) };
+            let key = if case_sensitive {
+                text("counter")
+            } else {
+                text(["counter", "COUNTER", "Counter", "cOUNTER"][i])
+            };
             for _ in 0..25_000 {
                 s.increment(key.clone(), Value::Int(1)).unwrap();
             }
@@ -69,11 +76,16 @@ fn increments_of_mixed_keys_are_exact() {
             let k = (n + i as i64) % 16;
             s.increment(Key::Int(k), Value::Int(1)).unwrap();
             // Halves add exactly in binary, so the double total is exact too.
-            s.increment(text(&format!("d{k}")), Value::Double(0.5)).unwrap();
+            s.increment(text(&format!("d{k}")), Value::Double(0.5))
+                .unwrap();
         }
     });
     for k in 0..16 {
-        assert_eq!(int(&store.get(&Key::Int(k)).unwrap().value), 2_500, "key {k}");
+        assert_eq!(
+            int(&store.get(&Key::Int(k)).unwrap().value),
+            2_500,
+            "key {k}"
+        );
         match store.get(&text(&format!("D{k}"))).unwrap().value {
             Value::Double(x) => assert_eq!(x, 1_250.0),
             other => panic!("{other:?}"),
@@ -125,7 +137,9 @@ fn optimistic_updates_are_exact() {
                     Some(e) => (Some(e.version), int(&e.value) + 1),
                     None => (None, 1),
                 };
-                if let Swap::Swapped { .. } = s.replace_if_version(text("opt"), expected, Value::Int(next)) {
+                if let Swap::Swapped { .. } =
+                    s.replace_if_version(text("opt"), expected, Value::Int(next))
+                {
                     break;
                 }
             }
@@ -140,12 +154,22 @@ fn get_or_add_adds_exactly_once() {
         let store = Arc::new(Store::new(false));
         let s = Arc::clone(&store);
         let results = on_threads(move |i| {
-            let (entry, added) = s.get_or_add(text(if i % 2 == 0 { "once" } else { "ONCE" }), Value::Int(i as i64));
+            let (entry, added) = s.get_or_add(
+                text(if i % 2 == 0 { "once" } else { "ONCE" }),
+                Value::Int(i as i64),
+            );
             (int(&entry.value), entry.version, added)
         });
-        assert_eq!(results.iter().filter(|r| r.2).count(), 1, "round {round}: exactly one adder");
+        assert_eq!(
+            results.iter().filter(|r| r.2).count(),
+            1,
+            "round {round}: exactly one adder"
+        );
         let winner = results.iter().find(|r| r.2).unwrap();
-        assert!(results.iter().all(|r| r.0 == winner.0 && r.1 == winner.1), "round {round}: all see the winner");
+        assert!(
+            results.iter().all(|r| r.0 == winner.0 && r.1 == winner.1),
+            "round {round}: all see the winner"
+        );
     }
 }
 
@@ -164,7 +188,10 @@ fn versions_are_unique_and_increase_per_key() {
     let mut all = HashSet::new();
     for versions in &per_thread {
         let own: Vec<_> = versions.iter().step_by(2).collect();
-        assert!(own.windows(2).all(|w| w[0] < w[1]), "a key's versions only grow");
+        assert!(
+            own.windows(2).all(|w| w[0] < w[1]),
+            "a key's versions only grow"
+        );
         for v in versions {
             assert!(all.insert(*v), "version {v} handed out twice");
         }
@@ -176,9 +203,11 @@ fn versions_are_unique_and_increase_per_key() {
 fn snapshots_and_exports_never_fail_while_others_write() {
     let store = Arc::new(Store::new(false));
     let stop = Arc::new(AtomicBool::new(false));
+    let writes = Arc::new(AtomicUsize::new(0));
     let writers: Vec<_> = (0..2)
         .map(|w| {
-            let (store, stop) = (Arc::clone(&store), Arc::clone(&stop));
+            let (store, stop, writes) =
+                (Arc::clone(&store), Arc::clone(&stop), Arc::clone(&writes));
             thread::spawn(move || {
                 let mut n = 0i64;
                 while !stop.load(Ordering::Relaxed) {
@@ -190,36 +219,47 @@ fn snapshots_and_exports_never_fail_while_others_write() {
                         }
                         1 if w == 0 && n % 1_000 == 1 => store.clear(),
                         2 => {
-                            store.compare_exchange(Key::Int(k), &Value::Int(k * 10), Value::Int(k * 10));
+                            store.compare_exchange(
+                                Key::Int(k),
+                                &Value::Int(k * 10),
+                                Value::Int(k * 10),
+                            );
                         }
                         _ => {
                             store.set(Key::Int(k), Value::Int(k * 10));
                         }
                     }
                     n += 1;
+                    writes.fetch_add(1, Ordering::Relaxed);
                 }
-                n
             })
         })
         .collect();
+    // Keep reading until the writers have demonstrably run alongside.
+    let give_up = Instant::now() + LONG;
     let mut snapshots = 0;
-    for _ in 0..300 {
+    while snapshots < 300 || writes.load(Ordering::Relaxed) < 20_000 {
+        assert!(Instant::now() < give_up, "writers made no progress");
         let snapshot = store.snapshot();
         let mut keys = HashSet::new();
         for entry in &snapshot {
-            let Key::Int(k) = entry.key else { panic!("unexpected key {:?}", entry.key) };
+            let Key::Int(k) = entry.key else {
+                panic!("unexpected key {:?}", entry.key)
+            };
             assert_eq!(int(&entry.value), k * 10, "torn or wrong value");
             assert!(keys.insert(k), "key {k} twice in one snapshot");
         }
-        store.export_json().expect("export of plain values never fails");
+        store
+            .export_json()
+            .expect("export of plain values never fails");
         store.keys();
         store.len();
         snapshots += 1;
     }
     stop.store(true, Ordering::Relaxed);
-    let writes: i64 = writers.into_iter().map(|w| w.join().unwrap()).sum();
-    assert_eq!(snapshots, 300);
-    assert!(writes > 0);
+    for writer in writers {
+        writer.join().unwrap();
+    }
 }
 
 #[test]
@@ -241,7 +281,9 @@ fn wait_for_never_misses_a_wake_up() {
     let mut seen = None;
     for round in 1..=ROUNDS {
         store.set(text("ping"), Value::Int(round));
-        let pong = store.wait_for(&text("Pong"), seen, LONG).expect("pong lost");
+        let pong = store
+            .wait_for(&text("Pong"), seen, LONG)
+            .expect("pong lost");
         assert_eq!(int(&pong.value), round);
         seen = Some(pong.version);
     }
@@ -259,7 +301,9 @@ fn waiters_are_woken_by_concurrent_writers() {
                 let key = Key::Int(i % 3);
                 let mut seen = None;
                 loop {
-                    let entry = store.wait_for(&key, seen, LONG).expect("writer's wake-up lost");
+                    let entry = store
+                        .wait_for(&key, seen, LONG)
+                        .expect("writer's wake-up lost");
                     if int(&entry.value) >= 1_000 {
                         return int(&entry.value);
                     }
@@ -293,13 +337,18 @@ fn key_locks_keep_a_two_key_invariant() {
     let s = Arc::clone(&store);
     on_threads(move |i| {
         let owner = i as u64 + 1;
-        let (from, to) = if i % 2 == 0 { ("alice", "bob") } else { ("BOB", "ALICE") };
+        let (from, to) = if i % 2 == 0 {
+            ("alice", "bob")
+        } else {
+            ("BOB", "ALICE")
+        };
         for n in 0..500 {
             // Always lock in one order to avoid deadlock.
             assert!(s.lock_key(&text("Alice"), owner, LONG));
             assert!(s.lock_key(&text("Bob"), owner, LONG));
             if n % 5 == 0 {
-                let total = int(&s.get(&text("alice")).unwrap().value) + int(&s.get(&text("bob")).unwrap().value);
+                let total = int(&s.get(&text("alice")).unwrap().value)
+                    + int(&s.get(&text("bob")).unwrap().value);
                 assert_eq!(total, 2_000);
             } else {
                 s.increment(text(from), Value::Int(-3)).unwrap();
@@ -314,7 +363,8 @@ fn key_locks_keep_a_two_key_invariant() {
             }
         }
     });
-    let total = int(&store.get(&text("alice")).unwrap().value) + int(&store.get(&text("bob")).unwrap().value);
+    let total = int(&store.get(&text("alice")).unwrap().value)
+        + int(&store.get(&text("bob")).unwrap().value);
     assert_eq!(total, 2_000);
     assert_eq!(store.lock_holder(&text("alice")), None);
 }

@@ -80,12 +80,21 @@ mod tests {
 
     #[test]
     fn messages_name_the_key_and_the_problem() {
-        let e = TableError::NotNumeric { key: "x".into(), found: "string" };
-        assert_eq!(e.to_string(), "Cannot increment key 'x': its value is a string, not a number.");
+        let e = TableError::NotNumeric {
+            key: "x".into(),
+            found: "string",
+        };
+        assert_eq!(
+            e.to_string(),
+            "Cannot increment key 'x': its value is a string, not a number."
+        );
         let e = TableError::Overflow { key: "42".into() };
         assert!(e.to_string().contains("key '42'"));
         assert!(e.to_string().contains("not changed"));
-        let e = TableError::NotSerializable { key: "conn".into(), found: "object" };
+        let e = TableError::NotSerializable {
+            key: "conn".into(),
+            found: "object",
+        };
         assert!(e.to_string().contains("'conn'") && e.to_string().contains(".NET object"));
         let e = TableError::BadFormat("entry 2: missing \"type\"".into());
         assert!(e.to_string().ends_with("entry 2: missing \"type\""));

@@ -50,7 +50,7 @@ pub const FORMAT: &str = "syncpool-table/1";
 /// `DateTime.MaxValue.Ticks` in .NET.
 const MAX_DATETIME_TICKS: i64 = 3_155_378_975_999_999_999;
 /// Highest `DateTimeKind` (`Local`).
-const MAX_DATETIME_KIND: u64 = 2;
+const MAX_DATETIME_KIND: u8 = 2;
 
 #[derive(Serialize)]
 struct Document<'a> {
@@ -92,15 +92,26 @@ impl Store {
     /// The whole table as JSON (see the module docs for the format).
     ///
     /// Entries are sorted (integer keys first, then text keys ordinally) so
-    /// that exporting the same data twice gives the same text. Fails with
-    /// [`TableError::NotSerializable`] if any value is a live .NET object.
+    /// that exporting the same data twice gives the same text.
+    ///
+    /// # Errors
+    /// [`TableError::NotSerializable`], naming the key, if any value is a
+    /// live .NET object.
     pub fn export_json(&self) -> Result<String, TableError> {
         let mut entries = self.snapshot();
         entries.sort_by(|a, b| key_order(&a.key, &b.key));
-        let entries = entries.iter().map(entry_out).collect::<Result<Vec<_>, _>>()?;
-        let document = Document { format: FORMAT, case_sensitive: self.case_sensitive(), entries };
-        serde_json::to_string_pretty(&document)
-            .map_err(|e| TableError::BadFormat(format!("the table could not be written as JSON: {e}")))
+        let entries = entries
+            .iter()
+            .map(entry_out)
+            .collect::<Result<Vec<_>, _>>()?;
+        let document = Document {
+            format: FORMAT,
+            case_sensitive: self.case_sensitive(),
+            entries,
+        };
+        serde_json::to_string_pretty(&document).map_err(|e| {
+            TableError::BadFormat(format!("the table could not be written as JSON: {e}"))
+        })
     }
 
     /// Loads entries from JSON written by [`export_json`](Store::export_json)
@@ -112,10 +123,22 @@ impl Store {
     /// error the table is unchanged. Keys that this table would treat as the
     /// same key (e.g. `a` and `A` when loading a case-sensitive export into a
     /// case-insensitive table) are an error rather than a silent overwrite.
+    ///
+    /// Checking is all-or-nothing; writing is not a transaction: readers
+    /// running at the same time can see some loaded keys before others (and,
+    /// with `replace`, the table briefly empty).
+    ///
+    /// # Errors
+    /// [`TableError::BadFormat`] saying what is wrong and where (e.g.
+    /// `entries[3] (key 'x'): ...`).
     pub fn import_json(&self, json: &str, replace: bool) -> Result<usize, TableError> {
         let entries = parse_document(json)?;
         if let Some((first, second)) = self.first_duplicate(entries.iter().map(|(key, _)| key)) {
-            let how = if self.case_sensitive() { "" } else { " (this table ignores case)" };
+            let how = if self.case_sensitive() {
+                ""
+            } else {
+                " (this table ignores case)"
+            };
             return Err(TableError::BadFormat(format!(
                 "entries[{first}] and entries[{second}] are the same key '{}'{how}",
                 entries[second].0
@@ -159,12 +182,23 @@ fn entry_out(entry: &Versioned) -> Result<EntryOut<'_>, TableError> {
         }
         Value::Text(text) => ValueOut::Text(text),
         Value::Bytes(bytes) => ValueOut::Owned(base64::encode(bytes)),
-        Value::DateTime { ticks, kind } => ValueOut::DateTime { ticks: *ticks, kind: *kind },
+        Value::DateTime { ticks, kind } => ValueOut::DateTime {
+            ticks: *ticks,
+            kind: *kind,
+        },
         Value::Object(_) => {
-            return Err(TableError::NotSerializable { key: entry.key.to_string(), found: entry.value.type_name() });
+            return Err(TableError::NotSerializable {
+                key: entry.key.to_string(),
+                found: entry.value.type_name(),
+            });
         }
     };
-    Ok(EntryOut { key, type_name: entry.value.type_name(), value, bits })
+    Ok(EntryOut {
+        key,
+        type_name: entry.value.type_name(),
+        value,
+        bits,
+    })
 }
 
 /// Shortest text that parses back to the same double; .NET spellings for the
@@ -187,17 +221,24 @@ fn bad(message: String) -> TableError {
 }
 
 fn parse_document(json: &str) -> Result<Vec<(Key, Value)>, TableError> {
-    let document: Json = serde_json::from_str(json).map_err(|e| bad(format!("it is not valid JSON ({e})")))?;
+    let document: Json =
+        serde_json::from_str(json).map_err(|e| bad(format!("it is not valid JSON ({e})")))?;
     let Json::Object(top) = document else {
         return Err(bad("expected a JSON object at the top level".to_owned()));
     };
     match top.get("format") {
         Some(Json::String(format)) if format == FORMAT => {}
         Some(Json::String(format)) => {
-            return Err(bad(format!("unsupported format '{format}' (this version reads '{FORMAT}')")));
+            return Err(bad(format!(
+                "unsupported format '{format}' (this version reads '{FORMAT}')"
+            )));
         }
         Some(_) => return Err(bad("\"format\" must be a string".to_owned())),
-        None => return Err(bad(format!("the \"format\": \"{FORMAT}\" marker is missing"))),
+        None => {
+            return Err(bad(format!(
+                "the \"format\": \"{FORMAT}\" marker is missing"
+            )));
+        }
     }
     match top.get("caseSensitive") {
         None | Some(Json::Bool(_)) => {}
@@ -206,25 +247,41 @@ fn parse_document(json: &str) -> Result<Vec<(Key, Value)>, TableError> {
     let Some(Json::Array(entries)) = top.get("entries") else {
         return Err(bad("\"entries\" must be present and be an array".to_owned()));
     };
-    entries.iter().enumerate().map(|(index, entry)| parse_entry(index, entry)).collect()
+    entries
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| parse_entry(index, entry))
+        .collect()
 }
 
 fn parse_entry(index: usize, entry: &Json) -> Result<(Key, Value), TableError> {
     let Json::Object(fields) = entry else {
         return Err(bad(format!("entries[{index}] must be an object")));
     };
-    if let Some(unknown) = fields.keys().find(|name| !["key", "type", "value", "bits"].contains(&name.as_str())) {
-        return Err(bad(format!("entries[{index}] has an unknown field \"{unknown}\"")));
+    if let Some(unknown) = fields
+        .keys()
+        .find(|name| !["key", "type", "value", "bits"].contains(&name.as_str()))
+    {
+        return Err(bad(format!(
+            "entries[{index}] has an unknown field \"{unknown}\""
+        )));
     }
     let key = match fields.get("key") {
         Some(Json::String(text)) => Key::Text(text.clone()),
         Some(Json::Number(n)) => Key::Int(n.as_i64().ok_or_else(|| {
-            bad(format!("entries[{index}]: key {n} is not a whole number in the Int64 range"))
+            bad(format!(
+                "entries[{index}]: key {n} is not a whole number in the Int64 range"
+            ))
         })?),
-        Some(_) => return Err(bad(format!("entries[{index}]: \"key\" must be a string or an integer"))),
+        Some(_) => {
+            return Err(bad(format!(
+                "entries[{index}]: \"key\" must be a string or an integer"
+            )));
+        }
         None => return Err(bad(format!("entries[{index}] has no \"key\""))),
     };
-    let value = parse_value(fields).map_err(|why| bad(format!("entries[{index}] (key '{key}'): {why}")))?;
+    let value =
+        parse_value(fields).map_err(|why| bad(format!("entries[{index}] (key '{key}'): {why}")))?;
     Ok((key, value))
 }
 
@@ -238,15 +295,26 @@ fn parse_value(fields: &JsonMap<String, Json>) -> Result<Value, String> {
     if type_name != "double" && fields.contains_key("bits") {
         return Err("\"bits\" is only allowed for doubles".to_owned());
     }
-    let wrong = |expected: &str| format!("a {type_name} value must be {expected}, found {}", json_kind(value));
+    let wrong = |expected: &str| {
+        format!(
+            "a {type_name} value must be {expected}, found {}",
+            json_kind(value)
+        )
+    };
     match type_name {
         "null" => match value {
             Json::Null => Ok(Value::Null),
             _ => Err(wrong("null")),
         },
-        "bool" => value.as_bool().map(Value::Bool).ok_or_else(|| wrong("true or false")),
+        "bool" => value
+            .as_bool()
+            .map(Value::Bool)
+            .ok_or_else(|| wrong("true or false")),
         "int" => match value {
-            Json::Number(n) => n.as_i64().map(Value::Int).ok_or_else(|| format!("{n} is not a whole number in the Int64 range")),
+            Json::Number(n) => n
+                .as_i64()
+                .map(Value::Int)
+                .ok_or_else(|| format!("{n} is not a whole number in the Int64 range")),
             _ => Err(wrong("a whole number")),
         },
         "double" => parse_double(value, fields.get("bits")).map(Value::Double),
@@ -272,10 +340,17 @@ fn parse_double(value: &Json, bits: Option<&Json>) -> Result<f64, String> {
             "NaN" => f64::NAN,
             "Infinity" => f64::INFINITY,
             "-Infinity" => f64::NEG_INFINITY,
-            other => other.parse::<f64>().map_err(|_| format!("'{other}' is not a number"))?,
+            other => other
+                .parse::<f64>()
+                .map_err(|_| format!("'{other}' is not a number"))?,
         },
         Json::Number(n) => n.as_f64().ok_or_else(|| format!("{n} is not a double"))?,
-        other => return Err(format!("a double value must be a string or a number, found {}", json_kind(other))),
+        other => {
+            return Err(format!(
+                "a double value must be a string or a number, found {}",
+                json_kind(other)
+            ));
+        }
     };
     let Some(bits) = bits else {
         return Ok(parsed);
@@ -301,20 +376,30 @@ fn parse_datetime(value: &Json) -> Result<Value, String> {
             json_kind(value)
         ));
     };
-    if let Some(unknown) = parts.keys().find(|name| *name != "ticks" && *name != "kind") {
-        return Err(format!("a datetime value has an unknown field \"{unknown}\""));
+    if let Some(unknown) = parts
+        .keys()
+        .find(|name| *name != "ticks" && *name != "kind")
+    {
+        return Err(format!(
+            "a datetime value has an unknown field \"{unknown}\""
+        ));
     }
     let ticks = parts
         .get("ticks")
         .and_then(Json::as_i64)
         .filter(|ticks| (0..=MAX_DATETIME_TICKS).contains(ticks))
-        .ok_or_else(|| format!("datetime \"ticks\" must be a whole number from 0 to {MAX_DATETIME_TICKS}"))?;
+        .ok_or_else(|| {
+            format!("datetime \"ticks\" must be a whole number from 0 to {MAX_DATETIME_TICKS}")
+        })?;
     let kind = parts
         .get("kind")
         .and_then(Json::as_u64)
+        .and_then(|kind| u8::try_from(kind).ok())
         .filter(|kind| *kind <= MAX_DATETIME_KIND)
-        .ok_or_else(|| "datetime \"kind\" must be 0 (Unspecified), 1 (Utc) or 2 (Local)".to_owned())?;
-    Ok(Value::DateTime { ticks, kind: kind as u8 })
+        .ok_or_else(|| {
+            "datetime \"kind\" must be 0 (Unspecified), 1 (Utc) or 2 (Local)".to_owned()
+        })?;
+    Ok(Value::DateTime { ticks, kind })
 }
 
 fn json_kind(value: &Json) -> &'static str {
@@ -352,16 +437,37 @@ mod tests {
             (text("negzero"), Value::Double(-0.0)),
             (text("poszero"), Value::Double(0.0)),
             (text("nan"), Value::Double(f64::NAN)),
-            (text("dotnet-nan"), Value::Double(f64::from_bits(0xfff8_0000_0000_0000))),
-            (text("payload-nan"), Value::Double(f64::from_bits(0x7ff0_0000_dead_beef))),
+            (
+                text("dotnet-nan"),
+                Value::Double(f64::from_bits(0xfff8_0000_0000_0000)),
+            ),
+            (
+                text("payload-nan"),
+                Value::Double(f64::from_bits(0x7ff0_0000_dead_beef)),
+            ),
             (text("inf"), Value::Double(f64::INFINITY)),
             (text("-inf"), Value::Double(f64::NEG_INFINITY)),
-            (text("string"), Value::Text("héllo \"wörld\"\n\u{0}\u{1F600}".to_owned())),
+            (
+                text("string"),
+                Value::Text("héllo \"wörld\"\n\u{0}\u{1F600}".to_owned()),
+            ),
             (text("empty"), Value::Text(String::new())),
             (text("bytes"), Value::Bytes((0..=255).collect())),
             (text("nobytes"), Value::Bytes(Vec::new())),
-            (text("date"), Value::DateTime { ticks: 638_000_000_000_000_000, kind: 1 }),
-            (text("maxdate"), Value::DateTime { ticks: MAX_DATETIME_TICKS, kind: 2 }),
+            (
+                text("date"),
+                Value::DateTime {
+                    ticks: 638_000_000_000_000_000,
+                    kind: 1,
+                },
+            ),
+            (
+                text("maxdate"),
+                Value::DateTime {
+                    ticks: MAX_DATETIME_TICKS,
+                    kind: 2,
+                },
+            ),
             (Key::Int(1), Value::Text("int key".to_owned())),
             (text("1"), Value::Text("text key".to_owned())),
             (Key::Int(i64::MIN), Value::Int(-1)),
@@ -372,9 +478,17 @@ mod tests {
     fn assert_same_contents(a: &Store, b: &Store) {
         assert_eq!(a.len(), b.len());
         for entry in a.snapshot() {
-            let other = b.get(&entry.key).unwrap_or_else(|| panic!("{:?} missing", entry.key));
+            let other = b
+                .get(&entry.key)
+                .unwrap_or_else(|| panic!("{:?} missing", entry.key));
             assert_eq!(other.key, entry.key, "key spelling and kind");
-            assert!(other.value.same_as(&entry.value), "{:?}: {:?} vs {:?}", entry.key, entry.value, other.value);
+            assert!(
+                other.value.same_as(&entry.value),
+                "{:?}: {:?} vs {:?}",
+                entry.key,
+                entry.value,
+                other.value
+            );
         }
     }
 
@@ -389,7 +503,11 @@ mod tests {
             let target = Store::new(case_sensitive);
             assert_eq!(target.import_json(&json, false).unwrap(), source.len());
             assert_same_contents(&source, &target);
-            assert_eq!(target.export_json().unwrap(), json, "export is deterministic");
+            assert_eq!(
+                target.export_json().unwrap(),
+                json,
+                "export is deterministic"
+            );
         }
     }
 
@@ -416,7 +534,10 @@ mod tests {
         store.set(text("conn"), object(5, &releaser));
         assert_eq!(
             store.export_json(),
-            Err(TableError::NotSerializable { key: "conn".to_owned(), found: "object" })
+            Err(TableError::NotSerializable {
+                key: "conn".to_owned(),
+                found: "object"
+            })
         );
     }
 
@@ -456,7 +577,11 @@ mod tests {
                     other => panic!("case {i} {case}: expected BadFormat, got {other:?}"),
                 }
                 assert_eq!(store.len(), 1, "case {i}");
-                assert_eq!(store.get(&text("keep")).unwrap().version, version, "case {i}");
+                assert_eq!(
+                    store.get(&text("keep")).unwrap().version,
+                    version,
+                    "case {i}"
+                );
             }
         }
     }
@@ -465,9 +590,16 @@ mod tests {
     fn error_messages_point_at_the_entry() {
         let store = Store::new(true);
         let json = r#"{"format":"syncpool-table/1","entries":[{"key":"a","type":"int","value":1},{"key":"b","type":"int","value":"x"}]}"#;
-        let Err(TableError::BadFormat(message)) = store.import_json(json, false) else { panic!() };
-        assert!(message.contains("entries[1]") && message.contains("'b'"), "{message}");
-        let Err(TableError::BadFormat(message)) = store.import_json("{", false) else { panic!() };
+        let Err(TableError::BadFormat(message)) = store.import_json(json, false) else {
+            panic!()
+        };
+        assert!(
+            message.contains("entries[1]") && message.contains("'b'"),
+            "{message}"
+        );
+        let Err(TableError::BadFormat(message)) = store.import_json("{", false) else {
+            panic!()
+        };
         assert!(message.contains("not valid JSON"), "{message}");
     }
 
@@ -479,7 +611,9 @@ mod tests {
         let json = source.export_json().unwrap();
         assert_eq!(Store::new(true).import_json(&json, false), Ok(2));
         let folded = Store::new(false);
-        let Err(TableError::BadFormat(message)) = folded.import_json(&json, false) else { panic!() };
+        let Err(TableError::BadFormat(message)) = folded.import_json(&json, false) else {
+            panic!()
+        };
         assert!(message.contains("ignores case"), "{message}");
         assert!(folded.is_empty());
     }
@@ -494,9 +628,19 @@ mod tests {
         assert_eq!(store.import_json(json, false), Ok(2));
         assert_eq!(store.len(), 3);
         let shared = store.get(&text("shared")).unwrap();
-        assert_eq!(shared.key, text("Shared"), "merge keeps the existing spelling");
+        assert_eq!(
+            shared.key,
+            text("Shared"),
+            "merge keeps the existing spelling"
+        );
         assert!(shared.value.same_as(&Value::Int(2)));
-        assert!(store.get(&text("new")).unwrap().value.same_as(&Value::Double(2.5)));
+        assert!(
+            store
+                .get(&text("new"))
+                .unwrap()
+                .value
+                .same_as(&Value::Double(2.5))
+        );
 
         assert_eq!(store.import_json(json, true), Ok(2));
         assert_eq!(store.len(), 2);
@@ -512,14 +656,34 @@ mod tests {
             {"key":"b","type":"double","value":"-Infinity"},
             {"key":"c","type":"null"}]}"#;
         assert_eq!(store.import_json(json, false), Ok(3));
-        assert!(store.get(&text("a")).unwrap().value.same_as(&Value::Double(1e300)));
-        assert!(store.get(&text("b")).unwrap().value.same_as(&Value::Double(f64::NEG_INFINITY)));
+        assert!(
+            store
+                .get(&text("a"))
+                .unwrap()
+                .value
+                .same_as(&Value::Double(1e300))
+        );
+        assert!(
+            store
+                .get(&text("b"))
+                .unwrap()
+                .value
+                .same_as(&Value::Double(f64::NEG_INFINITY))
+        );
         assert!(store.get(&text("c")).unwrap().value.same_as(&Value::Null));
     }
 
     #[test]
     fn double_text_round_trips() {
-        let samples = [0.1, 1.0 / 3.0, 1e-320, 5e-324, 123456789012345680.0, -2.5e-10, f64::EPSILON];
+        let samples = [
+            0.1,
+            1.0 / 3.0,
+            1e-320,
+            5e-324,
+            123456789012345680.0,
+            -2.5e-10,
+            f64::EPSILON,
+        ];
         for x in samples {
             let parsed = parse_double(&Json::String(double_text(x)), None).unwrap();
             assert_eq!(parsed.to_bits(), x.to_bits(), "{x:?}");

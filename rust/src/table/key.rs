@@ -101,10 +101,15 @@ impl Comparer for Ordinal {
 
 impl Comparer for IgnoreCase {
     fn text_eq(a: &str, b: &str) -> bool {
-        // Two ASCII strings can only fold-match if they match ignoring ASCII
-        // case. Mixed inputs need the char walk: 'ı' folds to ASCII 'I'.
+        // Cheap answers first: lookups mostly use the stored spelling, and
+        // texts that differ only in ASCII case fold-match whatever else they
+        // hold. Two ASCII texts that fail that cannot match; anything else
+        // needs the char walk ('ı' folds to ASCII 'I').
+        if a == b || a.eq_ignore_ascii_case(b) {
+            return true;
+        }
         if a.is_ascii() && b.is_ascii() {
-            return a.eq_ignore_ascii_case(b);
+            return false;
         }
         a.chars().map(fold_char).eq(b.chars().map(fold_char))
     }
@@ -115,6 +120,18 @@ impl Comparer for IgnoreCase {
         // only on the folded chars, so equal keys hash identically whatever
         // their spelling (hashers need not treat split writes like one write).
         let mut buf = [0u8; 64];
+        if text.is_ascii() {
+            // Same writes as the loop below would make (full 64-byte chunks,
+            // then the rest), without decoding chars.
+            for chunk in text.as_bytes().chunks(buf.len()) {
+                for (folded, byte) in buf.iter_mut().zip(chunk) {
+                    *folded = byte.to_ascii_uppercase();
+                }
+                state.write(&buf[..chunk.len()]);
+            }
+            state.write_u8(0xff);
+            return;
+        }
         let mut len = 0;
         for c in text.chars() {
             let folded = fold_char(c);
@@ -173,7 +190,10 @@ pub(crate) struct MapKey<C> {
 impl<C> MapKey<C> {
     #[inline]
     pub(crate) fn new(key: Key) -> Self {
-        MapKey { key, _comparer: PhantomData }
+        MapKey {
+            key,
+            _comparer: PhantomData,
+        }
     }
 
     #[inline]
@@ -272,7 +292,11 @@ mod tests {
         let (a, b) = (text(a), text(b));
         let eq = keys_eq::<C>(&a, &b);
         if eq {
-            assert_eq!(hash_of::<C>(&a), hash_of::<C>(&b), "equal keys must hash alike");
+            assert_eq!(
+                hash_of::<C>(&a),
+                hash_of::<C>(&b),
+                "equal keys must hash alike"
+            );
         }
         eq
     }
@@ -282,7 +306,11 @@ mod tests {
         assert_eq!(fold_char('a'), 'A');
         assert_eq!(fold_char('Z'), 'Z');
         assert_eq!(fold_char('ä'), 'Ä');
-        assert_eq!(fold_char('ß'), 'ß', "'ß' uppercases to two chars, so it stays");
+        assert_eq!(
+            fold_char('ß'),
+            'ß',
+            "'ß' uppercases to two chars, so it stays"
+        );
         assert_eq!(fold_char('ı'), 'I');
         assert_eq!(fold_char('1'), '1');
         assert_eq!(fold_char('ω'), 'Ω');
@@ -296,7 +324,10 @@ mod tests {
         assert!(same::<IgnoreCase>("straße", "STRAßE"));
         assert!(!same::<IgnoreCase>("ß", "SS"));
         assert!(!same::<IgnoreCase>("straße", "STRASSE"));
-        assert!(same::<IgnoreCase>("ı", "i"), "dotless i uppercases to ASCII I");
+        assert!(
+            same::<IgnoreCase>("ı", "i"),
+            "dotless i uppercases to ASCII I"
+        );
         assert!(same::<IgnoreCase>("", ""));
         assert!(!same::<IgnoreCase>("a", ""));
         assert!(!same::<IgnoreCase>("ab", "abc"));
@@ -310,6 +341,12 @@ mod tests {
         let upper: String = "AÄßXΩ".repeat(40);
         assert!(same::<IgnoreCase>(&lower, &upper));
         assert!(!same::<Ordinal>(&lower, &upper));
+        // Non-ASCII text whose folded form is ASCII must hash like the ASCII
+        // fast path does, across chunk boundaries too.
+        for len in [1, 63, 64, 65, 130] {
+            assert!(same::<IgnoreCase>(&"ı".repeat(len), &"i".repeat(len)));
+            assert!(same::<IgnoreCase>(&"ı".repeat(len), &"I".repeat(len)));
+        }
     }
 
     #[test]
@@ -336,13 +373,19 @@ mod tests {
         assert_eq!(map.get(query::<IgnoreCase>(&text("name"))), Some(&1));
         assert_eq!(map.get(query::<IgnoreCase>(&Key::Int(1))), Some(&2));
         assert_eq!(map.get(query::<IgnoreCase>(&text("1"))), None);
-        let stored = map.keys().find(|k| matches!(k.key(), Key::Text(_))).unwrap();
+        let stored = map
+            .keys()
+            .find(|k| matches!(k.key(), Key::Text(_)))
+            .unwrap();
         assert_eq!(stored.key(), &text("Name"), "original spelling is kept");
     }
 
     #[test]
     fn map_key_is_no_bigger_than_key() {
-        assert_eq!(std::mem::size_of::<MapKey<IgnoreCase>>(), std::mem::size_of::<Key>());
+        assert_eq!(
+            std::mem::size_of::<MapKey<IgnoreCase>>(),
+            std::mem::size_of::<Key>()
+        );
     }
 
     #[test]

@@ -41,7 +41,10 @@ pub(crate) struct KeyLocks<C> {
 impl<C: Comparer> KeyLocks<C> {
     pub(crate) fn new() -> Self {
         KeyLocks {
-            held: Mutex::new(Held { holds: HashMap::new(), sleepers: 0 }),
+            held: Mutex::new(Held {
+                holds: HashMap::new(),
+                sleepers: 0,
+            }),
             released: Condvar::new(),
             _comparer: PhantomData,
         }
@@ -55,7 +58,8 @@ impl<C: Comparer> KeyLocks<C> {
         loop {
             match held.holds.get_mut(query::<C>(key)) {
                 None => {
-                    held.holds.insert(MapKey::new(key.clone()), Hold { owner, depth: 1 });
+                    held.holds
+                        .insert(MapKey::new(key.clone()), Hold { owner, depth: 1 });
                     return true;
                 }
                 Some(hold) if hold.owner == owner => {
@@ -99,7 +103,11 @@ impl<C: Comparer> KeyLocks<C> {
                 hold.depth -= 1;
                 hold.depth == 0
             }
-            _ => return Err(TableError::NotLockOwner { key: key.to_string() }),
+            _ => {
+                return Err(TableError::NotLockOwner {
+                    key: key.to_string(),
+                });
+            }
         };
         if released {
             held.holds.remove(query::<C>(key));
@@ -122,7 +130,11 @@ impl<C: Comparer> KeyLocks<C> {
 
     /// The owner and depth of the lock on `key`, if it is held.
     pub(crate) fn holder(&self, key: &Key) -> Option<(u64, u64)> {
-        self.held.lock().holds.get(query::<C>(key)).map(|hold| (hold.owner, hold.depth))
+        self.held
+            .lock()
+            .holds
+            .get(query::<C>(key))
+            .map(|hold| (hold.owner, hold.depth))
     }
 }
 
@@ -157,9 +169,15 @@ mod tests {
     #[test]
     fn unlock_by_non_owner_fails_and_changes_nothing() {
         let locks = KeyLocks::<Ordinal>::new();
-        assert_eq!(locks.unlock(&text("a"), 1), Err(TableError::NotLockOwner { key: "a".into() }));
+        assert_eq!(
+            locks.unlock(&text("a"), 1),
+            Err(TableError::NotLockOwner { key: "a".into() })
+        );
         assert!(locks.lock(&Key::Int(5), 1, NOW));
-        assert_eq!(locks.unlock(&Key::Int(5), 2), Err(TableError::NotLockOwner { key: "5".into() }));
+        assert_eq!(
+            locks.unlock(&Key::Int(5), 2),
+            Err(TableError::NotLockOwner { key: "5".into() })
+        );
         assert_eq!(locks.holder(&Key::Int(5)), Some((1, 1)));
     }
 
@@ -174,7 +192,10 @@ mod tests {
         assert!(exact.lock(&text("Key"), 1, NOW));
         assert!(exact.lock(&text("KEY"), 2, NOW));
         assert!(exact.lock(&Key::Int(1), 3, NOW));
-        assert!(exact.lock(&text("1"), 4, NOW), "int 1 and text '1' are different keys");
+        assert!(
+            exact.lock(&text("1"), 4, NOW),
+            "int 1 and text '1' are different keys"
+        );
     }
 
     #[test]
@@ -184,7 +205,10 @@ mod tests {
         let start = Instant::now();
         assert!(!locks.lock(&text("a"), 2, Duration::from_millis(50)));
         let waited = start.elapsed();
-        assert!(waited >= Duration::from_millis(50), "gave up early: {waited:?}");
+        assert!(
+            waited >= Duration::from_millis(50),
+            "gave up early: {waited:?}"
+        );
         assert!(waited < Duration::from_secs(5), "gave up late: {waited:?}");
     }
 
@@ -225,7 +249,11 @@ mod tests {
         assert!(waiter.join().unwrap());
         assert_eq!(locks.holder(&text("a")), None);
         assert_eq!(locks.holder(&text("b")), Some((3, 1)));
-        assert_eq!(locks.holder(&text("c")), Some((2, 1)), "other owners keep theirs");
+        assert_eq!(
+            locks.holder(&text("c")),
+            Some((2, 1)),
+            "other owners keep theirs"
+        );
         assert!(locks.unlock(&text("a"), 1).is_err());
     }
 }

@@ -121,7 +121,13 @@ impl Store {
     ///
     /// A missing key counts as `0`. `Int + Int` stays an `Int` and fails with
     /// [`TableError::Overflow`] rather than wrapping; anything involving a
-    /// `Double` gives a `Double`. On error nothing changes.
+    /// `Double` gives a `Double`.
+    ///
+    /// # Errors
+    /// [`TableError::DeltaNotNumeric`] if `delta` is not an `Int` or
+    /// `Double`, [`TableError::NotNumeric`] if the key holds something else,
+    /// [`TableError::Overflow`] if an integer sum does not fit. On error
+    /// nothing changes (not even the version).
     pub fn increment(&self, key: Key, delta: Value) -> Result<Value, TableError> {
         with_table!(self, t => t.increment(key, delta))
     }
@@ -143,7 +149,12 @@ impl Store {
     ///
     /// The C# side reads an entry, runs the user's scriptblock outside any
     /// lock, then calls this; on `Mismatch` it retries with `current`.
-    pub fn replace_if_version(&self, key: Key, expected_version: Option<u64>, value: Value) -> Swap {
+    pub fn replace_if_version(
+        &self,
+        key: Key,
+        expected_version: Option<u64>,
+        value: Value,
+    ) -> Swap {
         with_table!(self, t => t.replace_if_version(key, expected_version, value))
     }
 
@@ -155,7 +166,12 @@ impl Store {
     /// Blocks until `key` exists (`after_version: None`) or exists with a
     /// version greater than `after_version`; `None` on timeout. A zero
     /// timeout checks once. Sleeps on a condition variable; never polls.
-    pub fn wait_for(&self, key: &Key, after_version: Option<u64>, timeout: Duration) -> Option<Versioned> {
+    pub fn wait_for(
+        &self,
+        key: &Key,
+        after_version: Option<u64>,
+        timeout: Duration,
+    ) -> Option<Versioned> {
         with_table!(self, t => t.wait_for(key, after_version, timeout))
     }
 
@@ -179,6 +195,9 @@ impl Store {
     }
 
     /// Releases one take of the lock on `key`.
+    ///
+    /// # Errors
+    /// [`TableError::NotLockOwner`] if `owner` does not hold the lock.
     pub fn unlock_key(&self, key: &Key, owner: u64) -> Result<(), TableError> {
         with_table!(self, t => t.locks.unlock(key, owner))
     }
@@ -195,7 +214,10 @@ impl Store {
 
     /// Positions of the first two keys in `keys` that this store would treat
     /// as the same key.
-    pub(crate) fn first_duplicate<'k>(&self, keys: impl IntoIterator<Item = &'k Key>) -> Option<(usize, usize)> {
+    pub(crate) fn first_duplicate<'k>(
+        &self,
+        keys: impl IntoIterator<Item = &'k Key>,
+    ) -> Option<(usize, usize)> {
         match self.table {
             Tables::Ordinal(_) => first_duplicate::<Ordinal>(keys),
             Tables::IgnoreCase(_) => first_duplicate::<IgnoreCase>(keys),
@@ -212,7 +234,9 @@ impl fmt::Debug for Store {
     }
 }
 
-fn first_duplicate<'k, C: Comparer>(keys: impl IntoIterator<Item = &'k Key>) -> Option<(usize, usize)> {
+fn first_duplicate<'k, C: Comparer>(
+    keys: impl IntoIterator<Item = &'k Key>,
+) -> Option<(usize, usize)> {
     let mut seen = std::collections::HashMap::new();
     for (index, key) in keys.into_iter().enumerate() {
         if let Some(&first) = seen.get(&query::<C>(key)) {
@@ -230,7 +254,11 @@ struct Stamped {
 }
 
 fn versioned<C>(key: &MapKey<C>, stamped: &Stamped) -> Versioned {
-    Versioned { key: key.key().clone(), value: stamped.value.clone(), version: stamped.version }
+    Versioned {
+        key: key.key().clone(),
+        value: stamped.value.clone(),
+        version: stamped.version,
+    }
 }
 
 /// An increment amount.
@@ -253,12 +281,19 @@ impl Delta {
     fn add_to(self, current: &Value, key: &Key) -> Result<Value, TableError> {
         match (current, self) {
             (Value::Int(a), Delta::Int(b)) => {
-                a.checked_add(b).map(Value::Int).ok_or_else(|| TableError::Overflow { key: key.to_string() })
+                a.checked_add(b)
+                    .map(Value::Int)
+                    .ok_or_else(|| TableError::Overflow {
+                        key: key.to_string(),
+                    })
             }
             (Value::Int(a), Delta::Double(b)) => Ok(Value::Double(*a as f64 + b)),
             (Value::Double(a), Delta::Int(b)) => Ok(Value::Double(a + b as f64)),
             (Value::Double(a), Delta::Double(b)) => Ok(Value::Double(a + b)),
-            (other, _) => Err(TableError::NotNumeric { key: key.to_string(), found: other.type_name() }),
+            (other, _) => Err(TableError::NotNumeric {
+                key: key.to_string(),
+                found: other.type_name(),
+            }),
         }
     }
 }
@@ -274,7 +309,12 @@ struct Table<C: Comparer> {
 
 impl<C: Comparer> Table<C> {
     fn new() -> Self {
-        Table { map: DashMap::new(), clock: AtomicU64::new(0), waiters: Waiters::new(), locks: KeyLocks::new() }
+        Table {
+            map: DashMap::new(),
+            clock: AtomicU64::new(0),
+            waiters: Waiters::new(),
+            locks: KeyLocks::new(),
+        }
     }
 
     /// The next version. Called under the entry's shard lock, so successive
@@ -287,7 +327,9 @@ impl<C: Comparer> Table<C> {
     /// The wait slot to wake after writing `key`, decided while the entry's
     /// lock is still held (see `waiters`); `None` when nobody waits.
     fn wake_slot(&self, key: &MapKey<C>) -> Option<usize> {
-        self.waiters.any().then(|| self.waiters.slot_for(self.map.hash_usize(key)))
+        self.waiters
+            .any()
+            .then(|| self.waiters.slot_for(self.map.hash_usize(key)))
     }
 
     /// Runs after every map lock is released.
@@ -299,7 +341,9 @@ impl<C: Comparer> Table<C> {
     }
 
     fn get(&self, key: &Key) -> Option<Versioned> {
-        self.map.get(query::<C>(key)).map(|e| versioned(e.key(), e.value()))
+        self.map
+            .get(query::<C>(key))
+            .map(|e| versioned(e.key(), e.value()))
     }
 
     fn set(&self, key: Key, value: Value) -> u64 {
@@ -325,7 +369,11 @@ impl<C: Comparer> Table<C> {
     fn remove(&self, key: &Key) -> Option<Versioned> {
         self.map
             .remove(query::<C>(key))
-            .map(|(key, stamped)| Versioned { key: key.into_key(), value: stamped.value, version: stamped.version })
+            .map(|(key, stamped)| Versioned {
+                key: key.into_key(),
+                value: stamped.value,
+                version: stamped.version,
+            })
     }
 
     fn clear(&self) {
@@ -349,14 +397,20 @@ impl<C: Comparer> Table<C> {
                 let version = self.tick();
                 let wake = self.wake_slot(entry.key());
                 // The old value was a number: nothing to release.
-                *entry.get_mut() = Stamped { value: sum.clone(), version };
+                *entry.get_mut() = Stamped {
+                    value: sum.clone(),
+                    version,
+                };
                 (sum, wake)
             }
             Entry::Vacant(entry) => {
                 let sum = delta.add_to(&Value::Int(0), entry.key().key())?;
                 let version = self.tick();
                 let wake = self.wake_slot(entry.key());
-                entry.insert(Stamped { value: sum.clone(), version });
+                entry.insert(Stamped {
+                    value: sum.clone(),
+                    version,
+                });
                 (sum, wake)
             }
         };
@@ -374,9 +428,13 @@ impl<C: Comparer> Table<C> {
                 let old = mem::replace(&mut stamped.value, new);
                 (Swap::Swapped { version }, Some(old), wake)
             }
-            Some(entry) => {
-                (Swap::Mismatch { current: Some(versioned(entry.key(), entry.value())) }, Some(new), None)
-            }
+            Some(entry) => (
+                Swap::Mismatch {
+                    current: Some(versioned(entry.key(), entry.value())),
+                },
+                Some(new),
+                None,
+            ),
             None => (Swap::Mismatch { current: None }, Some(new), None),
         };
         self.after_write(wake, garbage);
@@ -385,7 +443,11 @@ impl<C: Comparer> Table<C> {
 
     fn get_or_add(&self, key: Key, value: Value) -> (Versioned, bool) {
         let (found, garbage, wake) = match self.map.entry(MapKey::new(key)) {
-            Entry::Occupied(entry) => ((versioned(entry.key(), entry.get()), false), Some(value), None),
+            Entry::Occupied(entry) => (
+                (versioned(entry.key(), entry.get()), false),
+                Some(value),
+                None,
+            ),
             Entry::Vacant(entry) => {
                 let version = self.tick();
                 let wake = self.wake_slot(entry.key());
@@ -407,9 +469,13 @@ impl<C: Comparer> Table<C> {
                 let old = mem::replace(&mut stamped.value, value);
                 (Swap::Swapped { version }, Some(old), wake)
             }
-            (Entry::Occupied(entry), _) => {
-                (Swap::Mismatch { current: Some(versioned(entry.key(), entry.get())) }, Some(value), None)
-            }
+            (Entry::Occupied(entry), _) => (
+                Swap::Mismatch {
+                    current: Some(versioned(entry.key(), entry.get())),
+                },
+                Some(value),
+                None,
+            ),
             (Entry::Vacant(entry), None) => {
                 let version = self.tick();
                 let wake = self.wake_slot(entry.key());
@@ -432,12 +498,19 @@ impl<C: Comparer> Table<C> {
             false
         });
         match removed {
-            Some((_, stamped)) => Swap::Swapped { version: stamped.version },
+            Some((_, stamped)) => Swap::Swapped {
+                version: stamped.version,
+            },
             None => Swap::Mismatch { current },
         }
     }
 
-    fn wait_for(&self, key: &Key, after_version: Option<u64>, timeout: Duration) -> Option<Versioned> {
+    fn wait_for(
+        &self,
+        key: &Key,
+        after_version: Option<u64>,
+        timeout: Duration,
+    ) -> Option<Versioned> {
         let check = || {
             self.map
                 .get(query::<C>(key))
@@ -481,7 +554,10 @@ mod tests {
 
     fn assert_value(store: &Store, key: &Key, expected: &Value) {
         let found = value_of(store, key);
-        assert!(found.as_ref().is_some_and(|v| v.same_as(expected)), "{key:?}: expected {expected:?}, found {found:?}");
+        assert!(
+            found.as_ref().is_some_and(|v| v.same_as(expected)),
+            "{key:?}: expected {expected:?}, found {found:?}"
+        );
     }
 
     const SHORT: Duration = Duration::from_millis(50);
@@ -493,6 +569,13 @@ mod tests {
         check::<Store>();
         check::<Versioned>();
         check::<Swap>();
+    }
+
+    #[test]
+    fn entries_stay_small() {
+        // One map slot per key: the key once, the value, the version.
+        assert_eq!(mem::size_of::<MapKey<IgnoreCase>>(), mem::size_of::<Key>());
+        assert!(mem::size_of::<(MapKey<IgnoreCase>, Stamped)>() <= 64);
     }
 
     #[test]
@@ -511,7 +594,10 @@ mod tests {
         store.set(text("Größe"), Value::Int(3));
         assert_value(&store, &text("GRÖßE"), &Value::Int(3));
         store.set(text("ß"), Value::Int(4));
-        assert!(!store.contains(&text("SS")), "'ß' and 'SS' are different keys");
+        assert!(
+            !store.contains(&text("SS")),
+            "'ß' and 'SS' are different keys"
+        );
         store.set(text("SS"), Value::Int(5));
         assert_value(&store, &text("ß"), &Value::Int(4));
         assert_value(&store, &text("ss"), &Value::Int(5));
@@ -550,7 +636,9 @@ mod tests {
         let a = store.set(text("k"), Value::Int(1));
         let b = store.set(text("k"), Value::Int(1));
         assert!(b > a);
-        let Ok(_) = store.increment(text("k"), Value::Int(1)) else { panic!() };
+        let Ok(_) = store.increment(text("k"), Value::Int(1)) else {
+            panic!()
+        };
         let c = store.get(&text("k")).unwrap().version;
         assert!(c > b);
         let removed = store.remove(&text("K")).unwrap();
@@ -564,11 +652,38 @@ mod tests {
     #[test]
     fn increment_numbers() {
         let store = Store::new(false);
-        assert!(store.increment(text("n"), Value::Int(5)).unwrap().same_as(&Value::Int(5)), "missing starts at 0");
-        assert!(store.increment(text("N"), Value::Int(-7)).unwrap().same_as(&Value::Int(-2)));
-        assert!(store.increment(text("n"), Value::Double(0.5)).unwrap().same_as(&Value::Double(-1.5)));
-        assert!(store.increment(text("n"), Value::Int(2)).unwrap().same_as(&Value::Double(0.5)), "double stays double");
-        assert!(store.increment(text("d"), Value::Double(1.25)).unwrap().same_as(&Value::Double(1.25)));
+        assert!(
+            store
+                .increment(text("n"), Value::Int(5))
+                .unwrap()
+                .same_as(&Value::Int(5)),
+            "missing starts at 0"
+        );
+        assert!(
+            store
+                .increment(text("N"), Value::Int(-7))
+                .unwrap()
+                .same_as(&Value::Int(-2))
+        );
+        assert!(
+            store
+                .increment(text("n"), Value::Double(0.5))
+                .unwrap()
+                .same_as(&Value::Double(-1.5))
+        );
+        assert!(
+            store
+                .increment(text("n"), Value::Int(2))
+                .unwrap()
+                .same_as(&Value::Double(0.5)),
+            "double stays double"
+        );
+        assert!(
+            store
+                .increment(text("d"), Value::Double(1.25))
+                .unwrap()
+                .same_as(&Value::Double(1.25))
+        );
         assert_value(&store, &text("n"), &Value::Double(0.5));
         assert_eq!(store.get(&text("n")).unwrap().key, text("n"));
     }
@@ -577,20 +692,34 @@ mod tests {
     fn increment_overflow_changes_nothing() {
         let store = Store::new(false);
         let version = store.set(text("big"), Value::Int(i64::MAX - 1));
-        assert!(store.increment(text("big"), Value::Int(1)).unwrap().same_as(&Value::Int(i64::MAX)));
+        assert!(
+            store
+                .increment(text("big"), Value::Int(1))
+                .unwrap()
+                .same_as(&Value::Int(i64::MAX))
+        );
         let version_after = store.get(&text("big")).unwrap().version;
         assert!(version_after > version);
-        assert_eq!(store.increment(text("BIG"), Value::Int(1)).unwrap_err(), TableError::Overflow { key: "big".into() });
+        assert_eq!(
+            store.increment(text("BIG"), Value::Int(1)).unwrap_err(),
+            TableError::Overflow { key: "big".into() }
+        );
         let entry = store.get(&text("big")).unwrap();
         assert!(entry.value.same_as(&Value::Int(i64::MAX)));
-        assert_eq!(entry.version, version_after, "failed increment does not bump the version");
+        assert_eq!(
+            entry.version, version_after,
+            "failed increment does not bump the version"
+        );
 
         store.set(Key::Int(-1), Value::Int(i64::MIN));
         assert_eq!(
             store.increment(Key::Int(-1), Value::Int(-1)).unwrap_err(),
             TableError::Overflow { key: "-1".into() }
         );
-        assert!(store.increment(Key::Int(-1), Value::Double(-1.0)).is_ok(), "double arithmetic does not overflow");
+        assert!(
+            store.increment(Key::Int(-1), Value::Double(-1.0)).is_ok(),
+            "double arithmetic does not overflow"
+        );
     }
 
     #[test]
@@ -599,18 +728,33 @@ mod tests {
         let version = store.set(text("s"), Value::from("x"));
         assert_eq!(
             store.increment(text("S"), Value::Int(1)).unwrap_err(),
-            TableError::NotNumeric { key: "s".into(), found: "string" }
+            TableError::NotNumeric {
+                key: "s".into(),
+                found: "string"
+            }
         );
         assert_eq!(store.get(&text("s")).unwrap().version, version);
         assert_value(&store, &text("s"), &Value::from("x"));
 
-        assert_eq!(store.increment(text("new"), Value::from("1")).unwrap_err(), TableError::DeltaNotNumeric("string"));
-        assert_eq!(store.increment(text("new"), Value::Null).unwrap_err(), TableError::DeltaNotNumeric("null"));
-        assert!(!store.contains(&text("new")), "failed increment of a missing key adds nothing");
+        assert_eq!(
+            store.increment(text("new"), Value::from("1")).unwrap_err(),
+            TableError::DeltaNotNumeric("string")
+        );
+        assert_eq!(
+            store.increment(text("new"), Value::Null).unwrap_err(),
+            TableError::DeltaNotNumeric("null")
+        );
+        assert!(
+            !store.contains(&text("new")),
+            "failed increment of a missing key adds nothing"
+        );
         store.set(text("b"), Value::Bool(true));
         assert_eq!(
             store.increment(text("b"), Value::Int(1)).unwrap_err(),
-            TableError::NotNumeric { key: "b".into(), found: "bool" }
+            TableError::NotNumeric {
+                key: "b".into(),
+                found: "bool"
+            }
         );
     }
 
@@ -624,13 +768,17 @@ mod tests {
         assert!(!store.contains(&text("k")));
 
         let v1 = store.set(text("k"), Value::Int(1));
-        let Swap::Swapped { version: v2 } = store.compare_exchange(text("K"), &Value::Int(1), Value::Int(2)) else {
+        let Swap::Swapped { version: v2 } =
+            store.compare_exchange(text("K"), &Value::Int(1), Value::Int(2))
+        else {
             panic!()
         };
         assert!(v2 > v1);
         assert_value(&store, &text("k"), &Value::Int(2));
         match store.compare_exchange(text("k"), &Value::Int(1), Value::Int(3)) {
-            Swap::Mismatch { current: Some(current) } => {
+            Swap::Mismatch {
+                current: Some(current),
+            } => {
                 assert!(current.value.same_as(&Value::Int(2)));
                 assert_eq!(current.version, v2);
                 assert_eq!(current.key, text("k"));
@@ -665,18 +813,28 @@ mod tests {
     #[test]
     fn replace_if_version_is_optimistic() {
         let store = Store::new(false);
-        let Swap::Swapped { version: v1 } = store.replace_if_version(text("k"), None, Value::Int(1)) else { panic!() };
+        let Swap::Swapped { version: v1 } =
+            store.replace_if_version(text("k"), None, Value::Int(1))
+        else {
+            panic!()
+        };
         match store.replace_if_version(text("K"), None, Value::Int(9)) {
-            Swap::Mismatch { current: Some(current) } => assert_eq!(current.version, v1),
+            Swap::Mismatch {
+                current: Some(current),
+            } => assert_eq!(current.version, v1),
             other => panic!("None means 'must be absent': {other:?}"),
         }
-        let Swap::Swapped { version: v2 } = store.replace_if_version(text("K"), Some(v1), Value::Int(2)) else {
+        let Swap::Swapped { version: v2 } =
+            store.replace_if_version(text("K"), Some(v1), Value::Int(2))
+        else {
             panic!()
         };
         assert!(v2 > v1);
         assert_eq!(store.get(&text("k")).unwrap().key, text("k"));
         match store.replace_if_version(text("k"), Some(v1), Value::Int(3)) {
-            Swap::Mismatch { current: Some(current) } => {
+            Swap::Mismatch {
+                current: Some(current),
+            } => {
                 assert_eq!(current.version, v2);
                 assert!(current.value.same_as(&Value::Int(2)));
             }
@@ -696,13 +854,20 @@ mod tests {
         let v1 = store.set(text("k"), Value::Int(1));
         let v2 = store.set(text("k"), Value::Int(2));
         match store.remove_if_version(&text("K"), v1) {
-            Swap::Mismatch { current: Some(current) } => assert_eq!(current.version, v2),
+            Swap::Mismatch {
+                current: Some(current),
+            } => assert_eq!(current.version, v2),
             other => panic!("{other:?}"),
         }
         assert!(store.contains(&text("k")));
-        assert!(matches!(store.remove_if_version(&text("K"), v2), Swap::Swapped { version } if version == v2));
+        assert!(
+            matches!(store.remove_if_version(&text("K"), v2), Swap::Swapped { version } if version == v2)
+        );
         assert!(!store.contains(&text("k")));
-        assert!(matches!(store.remove_if_version(&text("k"), v2), Swap::Mismatch { current: None }));
+        assert!(matches!(
+            store.remove_if_version(&text("k"), v2),
+            Swap::Mismatch { current: None }
+        ));
     }
 
     #[test]
@@ -734,10 +899,31 @@ mod tests {
     fn wait_for_returns_at_once_when_satisfied() {
         let store = Store::new(false);
         let v = store.set(text("k"), Value::Int(1));
-        assert_eq!(store.wait_for(&text("K"), None, Duration::ZERO).unwrap().version, v);
-        assert_eq!(store.wait_for(&text("k"), Some(v - 1), LONG).unwrap().version, v);
-        assert!(store.wait_for(&text("k"), Some(v), Duration::ZERO).is_none(), "zero timeout checks once");
-        assert!(store.wait_for(&text("nope"), None, Duration::ZERO).is_none());
+        assert_eq!(
+            store
+                .wait_for(&text("K"), None, Duration::ZERO)
+                .unwrap()
+                .version,
+            v
+        );
+        assert_eq!(
+            store
+                .wait_for(&text("k"), Some(v - 1), LONG)
+                .unwrap()
+                .version,
+            v
+        );
+        assert!(
+            store
+                .wait_for(&text("k"), Some(v), Duration::ZERO)
+                .is_none(),
+            "zero timeout checks once"
+        );
+        assert!(
+            store
+                .wait_for(&text("nope"), None, Duration::ZERO)
+                .is_none()
+        );
     }
 
     #[test]
@@ -789,7 +975,9 @@ mod tests {
             thread::spawn(move || store.wait_for(&text("k"), Some(v1), LONG))
         };
         thread::sleep(Duration::from_millis(20));
-        let Ok(Value::Int(2)) = store.increment(text("k"), Value::Int(1)) else { panic!() };
+        let Ok(Value::Int(2)) = store.increment(text("k"), Value::Int(1)) else {
+            panic!()
+        };
         let found = waiter.join().unwrap().expect("woken by the increment");
         assert!(found.version > v1);
         assert!(found.value.same_as(&Value::Int(2)));
@@ -809,8 +997,11 @@ mod tests {
                 s.increment(text("k"), Value::Int(1)).unwrap();
             },
             |s| {
-                s.import_json(r#"{"format":"syncpool-table/1","entries":[{"key":"k","type":"null"}]}"#, false)
-                    .unwrap();
+                s.import_json(
+                    r#"{"format":"syncpool-table/1","entries":[{"key":"k","type":"null"}]}"#,
+                    false,
+                )
+                .unwrap();
             },
         ];
         for write in writes {
@@ -844,14 +1035,25 @@ mod tests {
     fn key_locks_through_the_store() {
         let store = Store::new(false);
         assert!(store.lock_key(&text("Account"), 1, Duration::ZERO));
-        assert!(store.lock_key(&text("ACCOUNT"), 1, Duration::ZERO), "reentrant, folded");
+        assert!(
+            store.lock_key(&text("ACCOUNT"), 1, Duration::ZERO),
+            "reentrant, folded"
+        );
         assert!(!store.lock_key(&text("account"), 2, SHORT));
         assert_eq!(store.lock_holder(&text("account")), Some((1, 2)));
-        assert_eq!(store.unlock_key(&text("account"), 2), Err(TableError::NotLockOwner { key: "account".into() }));
+        assert_eq!(
+            store.unlock_key(&text("account"), 2),
+            Err(TableError::NotLockOwner {
+                key: "account".into()
+            })
+        );
         store.unlock_key(&text("account"), 1).unwrap();
         store.unlock_key(&text("account"), 1).unwrap();
         assert!(store.unlock_key(&text("account"), 1).is_err());
-        assert!(!store.contains(&text("account")), "locking does not create the key");
+        assert!(
+            !store.contains(&text("account")),
+            "locking does not create the key"
+        );
         assert!(store.lock_key(&Key::Int(1), 3, Duration::ZERO));
         assert!(store.lock_key(&Key::Int(2), 3, Duration::ZERO));
         store.unlock_all(3);
@@ -909,11 +1111,22 @@ mod tests {
         let removed = store.remove(&text("b")).unwrap();
         assert_eq!(released_ids(), [1]);
         drop(removed);
-        assert_eq!(released_ids(), [1, 2], "released when the removed value is dropped");
+        assert_eq!(
+            released_ids(),
+            [1, 2],
+            "released when the removed value is dropped"
+        );
 
         store.set(text("c"), object(3, &releaser));
-        assert!(matches!(store.compare_exchange(text("c"), &object(3, &releaser), Value::Null), Swap::Swapped { .. }));
-        assert_eq!(released_ids(), [1, 2, 3, 3], "the expected-value copy and the stored one");
+        assert!(matches!(
+            store.compare_exchange(text("c"), &object(3, &releaser), Value::Null),
+            Swap::Swapped { .. }
+        ));
+        assert_eq!(
+            released_ids(),
+            [1, 2, 3, 3],
+            "the expected-value copy and the stored one"
+        );
 
         let v = store.set(text("d"), object(4, &releaser));
         store.replace_if_version(text("d"), Some(v), Value::Null);
@@ -932,11 +1145,23 @@ mod tests {
         store.set(text("i"), object(8, &releaser));
         let (_, added) = store.get_or_add(text("i"), object(9, &releaser));
         assert!(!added);
-        assert_eq!(released_ids(), [1, 2, 3, 3, 4, 5, 6, 7, 9], "an unused get_or_add value is released");
+        assert_eq!(
+            released_ids(),
+            [1, 2, 3, 3, 4, 5, 6, 7, 9],
+            "an unused get_or_add value is released"
+        );
         store.compare_exchange(text("i"), &Value::Null, object(10, &releaser));
-        assert_eq!(released_ids(), [1, 2, 3, 3, 4, 5, 6, 7, 9, 10], "a rejected CAS value is released");
+        assert_eq!(
+            released_ids(),
+            [1, 2, 3, 3, 4, 5, 6, 7, 9, 10],
+            "a rejected CAS value is released"
+        );
         drop(store);
-        assert_eq!(released_ids(), [1, 2, 3, 3, 4, 5, 6, 7, 8, 9, 10], "released when the store is dropped");
+        assert_eq!(
+            released_ids(),
+            [1, 2, 3, 3, 4, 5, 6, 7, 8, 9, 10],
+            "released when the store is dropped"
+        );
     }
 
     #[test]
@@ -966,7 +1191,11 @@ mod tests {
         table.replace_if_version(text("k"), Some(v), Value::Null);
         table.set(text("k"), obj());
         table.compare_exchange(text("k"), &Value::Null, obj());
-        table.compare_exchange(text("k"), &Value::Object(Arc::new(ObjectRef::new(1, Arc::new(|_| {})))), Value::Null);
+        table.compare_exchange(
+            text("k"),
+            &Value::Object(Arc::new(ObjectRef::new(1, Arc::new(|_| {})))),
+            Value::Null,
+        );
         table.get_or_add(text("released"), obj());
         let v = table.set(text("k"), obj());
         table.remove_if_version(&text("k"), v);

@@ -45,7 +45,9 @@ impl Drop for ObjectRef {
 
 impl fmt::Debug for ObjectRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ObjectRef").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("ObjectRef")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -60,7 +62,10 @@ pub enum Value {
     Bytes(Vec<u8>),
     /// A .NET `DateTime`: `ticks` as in `DateTime.Ticks`, `kind` as the
     /// numeric `DateTimeKind` (0 Unspecified, 1 Utc, 2 Local).
-    DateTime { ticks: i64, kind: u8 },
+    DateTime {
+        ticks: i64,
+        kind: u8,
+    },
     Object(Arc<ObjectRef>),
 }
 
@@ -93,10 +98,9 @@ impl Value {
             (Value::Double(a), Value::Double(b)) => a.to_bits() == b.to_bits(),
             (Value::Text(a), Value::Text(b)) => a == b,
             (Value::Bytes(a), Value::Bytes(b)) => a == b,
-            (
-                Value::DateTime { ticks: a, kind: ka },
-                Value::DateTime { ticks: b, kind: kb },
-            ) => a == b && ka == kb,
+            (Value::DateTime { ticks: a, kind: ka }, Value::DateTime { ticks: b, kind: kb }) => {
+                a == b && ka == kb
+            }
             (Value::Object(a), Value::Object(b)) => a.id() == b.id(),
             _ => false,
         }
@@ -172,7 +176,12 @@ pub(crate) mod tests {
         .iter()
         .map(Value::type_name)
         .collect();
-        assert_eq!(names, ["null", "bool", "int", "double", "string", "bytes", "datetime", "object"]);
+        assert_eq!(
+            names,
+            [
+                "null", "bool", "int", "double", "string", "bytes", "datetime", "object"
+            ]
+        );
     }
 
     #[test]
@@ -186,7 +195,9 @@ pub(crate) mod tests {
         assert!(Value::Text("a".into()).same_as(&Value::Text("a".into())));
         assert!(!Value::Text("a".into()).same_as(&Value::Text("A".into())));
         assert!(Value::Bytes(vec![1, 2]).same_as(&Value::Bytes(vec![1, 2])));
-        assert!(!Value::DateTime { ticks: 1, kind: 0 }.same_as(&Value::DateTime { ticks: 1, kind: 1 }));
+        assert!(
+            !Value::DateTime { ticks: 1, kind: 0 }.same_as(&Value::DateTime { ticks: 1, kind: 1 })
+        );
         assert!(Value::Bool(false).same_as(&Value::Bool(false)));
     }
 
@@ -217,6 +228,9 @@ pub(crate) mod tests {
     #[test]
     fn debug_shows_id() {
         let (r, _) = recording_releaser();
-        assert_eq!(format!("{:?}", ObjectRef::new(9, r)), "ObjectRef { id: 9, .. }");
+        assert_eq!(
+            format!("{:?}", ObjectRef::new(9, r)),
+            "ObjectRef { id: 9, .. }"
+        );
     }
 }

@@ -42,7 +42,10 @@ impl Waiters {
     pub(crate) fn new() -> Self {
         Waiters {
             waiting: AtomicUsize::new(0),
-            slots: std::array::from_fn(|_| Slot { lock: Mutex::new(()), wake: Condvar::new() }),
+            slots: std::array::from_fn(|_| Slot {
+                lock: Mutex::new(()),
+                wake: Condvar::new(),
+            }),
         }
     }
 

@@ -1,0 +1,62 @@
+using System;
+using System.Management.Automation;
+using System.Threading;
+
+namespace SyncPool.Cmdlets;
+
+/// <summary>
+/// What every SyncPool cmdlet shares: exceptions become ErrorRecords with a
+/// stable FullyQualifiedErrorId and a fitting category, and Ctrl+C
+/// (StopProcessing) cancels any wait the cmdlet is blocked in.
+/// </summary>
+public abstract class SyncPoolCmdlet : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Cancelled when the pipeline is stopped (Ctrl+C, PowerShell.Stop()).</summary>
+    protected CancellationToken StopToken => _stopping.Token;
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Writes a non-terminating error for <paramref name="error"/>.</summary>
+    protected void WriteFailure(Exception error, object? target) => WriteError(Describe(error, target));
+
+    /// <summary>Stops the cmdlet with a terminating error for <paramref name="error"/>.</summary>
+    protected void ThrowFailure(Exception error, object? target) => ThrowTerminatingError(Describe(error, target));
+
+    /// <summary>Turns an exception into an ErrorRecord users can filter on.</summary>
+    internal static ErrorRecord Describe(Exception error, object? target)
+    {
+        if (error is OperationCanceledException) return new ErrorRecord(new PipelineStoppedException(), "SyncPool.Stopped", ErrorCategory.OperationStopped, target);
+        var (id, category) = error switch
+        {
+            SyncPoolException e => (e.ErrorId, CategoryOf(e)),
+            ObjectDisposedException => ("SyncPool.Disposed", ErrorCategory.ResourceUnavailable),
+            ArgumentException => ("SyncPool.InvalidArgument", ErrorCategory.InvalidArgument),
+            TimeoutException => ("SyncPool.Timeout", ErrorCategory.OperationTimeout),
+            System.IO.IOException or UnauthorizedAccessException => ("SyncPool.FileError", ErrorCategory.WriteError),
+            _ => ("SyncPool.Unexpected", ErrorCategory.NotSpecified),
+        };
+        return new ErrorRecord(error, id, category, target);
+    }
+
+    private static ErrorCategory CategoryOf(SyncPoolException e)
+    {
+        var code = e.Code;
+        if (code.IsNotNumeric) return ErrorCategory.InvalidType;
+        if (code.IsOverflow) return ErrorCategory.InvalidResult;
+        if (code.IsNotSerializable || code.IsBadFormat) return ErrorCategory.InvalidData;
+        if (code.IsNotLockOwner) return ErrorCategory.PermissionDenied;
+        if (code.IsShutDown) return ErrorCategory.ResourceUnavailable;
+        if (code.IsUnknownTask) return ErrorCategory.ObjectNotFound;
+        if (code.IsNotFinished) return ErrorCategory.InvalidOperation;
+        if (code.IsInvalidArgument) return ErrorCategory.InvalidArgument;
+        return ErrorCategory.NotSpecified;
+    }
+}

@@ -1,0 +1,75 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using SyncPool.Table;
+
+namespace SyncPool.Cmdlets;
+
+/// <summary>
+/// Update-SyncTable: changes a key with a scriptblock, atomically. The block
+/// gets the current value as $_ and as its first argument, runs outside any
+/// lock, and its result is written only if nobody changed the key meanwhile
+/// (otherwise it runs again on the newer value).
+/// </summary>
+[Cmdlet(VerbsData.Update, "SyncTable", SupportsShouldProcess = false)]
+[OutputType(typeof(object))]
+public sealed class UpdateSyncTableCommand : SyncPoolCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0)]
+    public SyncTable Table { get; set; } = null!;
+
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    public object[] Key { get; set; } = [];
+
+    [Parameter(Mandatory = true, Position = 2)]
+    public ScriptBlock ScriptBlock { get; set; } = null!;
+
+    /// <summary>Attempts before giving up under heavy contention.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int MaxAttempts { get; set; } = SyncTable.DefaultUpdateAttempts;
+
+    /// <summary>Writes the value that was stored.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var key in Key)
+        {
+            try
+            {
+                var stored = Table.Update(key, Invoke, MaxAttempts);
+                if (PassThru) WriteObject(stored);
+            }
+            catch (Exception e) when (e is not PipelineStoppedException)
+            {
+                WriteFailure(e is RuntimeException { ErrorRecord: { } record } ? new ScriptBlockFailedException(record, e) : e, key);
+            }
+        }
+    }
+
+    /// <summary>Runs the block on this (the cmdlet's) thread with $_ = the current value.</summary>
+    private object? Invoke(object? current)
+    {
+        var variables = new List<PSVariable> { new("_", current) };
+        var results = ScriptBlock.InvokeWithContext(null, variables, current);
+        return results.Count switch
+        {
+            0 => null,
+            1 => results[0]?.BaseObject is PSCustomObject ? results[0] : results[0]?.BaseObject ?? results[0],
+            _ => ToArray(results),
+        };
+    }
+
+    private static object?[] ToArray(System.Collections.ObjectModel.Collection<PSObject> results)
+    {
+        var array = new object?[results.Count];
+        for (int i = 0; i < array.Length; i++) array[i] = results[i];
+        return array;
+    }
+
+    /// <summary>Keeps the script's own error visible as the cause.</summary>
+    private sealed class ScriptBlockFailedException(ErrorRecord record, Exception inner)
+        : InvalidOperationException($"The Update-SyncTable scriptblock failed: {record}", inner);
+}
