@@ -1,5 +1,4 @@
 using System;
-using System.Text;
 using SyncPool.Native;
 
 namespace SyncPool.Table;
@@ -10,8 +9,6 @@ namespace SyncPool.Table;
 /// </summary>
 internal readonly struct EncodedKey
 {
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     public readonly KeyKind Kind;
     public readonly long Number;
     public readonly byte[]? Utf8;
@@ -32,9 +29,9 @@ internal readonly struct EncodedKey
             case null:
                 throw new ArgumentNullException(nameof(key), "A SyncTable key cannot be null.");
             case string text:
-                return new EncodedKey(KeyKind.Text, 0, Encode(text));
+                return new EncodedKey(KeyKind.Text, 0, StrictUtf8.Encode(text, "key"));
             case char c:
-                return new EncodedKey(KeyKind.Text, 0, Encode(c.ToString()));
+                return new EncodedKey(KeyKind.Text, 0, StrictUtf8.Encode(c.ToString(), "key"));
             case int or long or short or sbyte or byte or ushort or uint:
                 return new EncodedKey(KeyKind.Int, Convert.ToInt64(key), null);
             case ulong big when big <= long.MaxValue:
@@ -42,18 +39,6 @@ internal readonly struct EncodedKey
             default:
                 throw new ArgumentException(
                     $"A SyncTable key must be a string or an integer; a key of type [{key.GetType().FullName}] is not supported.", nameof(key));
-        }
-    }
-
-    private static byte[] Encode(string text)
-    {
-        try
-        {
-            return StrictUtf8.GetBytes(text);
-        }
-        catch (EncoderFallbackException)
-        {
-            throw new ArgumentException("The key contains an unpaired UTF-16 surrogate and cannot be stored as text.", "key");
         }
     }
 

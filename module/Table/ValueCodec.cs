@@ -1,5 +1,4 @@
 using System;
-using System.Text;
 using SyncPool.Native;
 
 namespace SyncPool.Table;
@@ -11,8 +10,6 @@ namespace SyncPool.Table;
 /// </summary>
 internal readonly struct EncodedValue
 {
-    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
-
     public readonly ValueKind Kind;
     public readonly long Number;
     public readonly double Real;
@@ -42,24 +39,12 @@ internal readonly struct EncodedValue
                 return new EncodedValue(ValueKind.Int, Convert.ToInt64(bare));
             case double d: return new EncodedValue(ValueKind.Double, real: d);
             case float f: return new EncodedValue(ValueKind.Double, real: f);
-            case string s: return new EncodedValue(ValueKind.Text, bytes: EncodeText(s));
-            case byte[] bytes: return new EncodedValue(ValueKind.Bytes, bytes: (byte[])bytes.Clone());
-            case DateTime when_: return new EncodedValue(ValueKind.DateTime, when_.Ticks, flag: (byte)when_.Kind);
+            case string s: return new EncodedValue(ValueKind.Text, bytes: StrictUtf8.Encode(s, "value"));
+            case byte[] bytes: return new EncodedValue(ValueKind.Bytes, bytes: bytes); // copied by the core during the call
+            case DateTime date: return new EncodedValue(ValueKind.DateTime, date.Ticks, flag: (byte)date.Kind);
             default:
                 // Keep what the caller passed (a PSObject keeps its extra members).
                 return new EncodedValue(ValueKind.Object, (long)ObjectRegistry.Register(value!));
-        }
-    }
-
-    private static byte[] EncodeText(string s)
-    {
-        try
-        {
-            return StrictUtf8.GetBytes(s);
-        }
-        catch (EncoderFallbackException)
-        {
-            throw new ArgumentException("The value contains an unpaired UTF-16 surrogate and cannot be stored as text.", "value");
         }
     }
 

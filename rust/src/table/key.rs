@@ -4,8 +4,8 @@
 //! PowerShell user puts in a `[hashtable]`: `'1'` and `1` are different keys.
 //!
 //! Text comparison comes in two flavours, picked once per table:
-//! - [`Ordinal`]: byte-for-byte (`StringComparer.Ordinal`).
-//! - [`IgnoreCase`]: .NET `StringComparer.OrdinalIgnoreCase`, i.e. every char
+//! - `Ordinal`: byte-for-byte (`StringComparer.Ordinal`).
+//! - `IgnoreCase`: .NET `StringComparer.OrdinalIgnoreCase`, i.e. every char
 //!   is mapped to its *simple* uppercase form before comparing. A char whose
 //!   uppercase form is more than one char (`'ß'` → `"SS"`) stays as it is, so
 //!   `'ß'` never equals `"SS"` — the same answer .NET gives.
@@ -58,11 +58,15 @@ impl From<i64> for Key {
 }
 
 /// Maps one char the way .NET `OrdinalIgnoreCase` does: to its uppercase form
-/// when that is a single char, otherwise to itself.
+/// when that is a single char, otherwise to itself, except for the handful of
+/// characters in [`DOTNET_EXCEPTIONS`].
 #[inline]
 pub(crate) fn fold_char(c: char) -> char {
     if c.is_ascii() {
         return c.to_ascii_uppercase();
+    }
+    if let Ok(i) = DOTNET_EXCEPTIONS.binary_search_by_key(&c, |&(from, _)| from) {
+        return DOTNET_EXCEPTIONS[i].1;
     }
     let mut upper = c.to_uppercase();
     match (upper.next(), upper.next()) {
@@ -70,6 +74,56 @@ pub(crate) fn fold_char(c: char) -> char {
         _ => c,
     }
 }
+
+/// Characters whose .NET `OrdinalIgnoreCase` upper form differs from the
+/// rule above, sorted by the first column: `(char, what .NET folds it to)`.
+///
+/// Derived by comparing every BMP character against .NET 10 (the C# test
+/// `CaseFoldingTests` re-checks all of them against the running .NET):
+/// - U+0131 'ı' and U+017F 'ſ': .NET deliberately leaves them unmapped.
+/// - Greek letters with iota subscript (U+1F80..U+1FF3): their full uppercase
+///   is two characters, but .NET uses the one-character simple mapping.
+/// - Letters added in Unicode 16 (U+019B, U+0264, U+1C8A, U+A7CB..U+A7DC),
+///   which Rust's tables know and .NET 10's do not yet: kept unmapped.
+const DOTNET_EXCEPTIONS: [(char, char); 37] = [
+    ('\u{0131}', '\u{0131}'),
+    ('\u{017F}', '\u{017F}'),
+    ('\u{019B}', '\u{019B}'),
+    ('\u{0264}', '\u{0264}'),
+    ('\u{1C8A}', '\u{1C8A}'),
+    ('\u{1F80}', '\u{1F88}'),
+    ('\u{1F81}', '\u{1F89}'),
+    ('\u{1F82}', '\u{1F8A}'),
+    ('\u{1F83}', '\u{1F8B}'),
+    ('\u{1F84}', '\u{1F8C}'),
+    ('\u{1F85}', '\u{1F8D}'),
+    ('\u{1F86}', '\u{1F8E}'),
+    ('\u{1F87}', '\u{1F8F}'),
+    ('\u{1F90}', '\u{1F98}'),
+    ('\u{1F91}', '\u{1F99}'),
+    ('\u{1F92}', '\u{1F9A}'),
+    ('\u{1F93}', '\u{1F9B}'),
+    ('\u{1F94}', '\u{1F9C}'),
+    ('\u{1F95}', '\u{1F9D}'),
+    ('\u{1F96}', '\u{1F9E}'),
+    ('\u{1F97}', '\u{1F9F}'),
+    ('\u{1FA0}', '\u{1FA8}'),
+    ('\u{1FA1}', '\u{1FA9}'),
+    ('\u{1FA2}', '\u{1FAA}'),
+    ('\u{1FA3}', '\u{1FAB}'),
+    ('\u{1FA4}', '\u{1FAC}'),
+    ('\u{1FA5}', '\u{1FAD}'),
+    ('\u{1FA6}', '\u{1FAE}'),
+    ('\u{1FA7}', '\u{1FAF}'),
+    ('\u{1FB3}', '\u{1FBC}'),
+    ('\u{1FC3}', '\u{1FCC}'),
+    ('\u{1FF3}', '\u{1FFC}'),
+    ('\u{A7CD}', '\u{A7CD}'),
+    ('\u{A7CF}', '\u{A7CF}'),
+    ('\u{A7D3}', '\u{A7D3}'),
+    ('\u{A7D5}', '\u{A7D5}'),
+    ('\u{A7DB}', '\u{A7DB}'),
+];
 
 /// How a table compares and hashes the text of its keys.
 ///
@@ -311,7 +365,7 @@ mod tests {
             'ß',
             "'ß' uppercases to two chars, so it stays"
         );
-        assert_eq!(fold_char('ı'), 'I');
+        assert_eq!(fold_char('ı'), 'ı', ".NET leaves dotless i unmapped");
         assert_eq!(fold_char('1'), '1');
         assert_eq!(fold_char('ω'), 'Ω');
     }
@@ -325,9 +379,10 @@ mod tests {
         assert!(!same::<IgnoreCase>("ß", "SS"));
         assert!(!same::<IgnoreCase>("straße", "STRASSE"));
         assert!(
-            same::<IgnoreCase>("ı", "i"),
-            "dotless i uppercases to ASCII I"
+            !same::<IgnoreCase>("ı", "i"),
+            ".NET OrdinalIgnoreCase keeps dotless i apart from i"
         );
+        assert!(same::<IgnoreCase>("\u{1F80}", "\u{1F88}"), "simple mapping for iota subscript");
         assert!(same::<IgnoreCase>("", ""));
         assert!(!same::<IgnoreCase>("a", ""));
         assert!(!same::<IgnoreCase>("ab", "abc"));
@@ -341,11 +396,13 @@ mod tests {
         let upper: String = "AÄßXΩ".repeat(40);
         assert!(same::<IgnoreCase>(&lower, &upper));
         assert!(!same::<Ordinal>(&lower, &upper));
-        // Non-ASCII text whose folded form is ASCII must hash like the ASCII
-        // fast path does, across chunk boundaries too.
+        // No non-ASCII char folds to ASCII under .NET's rules (U+0131 and
+        // U+017F are exceptions), so ASCII and non-ASCII texts stay apart
+        // across chunk boundaries too.
         for len in [1, 63, 64, 65, 130] {
-            assert!(same::<IgnoreCase>(&"ı".repeat(len), &"i".repeat(len)));
-            assert!(same::<IgnoreCase>(&"ı".repeat(len), &"I".repeat(len)));
+            assert!(!same::<IgnoreCase>(&"ı".repeat(len), &"i".repeat(len)));
+            assert!(!same::<IgnoreCase>(&"ſ".repeat(len), &"S".repeat(len)));
+            assert!(same::<IgnoreCase>(&"ä".repeat(len), &"Ä".repeat(len)));
         }
     }
 
@@ -394,5 +451,14 @@ mod tests {
         assert_eq!(Key::Int(-42).to_string(), "-42");
         assert_eq!(Key::from(5i64), Key::Int(5));
         assert_eq!(Key::from("x"), text("x"));
+    }
+
+    #[test]
+    fn dotnet_exceptions_are_sorted_and_applied() {
+        assert!(super::DOTNET_EXCEPTIONS.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(super::fold_char('ı'), 'ı');
+        assert_eq!(super::fold_char('ſ'), 'ſ');
+        assert_eq!(super::fold_char('\u{1F80}'), '\u{1F88}');
+        assert_eq!(super::fold_char('ä'), 'Ä');
     }
 }
