@@ -42,6 +42,64 @@ static string FindRoot()
 
 sealed class BuildError(string message) : Exception(message);
 
+/// <summary>
+/// Compiles module/help/*.json (one file per cmdlet: synopsis, description,
+/// parameters, examples) into the MAML file PowerShell's Get-Help reads for
+/// compiled cmdlets. platyPS would do this, but it is only on the Gallery.
+/// </summary>
+static class HelpWriter
+{
+    const string MamlNs = "http://schemas.microsoft.com/maml/2004/10";
+    const string CommandNs = "http://schemas.microsoft.com/maml/dev/command/2004/10";
+    const string DevNs = "http://schemas.microsoft.com/maml/dev/2004/10";
+
+    public static string Build(string folder)
+    {
+        System.Xml.Linq.XNamespace maml = MamlNs, command = CommandNs, dev = DevNs;
+        var root = new System.Xml.Linq.XElement("helpItems", new System.Xml.Linq.XAttribute("schema", "maml"),
+            new System.Xml.Linq.XAttribute(System.Xml.Linq.XNamespace.Xmlns + "maml", MamlNs),
+            new System.Xml.Linq.XAttribute(System.Xml.Linq.XNamespace.Xmlns + "command", CommandNs),
+            new System.Xml.Linq.XAttribute(System.Xml.Linq.XNamespace.Xmlns + "dev", DevNs));
+        foreach (var file in Directory.GetFiles(folder, "*.json").Order())
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(file));
+            var h = doc.RootElement;
+            string name = h.GetProperty("name").GetString()!;
+            var (verb, noun) = (name.Split('-')[0], name.Split('-', 2)[1]);
+            System.Xml.Linq.XElement Para(string text) => new(maml + "description",
+                text.Split("\n\n").Select(p => new System.Xml.Linq.XElement(maml + "para", p.Trim())));
+            var parameters = h.TryGetProperty("parameters", out var ps) ? ps.EnumerateArray().ToList() : new();
+            System.Xml.Linq.XElement Parameter(System.Text.Json.JsonElement p) => new(command + "parameter",
+                new System.Xml.Linq.XAttribute("required", Flag(p, "required")),
+                new System.Xml.Linq.XAttribute("pipelineInput", Flag(p, "pipeline")),
+                new System.Xml.Linq.XAttribute("position", p.TryGetProperty("position", out var pos) ? pos.ToString() : "named"),
+                new System.Xml.Linq.XElement(maml + "name", p.GetProperty("name").GetString()),
+                Para(p.GetProperty("description").GetString()!),
+                new System.Xml.Linq.XElement(command + "parameterValue", new System.Xml.Linq.XAttribute("required", "true"), p.GetProperty("type").GetString()),
+                new System.Xml.Linq.XElement(dev + "type", new System.Xml.Linq.XElement(maml + "name", p.GetProperty("type").GetString())));
+            var examples = h.TryGetProperty("examples", out var ex) ? ex.EnumerateArray().ToList() : new();
+            root.Add(new System.Xml.Linq.XElement(command + "command",
+                new System.Xml.Linq.XElement(command + "details",
+                    new System.Xml.Linq.XElement(command + "name", name),
+                    new System.Xml.Linq.XElement(maml + "description", new System.Xml.Linq.XElement(maml + "para", h.GetProperty("synopsis").GetString())),
+                    new System.Xml.Linq.XElement(command + "verb", verb),
+                    new System.Xml.Linq.XElement(command + "noun", noun)),
+                Para(h.GetProperty("description").GetString()!),
+                new System.Xml.Linq.XElement(command + "syntax",
+                    new System.Xml.Linq.XElement(command + "syntaxItem", new System.Xml.Linq.XElement(maml + "name", name), parameters.Select(Parameter))),
+                new System.Xml.Linq.XElement(command + "parameters", parameters.Select(Parameter)),
+                new System.Xml.Linq.XElement(command + "examples", examples.Select((e, i) => new System.Xml.Linq.XElement(command + "example",
+                    new System.Xml.Linq.XElement(maml + "title", $"-------------------------- Example {i + 1}: {e.GetProperty("title").GetString()} --------------------------"),
+                    new System.Xml.Linq.XElement(dev + "code", e.GetProperty("code").GetString()),
+                    new System.Xml.Linq.XElement(dev + "remarks", new System.Xml.Linq.XElement(maml + "para", e.TryGetProperty("remarks", out var r) ? r.GetString() : "")))))));
+        }
+        return "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n" + root;
+    }
+
+    static string Flag(System.Text.Json.JsonElement p, string name) =>
+        p.TryGetProperty(name, out var v) ? (v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString()! : v.GetBoolean() ? "true" : "false") : "false";
+}
+
 /// <summary>Counts from one test suite.</summary>
 sealed record SuiteResult(string Name, int Passed, int Failed, int Skipped, string? Note = null);
 
@@ -244,7 +302,9 @@ sealed class Builder(string root)
         File.Copy(Path.Combine(bin, "SyncPool.dll"), Path.Combine(Stage, "SyncPool.dll"));
         foreach (var name in new[] { "SyncPool.psd1", "SyncPool.format.ps1xml", "SyncPool.types.ps1xml" })
             File.Copy(Path.Combine(root, "module", name), Path.Combine(Stage, name));
-        CopyTree(Path.Combine(root, "module", "en-US"), Path.Combine(Stage, "en-US"));
+        var help = Path.Combine(Stage, "en-US");
+        Directory.CreateDirectory(help);
+        File.WriteAllText(Path.Combine(help, "SyncPool.dll-Help.xml"), HelpWriter.Build(Path.Combine(root, "module", "help")));
         var native = Path.Combine(Stage, "runtimes", Rid, "native");
         Directory.CreateDirectory(native);
         File.Copy(NativeBuilt, Path.Combine(native, NativeFile));
