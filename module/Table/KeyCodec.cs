@@ -6,14 +6,18 @@ namespace SyncPool.Table;
 /// <summary>
 /// A table key made ready for the native core: text (as strict UTF-8) or a
 /// 64-bit integer. Case rules are not applied here: the core decides them.
+/// A ref struct so short keys are encoded into a stack buffer, not the heap.
 /// </summary>
-internal readonly struct EncodedKey
+internal readonly ref struct EncodedKey
 {
+    /// <summary>Stack bytes callers reserve for key text (longer keys use the heap).</summary>
+    public const int ScratchBytes = 256;
+
     public readonly KeyKind Kind;
     public readonly long Number;
-    public readonly byte[]? Utf8;
+    public readonly ReadOnlySpan<byte> Utf8;
 
-    private EncodedKey(KeyKind kind, long number, byte[]? utf8)
+    private EncodedKey(KeyKind kind, long number, ReadOnlySpan<byte> utf8)
     {
         Kind = kind;
         Number = number;
@@ -21,7 +25,7 @@ internal readonly struct EncodedKey
     }
 
     /// <summary>Accepts strings, chars and integer types, like a hashtable's usual keys.</summary>
-    public static EncodedKey From(object? key)
+    public static EncodedKey From(object? key, Span<byte> scratch)
     {
         key = PowerShellValues.Unwrap(key);
         switch (key)
@@ -29,13 +33,13 @@ internal readonly struct EncodedKey
             case null:
                 throw new ArgumentNullException(nameof(key), "A SyncTable key cannot be null.");
             case string text:
-                return new EncodedKey(KeyKind.Text, 0, StrictUtf8.Encode(text, "key"));
+                return new EncodedKey(KeyKind.Text, 0, StrictUtf8.Encode(text, scratch, "key"));
             case char c:
-                return new EncodedKey(KeyKind.Text, 0, StrictUtf8.Encode(c.ToString(), "key"));
+                return new EncodedKey(KeyKind.Text, 0, StrictUtf8.Encode(c.ToString(), scratch, "key"));
             case int or long or short or sbyte or byte or ushort or uint:
-                return new EncodedKey(KeyKind.Int, Convert.ToInt64(key), null);
+                return new EncodedKey(KeyKind.Int, Convert.ToInt64(key), default);
             case ulong big when big <= long.MaxValue:
-                return new EncodedKey(KeyKind.Int, (long)big, null);
+                return new EncodedKey(KeyKind.Int, (long)big, default);
             default:
                 throw new ArgumentException(
                     $"A SyncTable key must be a string or an integer; a key of type [{key.GetType().FullName}] is not supported.", nameof(key));
@@ -47,7 +51,7 @@ internal readonly struct EncodedKey
     {
         kind = Kind,
         number = Number,
-        text = SliceByte.From((IntPtr)pinned, (ulong)(Utf8?.Length ?? 0)),
+        text = SliceByte.From((IntPtr)pinned, (ulong)Utf8.Length),
     };
 
     /// <summary>The .NET key a native key came back as.</summary>

@@ -11,11 +11,17 @@ internal static class StrictUtf8
 {
     private static readonly UTF8Encoding Encoding = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    /// <summary>
+    /// Encodes into <paramref name="scratch"/> when it is surely big enough
+    /// (no allocation on the hot path), else into a new array.
+    /// </summary>
     /// <param name="what">"key" or "value", for the error message and parameter name.</param>
-    public static byte[] Encode(string text, string what)
+    public static ReadOnlySpan<byte> Encode(string text, Span<byte> scratch, string what)
     {
         try
         {
+            if (Encoding.GetMaxByteCount(text.Length) <= scratch.Length)
+                return scratch[..Encoding.GetBytes(text, scratch)];
             return Encoding.GetBytes(text);
         }
         catch (EncoderFallbackException)

@@ -160,29 +160,20 @@ public sealed class SyncTable : IDictionary, IDisposable
     /// <remarks>Compares strings (ordinally), numbers, booleans, dates, byte arrays and null; live objects never compare equal.</remarks>
     public bool CompareExchange(object key, object? expected, object? value)
     {
-        var encodedKey = EncodedKey.From(key);
-        var encodedExpected = EncodedValue.From(expected);
-        var encodedValue = EncodedValue.From(value);
+        Span<byte> expectedScratch = stackalloc byte[EncodedValue.ScratchBytes];
+        var encodedExpected = EncodedValue.From(expected, expectedScratch);
         unsafe
         {
-            using (_guard.Enter())
+            fixed (byte* ep = encodedExpected.Bytes)
             {
                 try
                 {
-                    fixed (byte* kp = encodedKey.Utf8)
-                    fixed (byte* ep = encodedExpected.Bytes)
-                    fixed (byte* vp = encodedValue.Bytes)
-                    {
-                        var k = encodedKey.ToNative(kp);
-                        var e = encodedExpected.ToNative(ep);
-                        var v = encodedValue.ToNative(vp);
-                        return NativeCall.Run(() => _core.CompareExchange(k, e, v).Is);
-                    }
+                    return WithKeyValue(key, value, encodedExpected.ToNative(ep),
+                        static (core, k, v, e) => core.CompareExchange(k, e, v).Is);
                 }
                 catch
                 {
                     encodedExpected.Abandon();
-                    encodedValue.Abandon();
                     throw;
                 }
             }
@@ -207,8 +198,8 @@ public sealed class SyncTable : IDictionary, IDisposable
         {
             var current = GetEntry(key);
             object? next = update(current?.Value);
-            bool written = WithKeyValue(key, next, (core, k, v) =>
-                core.ReplaceIfVersion(k, current is null, current?.Version ?? 0, v).Is);
+            bool written = WithKeyValue(key, next, current, static (core, k, v, seen) =>
+                core.ReplaceIfVersion(k, seen is null, seen?.Version ?? 0, v).Is);
             if (written) return next;
         }
         throw new SyncPoolException(ErrorCode.NotFinished,
@@ -364,23 +355,43 @@ public sealed class SyncTable : IDictionary, IDisposable
     private static Entry DecodeEntry(EntryOut entry) =>
         new(EncodedKey.Decode(entry.key), ValueCodec.Decode(entry.data), entry.version);
 
-    private unsafe T WithKey<T>(object key, Func<TableCore, KeyIn, T> call)
+    // The two helpers below are the hot path of every keyed call: the key
+    // (and a short text value) are encoded into stack buffers, the callbacks
+    // are static lambdas taking explicit state, so a get or set allocates
+    // nothing on the way in.
+
+    private T WithKey<T>(object key, Func<TableCore, KeyIn, T> call) =>
+        WithKey(key, call, static (core, k, c) => c(core, k));
+
+    private unsafe T WithKey<TState, T>(object key, TState state, Func<TableCore, KeyIn, TState, T> call)
     {
-        var encoded = EncodedKey.From(key);
+        Span<byte> scratch = stackalloc byte[EncodedKey.ScratchBytes];
+        var encoded = EncodedKey.From(key, scratch);
         using (_guard.Enter())
         {
             fixed (byte* kp = encoded.Utf8)
             {
-                var native = encoded.ToNative(kp);
-                return NativeCall.Run(() => call(_core, native));
+                try
+                {
+                    return call(_core, encoded.ToNative(kp), state);
+                }
+                catch (EnumException<ErrorCode> failure)
+                {
+                    throw NativeError.From(failure);
+                }
             }
         }
     }
 
-    private unsafe T WithKeyValue<T>(object key, object? value, Func<TableCore, KeyIn, ValueIn, T> call)
+    private T WithKeyValue<T>(object key, object? value, Func<TableCore, KeyIn, ValueIn, T> call) =>
+        WithKeyValue(key, value, call, static (core, k, v, c) => c(core, k, v));
+
+    private unsafe T WithKeyValue<TState, T>(object key, object? value, TState state, Func<TableCore, KeyIn, ValueIn, TState, T> call)
     {
-        var encodedKey = EncodedKey.From(key);
-        var encodedValue = EncodedValue.From(value);
+        Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
+        Span<byte> valueScratch = stackalloc byte[EncodedValue.ScratchBytes];
+        var encodedKey = EncodedKey.From(key, keyScratch);
+        var encodedValue = EncodedValue.From(value, valueScratch);
         try
         {
             using (_guard.Enter())
@@ -388,9 +399,14 @@ public sealed class SyncTable : IDictionary, IDisposable
                 fixed (byte* kp = encodedKey.Utf8)
                 fixed (byte* vp = encodedValue.Bytes)
                 {
-                    var k = encodedKey.ToNative(kp);
-                    var v = encodedValue.ToNative(vp);
-                    return NativeCall.Run(() => call(_core, k, v));
+                    try
+                    {
+                        return call(_core, encodedKey.ToNative(kp), encodedValue.ToNative(vp), state);
+                    }
+                    catch (EnumException<ErrorCode> failure)
+                    {
+                        throw NativeError.From(failure);
+                    }
                 }
             }
         }

@@ -8,15 +8,18 @@ namespace SyncPool.Table;
 /// booleans, byte arrays, DateTime and null are stored natively (and can be
 /// exported); anything else is a live object kept in <see cref="ObjectRegistry"/>.
 /// </summary>
-internal readonly struct EncodedValue
+internal readonly ref struct EncodedValue
 {
+    /// <summary>Stack bytes callers reserve for short text values (longer ones use the heap).</summary>
+    public const int ScratchBytes = 256;
+
     public readonly ValueKind Kind;
     public readonly long Number;
     public readonly double Real;
-    public readonly byte[]? Bytes;
+    public readonly ReadOnlySpan<byte> Bytes;
     public readonly byte Flag;
 
-    private EncodedValue(ValueKind kind, long number = 0, double real = 0, byte[]? bytes = null, byte flag = 0)
+    private EncodedValue(ValueKind kind, long number = 0, double real = 0, ReadOnlySpan<byte> bytes = default, byte flag = 0)
     {
         Kind = kind;
         Number = number;
@@ -28,7 +31,7 @@ internal readonly struct EncodedValue
     /// <summary>Id registered for a live object, so a failed call can forget it.</summary>
     public ulong ObjectId => Kind.IsObject ? (ulong)Number : 0;
 
-    public static EncodedValue From(object? value)
+    public static EncodedValue From(object? value, Span<byte> scratch)
     {
         object? bare = PowerShellValues.Unwrap(value);
         switch (bare)
@@ -39,7 +42,7 @@ internal readonly struct EncodedValue
                 return new EncodedValue(ValueKind.Int, Convert.ToInt64(bare));
             case double d: return new EncodedValue(ValueKind.Double, real: d);
             case float f: return new EncodedValue(ValueKind.Double, real: f);
-            case string s: return new EncodedValue(ValueKind.Text, bytes: StrictUtf8.Encode(s, "value"));
+            case string s: return new EncodedValue(ValueKind.Text, bytes: StrictUtf8.Encode(s, scratch, "value"));
             case byte[] bytes: return new EncodedValue(ValueKind.Bytes, bytes: bytes); // copied by the core during the call
             case DateTime date: return new EncodedValue(ValueKind.DateTime, date.Ticks, flag: (byte)date.Kind);
             default:
@@ -53,7 +56,7 @@ internal readonly struct EncodedValue
         kind = Kind,
         number = Number,
         real = Real,
-        bytes = SliceByte.From((IntPtr)pinned, (ulong)(Bytes?.Length ?? 0)),
+        bytes = SliceByte.From((IntPtr)pinned, (ulong)Bytes.Length),
         flag = Flag,
     };
 
