@@ -138,6 +138,7 @@ sealed class Builder(string root)
         Step("Building the bindings generator");
         Run("cargo", "build --release --workspace");
         results.Add(BindingsDrift());     // before Build regenerates bindings/
+        results.Add(HelpCoverage());
         Build();
         results.Add(CargoTests());
         results.Add(DotnetTests());
@@ -239,6 +240,41 @@ sealed class Builder(string root)
         {
             Directory.Delete(fresh, recursive: true);
         }
+    }
+
+    /// <summary>Every cmdlet has module/help/Verb-Noun.json documenting each of its parameters.</summary>
+    SuiteResult HelpCoverage()
+    {
+        Step("Help coverage (module/help documents every cmdlet and parameter)");
+        int passed = 0, failed = 0;
+        foreach (var file in Directory.GetFiles(Path.Combine(root, "module", "Cmdlets"), "*Command.cs").Order())
+        {
+            var source = File.ReadAllText(file);
+            var cmdlet = Regex.Match(source, @"\[Cmdlet\(Verbs\w+\.(\w+),\s*""(\w+)""");
+            if (!cmdlet.Success) continue;
+            string name = $"{cmdlet.Groups[1].Value}-{cmdlet.Groups[2].Value}";
+            var parameters = Regex.Matches(source, @"\[Parameter[^\]]*\][^{]*?public\s+[\w\[\]<>?,. ]+?\s+(\w+)\s*\{").Select(m => m.Groups[1].Value).Distinct();
+            var helpFile = Path.Combine(root, "module", "help", name + ".json");
+            var problems = new List<string>();
+            if (!File.Exists(helpFile)) problems.Add("no help file");
+            else
+            {
+                using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(helpFile));
+                var documented = doc.RootElement.TryGetProperty("parameters", out var ps)
+                    ? ps.EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToHashSet(StringComparer.OrdinalIgnoreCase)
+                    : new HashSet<string?>();
+                problems.AddRange(parameters.Where(p => !documented.Contains(p)).Select(p => $"-{p} undocumented"));
+                if (!doc.RootElement.TryGetProperty("examples", out var ex) || ex.GetArrayLength() == 0) problems.Add("no example");
+            }
+            if (problems.Count == 0) passed++;
+            else
+            {
+                failed++;
+                Console.WriteLine($"FAILED: {name}: {string.Join(", ", problems)}");
+            }
+        }
+        Console.WriteLine($"{passed} cmdlets fully documented.");
+        return new SuiteResult("help coverage", passed, failed, 0);
     }
 
     SuiteResult CargoTests()

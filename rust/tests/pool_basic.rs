@@ -245,7 +245,7 @@ fn remove_and_unknown_task() {
 #[test]
 fn argument_errors_and_shut_down() {
     let host = FakeHost::instant();
-    let config = PoolConfig { workers: 0, stop_grace: ms(10), name: "x".into() };
+    let config = PoolConfig { workers: 0, stop_grace: ms(10), name: "x".into(), ..PoolConfig::default() };
     assert!(matches!(Pool::new(config, host.clone()), Err(PoolError::InvalidArgument(_))));
     let pool = pool(1, &host);
     assert!(matches!(pool.submit(Some(Duration::ZERO)), Err(PoolError::InvalidArgument(_))));
@@ -354,11 +354,74 @@ fn host_callbacks_may_reenter_the_pool() {
     }
     let inner = FakeHost::instant();
     // Register the pool with the inner fake so callbacks can reach it.
-    let config = PoolConfig { workers: 2, stop_grace: ms(100), name: "reentrant".into() };
+    let config = PoolConfig { workers: 2, stop_grace: ms(100), name: "reentrant".into(), ..PoolConfig::default() };
     let pool = Pool::new(config, Arc::new(Reentrant { inner: inner.clone() })).unwrap();
     support::register(&inner, &pool);
     let ids = pool.submit_many(20, None).unwrap();
     assert!(pool.wait_all(&ids, Some(LONG)).unwrap());
     assert!(inner.wait_for(LONG, |l| l.finished.len() == 20));
+    assert!(pool.shutdown(LONG));
+}
+
+#[test]
+fn stop_as_timed_out_keeps_the_callers_reason() {
+    let host = FakeHost::new(|h, _, task| {
+        if task == 1 {
+            h.work_unless_stopped(task, LONG);
+        }
+        RunOutcome::Completed
+    });
+    let pool = pool(1, &host);
+    let ids = pool.submit_many(2, None).unwrap();
+    assert!(host.wait_for(LONG, |l| l.runs.len() == 1));
+    let msg = "timed out: the caller's wait of 3 s ran out";
+    assert_eq!(pool.stop_as(ids[1], TaskState::TimedOut, msg).unwrap(), TaskState::TimedOut, "queued too");
+    assert_eq!(pool.stop_as(ids[0], TaskState::TimedOut, msg).unwrap(), TaskState::TimedOut);
+    assert_eq!(host.log().stops, vec![(1, ids[0])], "the running one is asked to stop");
+    let i = pool.info(ids[0]).unwrap();
+    assert_eq!((i.state, i.message.as_deref()), (TaskState::TimedOut, Some(msg)));
+    assert_eq!(pool.counts().timed_out, 2);
+    assert!(host.wait_for(LONG, |l| l.finished.contains(&(ids[0], TaskState::TimedOut))));
+    assert!(matches!(pool.stop_as(ids[0], TaskState::Completed, "x"), Err(PoolError::InvalidArgument(_))));
+    assert_eq!(pool.stop_as(ids[0], TaskState::Stopped, "x").unwrap(), TaskState::TimedOut, "final states stay");
+}
+
+/// Recurses until about `bytes` of stack are in use below `top` (measured
+/// from frame addresses, so it does not depend on the optimisation level).
+#[inline(never)]
+fn burn_stack(top: usize, bytes: usize) -> usize {
+    let mut frame = [0u8; 512];
+    let here = std::hint::black_box(&mut frame) as *mut _ as usize;
+    frame[0] = 1;
+    if top.saturating_sub(here) >= bytes {
+        return 1;
+    }
+    1 + burn_stack(top, bytes) + std::hint::black_box(&frame)[0] as usize - 1
+}
+
+fn burn_stack_from_here(bytes: usize) -> usize {
+    let marker = 0u8;
+    burn_stack(std::hint::black_box(&marker) as *const _ as usize, bytes)
+}
+
+#[test]
+fn workers_get_a_large_stack_by_default() {
+    // 8 MiB of recursion overflows Rust's 2 MiB default thread stack (which
+    // aborts the process); the pool's 16 MiB default must hold it.
+    let host = FakeHost::new(|_, _, _| {
+        std::hint::black_box(burn_stack_from_here(8 * 1024 * 1024));
+        RunOutcome::Completed
+    });
+    let config = PoolConfig { workers: 1, stop_grace: ms(100), name: "deep".into(), stack_size: 0 };
+    let pool = Pool::new(config, host.clone()).unwrap();
+    assert_eq!(pool.stack_size(), syncpool::pool::DEFAULT_WORKER_STACK);
+    let id = pool.submit(None).unwrap();
+    assert!(pool.wait_all(&[id], Some(LONG)).unwrap());
+    assert_eq!(pool.info(id).unwrap().state, TaskState::Completed);
+    assert!(pool.shutdown(LONG));
+
+    let tiny = PoolConfig { workers: 1, stop_grace: ms(100), name: "tiny".into(), stack_size: 1 };
+    let pool = Pool::new(tiny, FakeHost::instant()).unwrap();
+    assert_eq!(pool.stack_size(), syncpool::pool::MIN_WORKER_STACK, "clamped up to the minimum");
     assert!(pool.shutdown(LONG));
 }

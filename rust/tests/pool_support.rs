@@ -131,7 +131,7 @@ impl Host for FakeHost {
 
 /// A pool of `workers` serving `host`, with the given stop grace.
 pub fn pool_with(workers: usize, stop_grace: Duration, host: &Arc<FakeHost>) -> Arc<Pool> {
-    let config = PoolConfig { workers, stop_grace, name: "test".into() };
+    let config = PoolConfig { workers, stop_grace, name: "test".into(), ..PoolConfig::default() };
     let pool = Pool::new(config, host.clone()).expect("pool");
     register(host, &pool);
     pool

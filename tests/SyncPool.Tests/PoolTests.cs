@@ -16,29 +16,43 @@ namespace SyncPool.Tests;
 /// </summary>
 public class PoolTests
 {
-    /// <summary>A worker that runs a C# delegate stored as the task's work.</summary>
-    private sealed class DelegateWorker(uint id, ConcurrentBag<uint>? disposed = null) : ITaskWorker
+    /// <summary>
+    /// A worker that runs a C# delegate stored as the task's work. Stop
+    /// requests go through a <see cref="RunningTaskSlot"/>, as in the
+    /// PowerShell worker: only the task named is stopped.
+    /// </summary>
+    internal sealed class DelegateWorker(uint id, ConcurrentBag<uint>? disposed = null) : ITaskWorker
     {
         public readonly uint Id = id;
         public readonly int Thread = Environment.CurrentManagedThreadId;
+        private readonly RunningTaskSlot _slot = new();
         public volatile bool StopRequested;
+        public readonly ConcurrentQueue<long> StoppedTaskIds = new();
 
         public bool Run(ParallelTask task)
         {
             StopRequested = false;
-            var work = (Func<DelegateWorker, ParallelTask, object?>)task.Work!;
-            task.Output.Enqueue(work(this, task));
-            return true;
+            if (!_slot.Enter(task, () => { StopRequested = true; StoppedTaskIds.Enqueue(task.Id); })) return false;
+            try
+            {
+                var work = (Func<DelegateWorker, ParallelTask, object?>)task.Work!;
+                task.AddOutput(work(this, task));
+                return true;
+            }
+            finally
+            {
+                _slot.Leave();
+            }
         }
 
-        public void RequestStop() => StopRequested = true;
+        public void RequestStop(ParallelTask task) => _slot.RequestStop(task);
         public void Dispose() => disposed?.Add(Id);
     }
 
-    private static TaskPool NewPool(int throttle, ConcurrentBag<uint>? disposed = null, TimeSpan? grace = null) =>
-        new(throttle, id => new DelegateWorker(id, disposed), grace ?? TimeSpan.FromMilliseconds(300));
+    internal static TaskPool NewPool(int throttle, ConcurrentBag<uint>? disposed = null, TimeSpan? grace = null, bool perCall = false, ulong stack = 0) =>
+        new(throttle, id => new DelegateWorker(id, disposed), grace ?? TimeSpan.FromMilliseconds(300), stackSizeBytes: stack, perCall: perCall);
 
-    private static Func<DelegateWorker, ParallelTask, object?> Work(Func<DelegateWorker, ParallelTask, object?> f) => f;
+    internal static Func<DelegateWorker, ParallelTask, object?> Work(Func<DelegateWorker, ParallelTask, object?> f) => f;
 
     [Fact]
     public void Rust_worker_threads_run_CSharp_work_and_output_reaches_the_caller()
@@ -204,7 +218,7 @@ public class PoolTests
         Assert.True(task.IsRemoved);
         Assert.Equal(ParallelTaskState.Completed, task.State);
         Assert.Equal(5, task.Output.Single());
-        Assert.Throws<InvalidOperationException>(() => pool.WaitAll(new[] { task }, TimeSpan.FromSeconds(1)));
+        Assert.Throws<TaskRemovedException>(() => pool.WaitAll(new[] { task }, TimeSpan.FromSeconds(1)));
         Assert.Empty(pool.Tasks);
     }
 
@@ -230,7 +244,8 @@ public class PoolTests
         pool.Dispose();
         pool.Dispose();
         Assert.Throws<ObjectDisposedException>(() => pool.Submit(null, Work((w, t) => null)));
-        Assert.Throws<ObjectDisposedException>(() => pool.Counts);
+        // Counts stay readable (from the frozen task states) once the pool is gone.
+        Assert.Equal(0, pool.Counts.Total);
     }
 
     [Fact]

@@ -314,6 +314,16 @@ Describe 'Timeouts, failures and stopping' {
         $tasks[1].StatusMessage | Should -Match 'Wait-ParallelTask'
     }
 
+    It 'returns the finished tasks with -Any, and nothing (stopping nothing) when -Any times out' {
+        $tasks = @(Start-ParallelTask { 'fast' }) + @(Start-ParallelTask { Start-Sleep -Seconds 60 })
+        $first = @($tasks | Wait-ParallelTask -Any -Timeout 30)
+        $first.Count | Should -Be 1
+        $first[0].Id | Should -Be $tasks[0].Id
+        @($tasks[1] | Wait-ParallelTask -Any -Timeout 0.5).Count | Should -Be 0
+        $tasks[1].State | Should -Be 'Running'
+        $tasks[1] | Stop-ParallelTask
+    }
+
     It 'marks a task with a terminating error Failed and keeps the ErrorRecord' {
         $task = Start-ParallelTask { 'before'; throw 'boom' } | Wait-ParallelTask
         $task.State | Should -Be 'Failed'

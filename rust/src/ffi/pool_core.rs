@@ -15,6 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 callback!(RunTask(worker: u32, task: u64) -> u8);
 callback!(StopTask(worker: u32, task: u64));
 callback!(WorkerExited(worker: u32));
+callback!(TaskFinished(task: u64));
 
 /// [`RunTask`]'s answer meaning the task succeeded; anything else is a failure.
 pub const RUN_COMPLETED: u8 = 1;
@@ -24,6 +25,7 @@ struct CallbackHost {
     run: RunTask,
     stop: StopTask,
     exited: WorkerExited,
+    finished: TaskFinished,
 }
 
 impl Host for CallbackHost {
@@ -35,6 +37,9 @@ impl Host for CallbackHost {
     }
     fn worker_exited(&self, worker: WorkerId) {
         self.exited.call(worker);
+    }
+    fn task_finished(&self, task: TaskId, _state: TaskState) {
+        self.finished.call(task);
     }
 }
 
@@ -118,11 +123,24 @@ pub struct PoolCore {
 #[ffi]
 impl PoolCore {
     /// Starts a pool of `workers` threads that run tasks through `run`.
-    pub fn create(workers: u32, stop_grace_ms: u64, run: RunTask, stop: StopTask, exited: WorkerExited) -> ffi::Result<Self, ErrorCode> {
+    /// `stack_size_bytes` is each worker thread's stack (0 = the 16 MiB
+    /// default; PowerShell pipelines run on it). `finished` is told (from
+    /// whichever thread made the transition) when a task reaches a final state.
+    pub fn create(
+        workers: u32,
+        stop_grace_ms: u64,
+        stack_size_bytes: u64,
+        run: RunTask,
+        stop: StopTask,
+        exited: WorkerExited,
+        finished: TaskFinished,
+    ) -> ffi::Result<Self, ErrorCode> {
         install_quiet_panic_hook();
         guard(|| {
-            let config = PoolConfig { workers: workers as usize, stop_grace: Duration::from_millis(stop_grace_ms), name: "syncpool".into() };
-            let pool = Pool::new(config, Arc::new(CallbackHost { run, stop, exited }))?;
+            let stack_size = usize::try_from(stack_size_bytes).map_err(|_| Fault::invalid("The worker stack size is too large."))?;
+            let config =
+                PoolConfig { workers: workers as usize, stop_grace: Duration::from_millis(stop_grace_ms), name: "syncpool".into(), stack_size };
+            let pool = Pool::new(config, Arc::new(CallbackHost { run, stop, exited, finished }))?;
             Ok(Self { pool })
         })
     }
@@ -157,6 +175,21 @@ impl PoolCore {
     /// Stops a task (queued: never runs; running: asked to stop, escalated after the grace period).
     pub fn stop_task(&self, task: u64) -> ffi::Result<TaskStatus, ErrorCode> {
         guard(|| Ok(self.pool.stop(task)?.into()))
+    }
+
+    /// Stops a task as `stop_task` does but ends it TimedOut (if `timed_out`)
+    /// or Stopped, with `message` (UTF-8) as its explanation.
+    pub fn stop_task_as(&self, task: u64, timed_out: ffi::Bool, message: ffi::Slice<u8>) -> ffi::Result<TaskStatus, ErrorCode> {
+        guard(|| {
+            let text = String::from_utf8_lossy(message.as_slice());
+            let to = if timed_out.is() { TaskState::TimedOut } else { TaskState::Stopped };
+            Ok(self.pool.stop_as(task, to, &text)?.into())
+        })
+    }
+
+    /// The worker threads' stack size in bytes.
+    pub fn stack_size(&self) -> ffi::Result<u64, ErrorCode> {
+        guard(|| Ok(self.pool.stack_size() as u64))
     }
 
     pub fn stop_all(&self) -> ffi::Result<(), ErrorCode> {

@@ -42,6 +42,6 @@ mod worker;
 
 pub use error::PoolError;
 pub use host::Host;
-pub use pool::{MAX_SUBMIT_MANY, Pool, PoolConfig};
+pub use pool::{DEFAULT_WORKER_STACK, MAX_SUBMIT_MANY, MIN_WORKER_STACK, Pool, PoolConfig};
 pub use state::Counts;
 pub use task::{RunOutcome, TaskId, TaskInfo, TaskState, WorkerId};

@@ -31,7 +31,22 @@ pub struct PoolConfig {
     /// Prefix for thread names (`{name}-worker-{id}`, `{name}-timer`), which
     /// is what shows up in debuggers and crash dumps.
     pub name: String,
+    /// Stack size of each worker thread, in bytes (0 means
+    /// [`DEFAULT_WORKER_STACK`]). Runners execute on the worker's own stack:
+    /// a PowerShell pipeline needs far more than Rust's 2 MiB default (pwsh
+    /// gives its own pipeline threads about 10 MB), and deep scripts overflow
+    /// it, which kills the whole process.
+    pub stack_size: usize,
 }
+
+/// Default worker stack: 16 MiB, comfortably above what PowerShell's own
+/// pipeline threads get. It is reserved address space; only the pages a
+/// script actually touches are committed.
+pub const DEFAULT_WORKER_STACK: usize = 16 * 1024 * 1024;
+
+/// The smallest stack a worker is given even if asked for less: the runner
+/// callback itself (and its FFI trampoline) needs some room.
+pub const MIN_WORKER_STACK: usize = 256 * 1024;
 
 impl PoolConfig {
     /// `workers` workers, the default grace period and name.
@@ -41,12 +56,13 @@ impl PoolConfig {
 }
 
 impl Default for PoolConfig {
-    /// One worker per CPU, 5 s grace, named "syncpool".
+    /// One worker per CPU, 5 s grace, named "syncpool", 16 MiB worker stacks.
     fn default() -> PoolConfig {
         PoolConfig {
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             stop_grace: Duration::from_secs(5),
             name: "syncpool".to_owned(),
+            stack_size: DEFAULT_WORKER_STACK,
         }
     }
 }
@@ -81,8 +97,12 @@ impl Pool {
             n if n.is_empty() => "syncpool".to_owned(),
             n => n,
         };
+        let stack_size = match config.stack_size {
+            0 => DEFAULT_WORKER_STACK,
+            n => n.max(MIN_WORKER_STACK),
+        };
         let id = NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed);
-        let shared = Arc::new(Shared::new(id, name, config.workers, config.stop_grace, host));
+        let shared = Arc::new(Shared::new(id, name, config.workers, config.stop_grace, stack_size, host));
         let pool = Pool { shared };
         {
             let mut st = pool.shared.state.lock();
@@ -149,7 +169,18 @@ impl Pool {
     ///   the runner returns later is ignored.
     /// - Finished: unchanged.
     pub fn stop(&self, task: TaskId) -> Result<TaskState, PoolError> {
-        self.shared.stop(task)
+        self.shared.stop(task, TaskState::Stopped, "stopped")
+    }
+
+    /// Stops a task as [`Pool::stop`] does, but ends it in `state` (Stopped or
+    /// TimedOut; `InvalidArgument` otherwise) with `message` as its
+    /// explanation. For callers that enforce their own time limit, e.g. a wait
+    /// that gives up: the task then reads TimedOut, not Stopped.
+    pub fn stop_as(&self, task: TaskId, state: TaskState, message: &str) -> Result<TaskState, PoolError> {
+        if !matches!(state, TaskState::Stopped | TaskState::TimedOut) {
+            return Err(PoolError::InvalidArgument(format!("a task can only be stopped as Stopped or TimedOut, not {state}")));
+        }
+        self.shared.stop(task, state, message)
     }
 
     /// Stops every queued and running task (as [`Pool::stop`] does).
@@ -243,6 +274,11 @@ impl Pool {
     /// The thread-name prefix in use.
     pub fn name(&self) -> &str {
         &self.shared.name
+    }
+
+    /// The stack size worker threads are spawned with, in bytes.
+    pub fn stack_size(&self) -> usize {
+        self.shared.stack_size
     }
 
     /// How many tasks the pool still keeps bookkeeping for (everything

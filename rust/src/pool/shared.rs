@@ -27,6 +27,8 @@ pub(crate) struct Shared {
     /// The throttle: how many workers serve the queue in steady state.
     pub throttle: usize,
     pub stop_grace: Duration,
+    /// Stack size for worker threads, in bytes (already defaulted/clamped).
+    pub stack_size: usize,
     pub host: Arc<dyn Host>,
     pub state: Mutex<State>,
     /// Workers park here waiting for the queue (or for a reason to retire).
@@ -48,12 +50,13 @@ pub(crate) struct Swept {
 }
 
 impl Shared {
-    pub fn new(id: u64, name: String, throttle: usize, stop_grace: Duration, host: Arc<dyn Host>) -> Shared {
+    pub fn new(id: u64, name: String, throttle: usize, stop_grace: Duration, stack_size: usize, host: Arc<dyn Host>) -> Shared {
         Shared {
             id,
             name,
             throttle,
             stop_grace,
+            stack_size,
             host,
             state: Mutex::new(State::new()),
             work_cv: Condvar::new(),
@@ -67,8 +70,10 @@ impl Shared {
     pub fn spawn_worker(self: &Arc<Self>, st: &mut State, compensating: bool) -> io::Result<WorkerId> {
         let id = st.add_worker(compensating);
         let shared = Arc::clone(self);
-        let spawned =
-            thread::Builder::new().name(format!("{}-worker-{id}", self.name)).spawn(move || worker::main(shared, id));
+        let spawned = thread::Builder::new()
+            .name(format!("{}-worker-{id}", self.name))
+            .stack_size(self.stack_size)
+            .spawn(move || worker::main(shared, id));
         match spawned {
             Ok(_detached) => Ok(id),
             Err(e) => {
@@ -131,16 +136,17 @@ impl Shared {
         }
     }
 
-    /// Stops one task; returns its state afterwards.
-    pub fn stop(&self, task: TaskId) -> Result<TaskState, super::PoolError> {
+    /// Stops one task, ending it in `to` (Stopped or TimedOut) with
+    /// `message`; returns its state afterwards.
+    pub fn stop(&self, task: TaskId, to: TaskState, message: &str) -> Result<TaskState, super::PoolError> {
         let mut st = self.state.lock();
-        match st.stop(task, "stopped", self.stop_grace, SystemTime::now(), Instant::now())? {
+        match st.stop(task, to, message, self.stop_grace, SystemTime::now(), Instant::now())? {
             StopResult::AlreadyFinished(state) => Ok(state),
             StopResult::WasQueued => {
                 self.done_cv.notify_all();
                 drop(st);
-                host::task_finished(&*self.host, task, TaskState::Stopped);
-                Ok(TaskState::Stopped)
+                host::task_finished(&*self.host, task, to);
+                Ok(to)
             }
             StopResult::WasRunning { worker, wake_timer } => {
                 self.done_cv.notify_all();
@@ -149,8 +155,8 @@ impl Shared {
                 }
                 drop(st);
                 host::stop(&*self.host, worker, task);
-                host::task_finished(&*self.host, task, TaskState::Stopped);
-                Ok(TaskState::Stopped)
+                host::task_finished(&*self.host, task, to);
+                Ok(to)
             }
         }
     }
@@ -162,7 +168,7 @@ impl Shared {
         let mut swept = Vec::new();
         let mut wake_timer = false;
         for task in st.unfinished() {
-            match st.stop(task, message, self.stop_grace, now, clock) {
+            match st.stop(task, TaskState::Stopped, message, self.stop_grace, now, clock) {
                 Ok(StopResult::WasQueued) => swept.push(Swept { task, worker: None }),
                 Ok(StopResult::WasRunning { worker, wake_timer: wake }) => {
                     wake_timer |= wake;

@@ -254,12 +254,13 @@ impl State {
         true
     }
 
-    /// Stops a task: a queued one never runs; a running one is marked Stopped
-    /// now and its worker is escalated (abandoned) if the runner has not
-    /// returned `grace` after this.
+    /// Stops a task: a queued one never runs; a running one is marked `to`
+    /// (Stopped or TimedOut) now and its worker is escalated (abandoned) if
+    /// the runner has not returned `grace` after this.
     pub fn stop(
         &mut self,
         id: TaskId,
+        to: TaskState,
         message: &str,
         grace: Duration,
         now: SystemTime,
@@ -268,11 +269,11 @@ impl State {
         let task = self.tasks.get(&id).ok_or(PoolError::UnknownTask(id))?;
         match (task.state, task.worker) {
             (TaskState::Queued, _) => {
-                self.finish(id, TaskState::Stopped, Some(message.to_owned()), now);
+                self.finish(id, to, Some(message.to_owned()), now);
                 Ok(StopResult::WasQueued)
             }
             (TaskState::Running, Some(worker)) => {
-                self.finish(id, TaskState::Stopped, Some(message.to_owned()), now);
+                self.finish(id, to, Some(message.to_owned()), now);
                 let wake_timer = self.push_escalation(id, worker, grace, clock);
                 Ok(StopResult::WasRunning { worker, wake_timer })
             }
@@ -464,7 +465,7 @@ mod tests {
         assert_eq!(st.start_next(w, sys, clock), Some((1, false)));
         assert_eq!(st.counts.running, 1);
         assert_eq!(st.runner_returned(w, 1, RunOutcome::Failed, None, sys), Returned::Finished(TaskState::Failed));
-        assert_eq!(st.stop(2, "stopped", Duration::from_secs(1), sys, clock), Ok(StopResult::WasQueued));
+        assert_eq!(st.stop(2, TaskState::Stopped, "stopped", Duration::from_secs(1), sys, clock), Ok(StopResult::WasQueued));
         // The stopped task is skipped by the queue.
         assert_eq!(st.start_next(w, sys, clock), Some((3, false)));
         assert_eq!(
@@ -505,7 +506,7 @@ mod tests {
         let (sys, clock) = now();
         st.submit(1, None, sys);
         st.start_next(w, sys, clock);
-        assert!(matches!(st.stop(1, "stopped", Duration::ZERO, sys, clock), Ok(StopResult::WasRunning { .. })));
+        assert!(matches!(st.stop(1, TaskState::Stopped, "stopped", Duration::ZERO, sys, clock), Ok(StopResult::WasRunning { .. })));
         assert_eq!(st.abandon(1, w), Some(false));
         assert_eq!(st.counts.workers, 0);
         assert_eq!(st.counts.abandoned_workers, 1);

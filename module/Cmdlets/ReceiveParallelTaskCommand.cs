@@ -1,0 +1,61 @@
+using System.Collections;
+using System.Collections.Generic;
+using System.Management.Automation;
+using SyncPool.Pool;
+
+namespace SyncPool.Cmdlets;
+
+/// <summary>
+/// Receive-ParallelTask: writes what tasks produced so far, as if their
+/// scripts had run here: output to the pipeline, and errors, warnings,
+/// verbose, debug, information and progress records through this command's
+/// own streams (so -ErrorAction, -ErrorVariable, -WarningVariable and
+/// redirections like 3>&amp;1 apply), interleaved in the order each task
+/// wrote them. What is received is removed from the task unless -Keep.
+/// </summary>
+[Cmdlet(VerbsCommunications.Receive, "ParallelTask", DefaultParameterSetName = "Task")]
+[OutputType(typeof(object), typeof(Hashtable))]
+public sealed class ReceiveParallelTaskCommand : SyncPoolCmdlet
+{
+    /// <summary>The tasks whose results to write.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "Task")]
+    [ValidateNotNull]
+    public ParallelTask[]? Task { get; set; }
+
+    /// <summary>Ids of the tasks whose results to write.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "Id")]
+    public long[]? Id { get; set; }
+
+    /// <summary>Leave the results on the tasks (a later receive writes them again).</summary>
+    [Parameter]
+    public SwitchParameter Keep { get; set; }
+
+    /// <summary>
+    /// Write one hashtable mapping each task's input to its output ($null,
+    /// the single object, or an array), instead of the output objects.
+    /// Records still go to their streams. Not for -BatchSize tasks.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter AsHashtable { get; set; }
+
+    private TaskReceiver? _receiver;
+    private readonly HashSet<long> _seen = new();
+
+    protected override void BeginProcessing() => _receiver = new TaskReceiver(this, Keep, AsHashtable);
+
+    protected override void ProcessRecord()
+    {
+        if (Task is not null)
+            foreach (var task in Task) Receive(task);
+        if (Id is not null)
+            foreach (var task in ParallelLookup.TasksById(Id, WriteError)) Receive(task);
+    }
+
+    protected override void EndProcessing() => _receiver!.Complete();
+
+    private void Receive(ParallelTask? task)
+    {
+        if (task is null || !_seen.Add(task.Id)) return;
+        _receiver!.Receive(task);
+    }
+}

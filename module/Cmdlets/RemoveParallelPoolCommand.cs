@@ -1,0 +1,58 @@
+using System;
+using System.Management.Automation;
+using SyncPool.Pool;
+
+namespace SyncPool.Cmdlets;
+
+/// <summary>
+/// Remove-ParallelPool: shuts a pool down. Queued tasks never run, running
+/// ones are stopped (their worker is abandoned if they do not return within
+/// the stop grace), the worker runspaces are closed. Its tasks keep their
+/// results and final state for whoever still holds them.
+/// </summary>
+[Cmdlet(VerbsCommon.Remove, "ParallelPool", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Pool")]
+public sealed class RemoveParallelPoolCommand : SyncPoolCmdlet
+{
+    /// <summary>The pools to remove (from New-ParallelPool or Get-ParallelPool), or their names or ids.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "Pool")]
+    [PoolTransformation]
+    [ValidateNotNull]
+    public TaskPool[]? Pool { get; set; }
+
+    /// <summary>Names of the pools to remove.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "Name")]
+    [ValidateNotNullOrEmpty]
+    public string[]? Name { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (Pool is not null)
+        {
+            foreach (var pool in Pool) Remove(pool);
+            return;
+        }
+        foreach (string name in Name ?? Array.Empty<string>())
+        {
+            if (PoolRegistry.FindByName(name) is { } pool) Remove(pool);
+            else
+            {
+                WriteError(new ErrorRecord(new ItemNotFoundException($"No parallel pool named '{name}' exists."),
+                    "SyncPool.PoolNotFound", ErrorCategory.ObjectNotFound, name));
+            }
+        }
+    }
+
+    private void Remove(TaskPool pool)
+    {
+        if (!ShouldProcess(pool.ToString(), "Remove parallel pool (stops its tasks)")) return;
+        try
+        {
+            pool.Dispose();
+            PoolRegistry.Forget(pool);
+        }
+        catch (Exception e) when (e is not PipelineStoppedException)
+        {
+            WriteFailure(e, pool);
+        }
+    }
+}

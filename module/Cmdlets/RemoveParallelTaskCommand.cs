@@ -1,0 +1,61 @@
+using System;
+using System.Management.Automation;
+using SyncPool.Pool;
+
+namespace SyncPool.Cmdlets;
+
+/// <summary>
+/// Remove-ParallelTask: forgets finished tasks (Get-ParallelTask no longer
+/// lists them; the objects keep their results). An unfinished task is an
+/// error unless -Force, which stops it first. When the last task of a pool
+/// made by one Start-ParallelTask call is removed, that pool goes too.
+/// </summary>
+[Cmdlet(VerbsCommon.Remove, "ParallelTask", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = "Task")]
+public sealed class RemoveParallelTaskCommand : SyncPoolCmdlet
+{
+    /// <summary>The tasks to remove.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "Task")]
+    [ValidateNotNull]
+    public ParallelTask[]? Task { get; set; }
+
+    /// <summary>Ids of the tasks to remove.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "Id")]
+    public long[]? Id { get; set; }
+
+    /// <summary>Stop unfinished tasks, then remove them.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (Task is not null)
+            foreach (var task in Task) Remove(task);
+        if (Id is not null)
+            foreach (var task in ParallelLookup.TasksById(Id, WriteError)) Remove(task);
+    }
+
+    private void Remove(ParallelTask? task)
+    {
+        if (task is null || task.IsRemoved) return;
+        if (!ShouldProcess(task.ToString(), Force ? "Stop and remove parallel task" : "Remove parallel task")) return;
+        try
+        {
+            if (!task.IsFinished)
+            {
+                if (!Force)
+                {
+                    WriteError(new ErrorRecord(
+                        new InvalidOperationException($"Task {task.Id} '{task.Name}' is {task.State}; wait for it (Wait-ParallelTask), or use -Force to stop and remove it."),
+                        "SyncPool.NotFinished", ErrorCategory.InvalidOperation, task));
+                    return;
+                }
+                task.Pool.Stop(task);
+            }
+            task.Pool.Remove(task);
+        }
+        catch (Exception e) when (e is not PipelineStoppedException)
+        {
+            WriteFailure(e, task);
+        }
+    }
+}

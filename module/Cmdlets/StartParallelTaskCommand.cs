@@ -1,0 +1,239 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using SyncPool.Pool;
+
+namespace SyncPool.Cmdlets;
+
+/// <summary>
+/// Start-ParallelTask: runs a script on worker runspaces, once per pipeline
+/// item (or per batch of items with -BatchSize, or once without input), and
+/// writes a ParallelTask for each at once, never waiting for the work.
+/// </summary>
+/// <remarks>
+/// Without -Pool, the call gets a pool of its own (its -ThrottleLimit
+/// applies to this call only; there is no hidden global queue). That pool
+/// releases its threads and runspaces once the call is over and its tasks
+/// have finished, and leaves Get-ParallelPool once they are all removed.
+/// The item reaches the script as <c>$_</c>/<c>$PSItem</c> (pipeline input,
+/// so <c>process {}</c> works) and as the first positional argument, before
+/// -ArgumentList, so <c>param($item, $a, $b)</c> works too.
+/// </remarks>
+[Cmdlet(VerbsLifecycle.Start, "ParallelTask")]
+[OutputType(typeof(ParallelTask))]
+public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
+{
+    /// <summary>The script to run. It is sent as text and parsed in each worker runspace; use $using:name for the caller's variables.</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNull]
+    public ScriptBlock? ScriptBlock { get; set; }
+
+    /// <summary>The items to run the script for, one task each (or one per batch). An array given by name is one item.</summary>
+    [Parameter(ValueFromPipeline = true)]
+    public object? InputObject { get; set; }
+
+    /// <summary>Positional arguments for the script, after the item.</summary>
+    [Parameter]
+    [Alias("Args")]
+    public object?[]? ArgumentList { get; set; }
+
+    /// <summary>How many tasks of this call run at once (not with -Pool, whose throttle is fixed). Default: CPU count, at least 5, at most 16.</summary>
+    [Parameter]
+    [ValidateRange(1, ParallelDefaults.MaxThrottleLimit)]
+    public int ThrottleLimit { get; set; } = ParallelDefaults.ThrottleLimit;
+
+    /// <summary>Each task's time limit in seconds, counted from the moment it starts running (not while queued). A task over it is stopped and ends TimedOut.</summary>
+    [Parameter]
+    [ValidatePositiveSeconds]
+    public double? TimeoutSeconds { get; set; }
+
+    /// <summary>The name of the tasks (default: Task&lt;id&gt;).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Name { get; set; }
+
+    /// <summary>Variables (name = value) each task starts with. Values are shared by reference, e.g. a SyncTable.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public IDictionary? Variable { get; set; }
+
+    /// <summary>Modules (names or paths) the worker runspaces import (not with -Pool: give them to New-ParallelPool).</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public string[]? ImportModule { get; set; }
+
+    /// <summary>Functions of the caller's session (wildcards allowed) defined in the worker runspaces (not with -Pool).</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public string[]? ImportFunction { get; set; }
+
+    /// <summary>A pool from New-ParallelPool (or its name or id) to run in, instead of a pool for this call.</summary>
+    [Parameter]
+    [PoolTransformation]
+    [ValidateNotNull]
+    public TaskPool? Pool { get; set; }
+
+    /// <summary>
+    /// Items per task. The script runs once per batch with the batch's items
+    /// as its pipeline input: begin/end once per batch, process (and $_) once
+    /// per item. Amortizes per-task cost for many small items. An item is
+    /// then not passed as a positional argument.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int BatchSize { get; set; }
+
+    private TaskScript? _script;
+    private TaskPool? _pool;
+    private RunspaceSettings? _settings;
+    private TaskBatcher? _batcher;
+    private TimeSpan? _timeout;
+    private bool _sawInput;
+
+    protected override void BeginProcessing()
+    {
+        if (Pool is not null)
+        {
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit)))
+                Refuse($"-ThrottleLimit sets the throttle of the pool a call makes for itself; pool '{Pool}' keeps its own ({Pool.ThrottleLimit}). Leave out -ThrottleLimit or -Pool.");
+            if (ImportModule is not null || ImportFunction is not null)
+                Refuse($"-ImportModule and -ImportFunction set up the runspaces of the pool a call makes for itself; for pool '{Pool}', give them to New-ParallelPool.");
+            if (Pool.IsPerCall)
+                Refuse($"Pool '{Pool}' was made for one Start-ParallelTask call and takes no more tasks. Create a reusable pool with New-ParallelPool.");
+            if (Pool.IsDisposed)
+                ThrowFailure(new ObjectDisposedException(nameof(TaskPool), $"Pool '{Pool}' has been removed; create a new one with New-ParallelPool."), Pool);
+        }
+
+        try
+        {
+            var (text, ast, shape) = ScriptAnalysis.Analyze(ScriptBlock!);
+            var usingValues = UsingValues.Collect(ast, this);
+            var preferences = ParallelSettings.Preferences(this).ToList();
+            var taskVariables = new List<KeyValuePair<string, object?>>();
+            if (Pool is null)
+            {
+                // Variables of the pool made for this call live in its initial
+                // session state (re-applied by each reset, no per-task cost).
+                _settings = ParallelSettings.Build(this, ImportModule, ImportFunction, Variable, preferences);
+            }
+            else
+            {
+                taskVariables.AddRange(ParallelSettings.Variables(Variable));
+                taskVariables.AddRange(preferences);
+            }
+            string? location = SessionState.Path.CurrentFileSystemLocation?.ProviderPath;
+            _script = TaskScript.Create(text, shape, usingValues, ArgumentList, ToDictionary(taskVariables), location, BatchSize);
+            _timeout = TimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : null;
+            if (BatchSize > 0) _batcher = new TaskBatcher(BatchSize);
+        }
+        catch (UsingValueException e)
+        {
+            ThrowTerminatingError(e.ErrorRecord);
+        }
+        catch (ItemNotFoundException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "SyncPool.NotFound", ErrorCategory.ObjectNotFound, null));
+        }
+        catch (Exception e) when (e is not PipelineStoppedException)
+        {
+            ThrowFailure(e, ScriptBlock);
+        }
+    }
+
+    protected override void ProcessRecord()
+    {
+        // Called once even without pipeline input; an item exists only when one
+        // was piped or -InputObject was given.
+        if (!MyInvocation.ExpectingInput && !MyInvocation.BoundParameters.ContainsKey(nameof(InputObject))) return;
+        _sawInput = true;
+        if (_batcher is null)
+        {
+            Submit(pool => pool.Submit(InputObject, _script, _timeout, Name));
+        }
+        else if (_batcher.Add(InputObject) is { } batch)
+        {
+            Submit(pool => pool.Submit(batch, _script, _timeout, Name));
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        try
+        {
+            if (_batcher?.Flush() is { } last)
+            {
+                Submit(pool => pool.Submit(last, _script, _timeout, Name));
+            }
+            else if (!_sawInput && !MyInvocation.ExpectingInput)
+            {
+                // No input at all: the script runs once, on its own.
+                Submit(pool => pool.SubmitWithoutInput(_script, _timeout, Name));
+            }
+        }
+        finally
+        {
+            _pool?.Seal();
+        }
+    }
+
+    protected override void StopProcessing()
+    {
+        base.StopProcessing();
+        // Ctrl+C while input was streaming: the tasks already started keep
+        // running (they were written out), but this call's pool takes no more.
+        _pool?.Seal();
+    }
+
+    /// <summary>
+    /// PowerShell disposes the command when its pipeline ends, however it
+    /// ends (a later command's terminating error included): the pool of this
+    /// call is sealed then at the latest, so it can release itself.
+    /// </summary>
+    public new void Dispose()
+    {
+        _pool?.Seal();
+        base.Dispose();
+    }
+
+    private void Submit(Func<TaskPool, ParallelTask> submit)
+    {
+        ParallelTask task;
+        try
+        {
+            task = submit(PoolForCall());
+        }
+        catch (Exception e) when (e is not PipelineStoppedException)
+        {
+            _pool?.Seal();
+            ThrowFailure(e, InputObject);
+            return;
+        }
+        WriteObject(task);
+    }
+
+    /// <summary>-Pool, or the pool of this call (made at the first task, so a call without input makes none).</summary>
+    private TaskPool PoolForCall()
+    {
+        if (Pool is not null) return Pool;
+        if (_pool is not null) return _pool;
+        var settings = _settings!;
+        TaskPool? pool = null;
+        pool = new TaskPool(ThrottleLimit, RunspaceWorker.Factory(settings, () => pool), perCall: true) { WorkerSettings = settings };
+        PoolRegistry.Add(pool, Runspace.DefaultRunspace);
+        _pool = pool;
+        return pool;
+    }
+
+    private void Refuse(string message) =>
+        ThrowTerminatingError(new ErrorRecord(new ArgumentException(message), "SyncPool.InvalidArgument", ErrorCategory.InvalidArgument, Pool));
+
+    private static Dictionary<string, object?> ToDictionary(IEnumerable<KeyValuePair<string, object?>> pairs)
+    {
+        var map = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in pairs) map[key] = value;
+        return map;
+    }
+}

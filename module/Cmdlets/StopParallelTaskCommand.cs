@@ -1,0 +1,55 @@
+using System;
+using System.Management.Automation;
+using SyncPool.Pool;
+
+namespace SyncPool.Cmdlets;
+
+/// <summary>
+/// Stop-ParallelTask: stops tasks. A queued task never runs; a running one
+/// is asked to stop (its pipeline is stopped) and ends Stopped at once; if
+/// its script is stuck in a call PowerShell cannot interrupt, its worker is
+/// abandoned after the stop grace and replaced. Finished tasks are unchanged.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Stop, "ParallelTask", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = "Task")]
+[OutputType(typeof(ParallelTask))]
+public sealed class StopParallelTaskCommand : SyncPoolCmdlet
+{
+    /// <summary>The tasks to stop.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "Task")]
+    [ValidateNotNull]
+    public ParallelTask[]? Task { get; set; }
+
+    /// <summary>Ids of the tasks to stop.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "Id")]
+    public long[]? Id { get; set; }
+
+    /// <summary>Write the tasks after stopping them.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (Task is not null)
+            foreach (var task in Task) Stop(task);
+        if (Id is not null)
+            foreach (var task in ParallelLookup.TasksById(Id, WriteError)) Stop(task);
+    }
+
+    private void Stop(ParallelTask? task)
+    {
+        if (task is null) return;
+        if (ShouldProcess(task.ToString(), "Stop parallel task"))
+        {
+            try
+            {
+                task.Pool.Stop(task);
+            }
+            catch (Exception e) when (e is not PipelineStoppedException)
+            {
+                WriteFailure(e, task);
+                return;
+            }
+        }
+        if (PassThru) WriteObject(task);
+    }
+}

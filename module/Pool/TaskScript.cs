@@ -1,0 +1,269 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+
+namespace SyncPool.Pool;
+
+/// <summary>
+/// Facts about a script's syntax that decide how its input is delivered.
+/// Read from the parsed script by the cmdlet (<c>ScriptAnalysis</c>); plain
+/// data so the decisions built on it can be tested without PowerShell.
+/// Offsets are into the script text exactly as it will be sent.
+/// </summary>
+public sealed record ScriptShape
+{
+    /// <summary>The script has named begin/process/end/dynamicparam blocks.</summary>
+    public bool HasNamedBlocks { get; init; }
+
+    /// <summary>Start and end offsets of the statements of an unnamed (implicit end) block; -1 if none or empty.</summary>
+    public int BodyStart { get; init; } = -1;
+    public int BodyEnd { get; init; } = -1;
+
+    /// <summary>[CmdletBinding()] or any [Parameter()] attribute: unbound arguments and input are errors.</summary>
+    public bool IsAdvanced { get; init; }
+
+    /// <summary>A parameter takes ValueFromPipeline or ValueFromPipelineByPropertyName.</summary>
+    public bool TakesPipelineInput { get; init; }
+
+    /// <summary>The script reads the automatic <c>$input</c> enumerator (it handles pipeline input itself).</summary>
+    public bool UsesInputVariable { get; init; }
+
+    /// <summary>The script declares a param() block with at least one parameter.</summary>
+    public bool HasParameters { get; init; }
+
+    /// <summary>The body defines classes or enums (which must stay at the script's top level, so it is not wrapped).</summary>
+    public bool DefinesTypes { get; init; }
+
+    /// <summary>A script with nothing that affects input delivery (no param block, one unnamed block).</summary>
+    public static ScriptShape Simple(string text) => new() { BodyStart = 0, BodyEnd = text.Length };
+}
+
+/// <summary>How a task's input reaches its script.</summary>
+[Flags]
+public enum InputDelivery
+{
+    None = 0,
+    /// <summary>The items are the script's pipeline input: <c>$_</c>/<c>$PSItem</c> in process blocks, <c>$input</c>, ValueFromPipeline parameters.</summary>
+    Pipeline = 1,
+    /// <summary>The item is the first positional argument (before -ArgumentList), for <c>param($x)</c>.</summary>
+    FirstArgument = 2,
+    /// <summary><c>$_</c> is set as a variable before the script runs (for scripts that cannot take pipeline input).</summary>
+    DollarUnderscore = 4,
+}
+
+/// <summary>
+/// Everything a worker needs to run one Start-ParallelTask call's script,
+/// prepared once on the caller's thread and shared by all of that call's
+/// tasks. Holds no PowerShell objects: the script travels as text (a
+/// scriptblock is bound to the runspace that parsed it; running it on
+/// another thread corrupts that runspace), and the worker parses it in its
+/// own runspace. PowerShell caches compiled script text process-wide, so
+/// the text is parsed once, not once per item.
+/// </summary>
+public sealed class TaskScript
+{
+    private static readonly IReadOnlyDictionary<string, object?> NoValues = new Dictionary<string, object?>();
+
+    private TaskScript(string text, string runText, ScriptShape shape, IReadOnlyDictionary<string, object?> usingValues,
+        IReadOnlyList<object?> arguments, IReadOnlyDictionary<string, object?> variables, string? workingDirectory, int batchSize)
+    {
+        Text = text;
+        RunText = runText;
+        Shape = shape;
+        UsingValues = usingValues;
+        Arguments = arguments;
+        Variables = variables;
+        WorkingDirectory = workingDirectory;
+        BatchSize = batchSize;
+    }
+
+    /// <summary>
+    /// Prepares a script. <paramref name="usingValues"/> is keyed as
+    /// PowerShell keys $using: values (see <see cref="UsingKey"/>);
+    /// <paramref name="variables"/> are set in the worker's runspace before
+    /// each task; <paramref name="batchSize"/> 0 means one item per task.
+    /// </summary>
+    public static TaskScript Create(string text, ScriptShape? shape = null, IReadOnlyDictionary<string, object?>? usingValues = null,
+        IReadOnlyList<object?>? arguments = null, IReadOnlyDictionary<string, object?>? variables = null, string? workingDirectory = null,
+        int batchSize = 0)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (batchSize < 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "BatchSize cannot be negative.");
+        shape ??= ScriptShape.Simple(text);
+        if (batchSize > 0 && !CanTakePipelineInput(shape))
+        {
+            throw new ArgumentException(
+                "-BatchSize sends each batch's items to the script as pipeline input, but this script is an advanced script " +
+                "([CmdletBinding()] or [Parameter()]) with no ValueFromPipeline parameter, so it cannot receive them. " +
+                "Add [Parameter(ValueFromPipeline)] to a parameter, or leave out -BatchSize.");
+        }
+        string runText = ShouldWrapBody(shape) ? WrapBodyInProcessBlock(text, shape.BodyStart, shape.BodyEnd) : text;
+        return new TaskScript(text, runText, shape, usingValues ?? NoValues, arguments ?? Array.Empty<object?>(),
+            variables ?? NoValues, workingDirectory, batchSize);
+    }
+
+    /// <summary>The script as the user wrote it.</summary>
+    public string Text { get; }
+
+    /// <summary>What is actually run: <see cref="Text"/>, or it with its body wrapped in <c>process {}</c> so <c>$_</c> sees each item.</summary>
+    public string RunText { get; }
+
+    public ScriptShape Shape { get; }
+
+    /// <summary>$using: values by PowerShell's key (passed as the <c>--%</c> parameter).</summary>
+    public IReadOnlyDictionary<string, object?> UsingValues { get; }
+
+    /// <summary>-ArgumentList, passed positionally after the item (if the item is passed as an argument).</summary>
+    public IReadOnlyList<object?> Arguments { get; }
+
+    /// <summary>Variables set in the runspace before each task (after it is reset).</summary>
+    public IReadOnlyDictionary<string, object?> Variables { get; }
+
+    /// <summary>The caller's file-system location; tasks start there.</summary>
+    public string? WorkingDirectory { get; }
+
+    /// <summary>Items per task; 0 = one item per task.</summary>
+    public int BatchSize { get; }
+
+    /// <summary>
+    /// How the input of <paramref name="task"/> reaches the script:
+    /// <list type="bullet">
+    /// <item>no input: nothing;</item>
+    /// <item>a batch: pipeline input only (the script runs once for the batch);</item>
+    /// <item>one item: pipeline input when the script can take it (so <c>process {}</c>,
+    /// <c>$_</c> and ValueFromPipeline parameters work), and also the first positional
+    /// argument unless a parameter takes pipeline input (so <c>param($x)</c> works);
+    /// <c>$_</c> is also set as a variable when no process block will set it (an
+    /// advanced script without pipeline parameters, a body left unwrapped).</item>
+    /// </list>
+    /// </summary>
+    public InputDelivery DeliveryFor(ParallelTask task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        if (!task.HasInput) return InputDelivery.None;
+        if (task.IsBatch) return InputDelivery.Pipeline;
+        var delivery = InputDelivery.None;
+        bool pipeline = CanTakePipelineInput(Shape);
+        if (pipeline) delivery |= InputDelivery.Pipeline;
+        if (!Shape.TakesPipelineInput) delivery |= InputDelivery.FirstArgument;
+        if (!pipeline || (!Shape.HasNamedBlocks && !ShouldWrapBody(Shape))) delivery |= InputDelivery.DollarUnderscore;
+        return delivery;
+    }
+
+    /// <summary>
+    /// The text to run for <paramref name="task"/>: <see cref="RunText"/> when it
+    /// has input, the script as written when it runs on its own (no item for a
+    /// process block to see).
+    /// </summary>
+    public string TextFor(ParallelTask task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        return task.HasInput ? RunText : Text;
+    }
+
+    /// <summary>The pipeline input for <paramref name="task"/>, or null when the script gets none.</summary>
+    public IReadOnlyList<object?>? PipelineInputFor(ParallelTask task)
+    {
+        if ((DeliveryFor(task) & InputDelivery.Pipeline) == 0) return null;
+        return task.Input is TaskBatch batch ? batch : new[] { task.Input };
+    }
+
+    /// <summary>The positional arguments for <paramref name="task"/>: maybe its item, then -ArgumentList.</summary>
+    public IReadOnlyList<object?> ArgumentsFor(ParallelTask task)
+    {
+        if ((DeliveryFor(task) & InputDelivery.FirstArgument) == 0) return Arguments;
+        var all = new object?[Arguments.Count + 1];
+        all[0] = task.Input;
+        for (int i = 0; i < Arguments.Count; i++) all[i + 1] = Arguments[i];
+        return all;
+    }
+
+    /// <summary>Whether PowerShell accepts pipeline input for this script at all (an advanced script needs a pipeline parameter).</summary>
+    public static bool CanTakePipelineInput(ScriptShape shape) => !shape.IsAdvanced || shape.TakesPipelineInput;
+
+    /// <summary>
+    /// A body-only script (<c>{ $_ * 2 }</c>) runs as an end block, where
+    /// <c>$_</c> is not the pipeline item; wrapped in <c>process {}</c> it runs
+    /// once per item. Not done when the script has named blocks (it chose),
+    /// reads <c>$input</c> (it enumerates the input itself), defines classes
+    /// (they must stay at the top level) or cannot take pipeline input.
+    /// </summary>
+    public static bool ShouldWrapBody(ScriptShape shape) =>
+        !shape.HasNamedBlocks && !shape.UsesInputVariable && !shape.DefinesTypes && CanTakePipelineInput(shape)
+        && shape.BodyStart >= 0 && shape.BodyEnd > shape.BodyStart;
+
+    /// <summary>
+    /// <paramref name="text"/> with the statements between the offsets put in
+    /// a <c>process {}</c> block; what comes before (comments, <c>using</c>
+    /// statements, the param block) and after stays where it was. Newlines
+    /// keep a trailing comment in the body from swallowing the brace.
+    /// </summary>
+    public static string WrapBodyInProcessBlock(string text, int bodyStart, int bodyEnd)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (bodyStart < 0 || bodyEnd < bodyStart || bodyEnd > text.Length)
+            throw new ArgumentOutOfRangeException(nameof(bodyStart), $"The body [{bodyStart}, {bodyEnd}) is outside the script (length {text.Length}).");
+        var sb = new StringBuilder(text.Length + 16);
+        sb.Append(text, 0, bodyStart);
+        sb.Append("process {\n");
+        sb.Append(text, bodyStart, bodyEnd - bodyStart);
+        sb.Append("\n}");
+        sb.Append(text, bodyEnd, text.Length - bodyEnd);
+        return sb.ToString();
+    }
+
+    public override string ToString() => Text.Length <= 60 ? Text.Trim() : Text[..57].Trim() + "...";
+}
+
+/// <summary>
+/// The key PowerShell looks a <c>$using:</c> value up by when a script runs
+/// with the <c>--%</c> parameter (what ForEach-Object -Parallel,
+/// Start-ThreadJob and Invoke-Command send): base64 of the UTF-16LE bytes of
+/// the using expression's text, i.e. <c>UsingExpressionAst.ToString()</c>
+/// including the <c>$using:</c> prefix. The text is lower-cased (invariant)
+/// only when the expression is a plain variable (<c>$using:X</c> and
+/// <c>$USING:x</c> share a key), never when it has a member or index
+/// (<c>$using:h['A']</c> and <c>$using:h['a']</c> differ). Mirrors
+/// System.Management.Automation's internal PsUtils.GetUsingExpressionKey,
+/// which the worker applies to the same text when it reads the value.
+/// </summary>
+public static class UsingKey
+{
+    public static string For(string usingExpressionText, bool isPlainVariable)
+    {
+        ArgumentNullException.ThrowIfNull(usingExpressionText);
+        string text = isPlainVariable ? usingExpressionText.ToLowerInvariant() : usingExpressionText;
+        return Convert.ToBase64String(Encoding.Unicode.GetBytes(text));
+    }
+}
+
+/// <summary>What a pool's runspaces are created with (New-ParallelPool, or one Start-ParallelTask call).</summary>
+public sealed class RunspaceSettings
+{
+    /// <summary>Modules imported into every runspace (paths or names), in order.</summary>
+    public IReadOnlyList<string> Modules { get; init; } = Array.Empty<string>();
+
+    /// <summary>Function definitions (name, body text) defined in every runspace.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Functions { get; init; } = Array.Empty<KeyValuePair<string, string>>();
+
+    /// <summary>Variables every runspace starts with (and returns to after each task).</summary>
+    public IReadOnlyList<KeyValuePair<string, object?>> Variables { get; init; } = Array.Empty<KeyValuePair<string, object?>>();
+
+    /// <summary>Run scripts in ConstrainedLanguage (the caller is locked down).</summary>
+    public bool ConstrainedLanguage { get; init; }
+
+    /// <summary>The module's own manifest or assembly, so tasks can use SyncPool's cmdlets (nested tasks, tables).</summary>
+    public string? SyncPoolModulePath { get; init; }
+
+    /// <summary>Names of the modules, functions and variables, for display.</summary>
+    public override string ToString()
+    {
+        var parts = new List<string>();
+        if (Modules.Count > 0) parts.Add("Modules: " + string.Join(", ", Modules));
+        if (Functions.Count > 0) parts.Add("Functions: " + string.Join(", ", Functions.Select(f => f.Key)));
+        if (Variables.Count > 0) parts.Add("Variables: " + string.Join(", ", Variables.Select(v => "$" + v.Key)));
+        if (ConstrainedLanguage) parts.Add("ConstrainedLanguage");
+        return parts.Count == 0 ? "(defaults)" : string.Join("; ", parts);
+    }
+}
