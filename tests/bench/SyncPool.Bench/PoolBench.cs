@@ -74,7 +74,7 @@ static class PoolBench
         var inputs = Enumerable.Range(0, items).Select(i => (object?)i).ToList();
         var pooled = Measure.Best(3, () =>
         {
-            var tasks = pool.SubmitMany(inputs, (Action<ParallelTask>)(t => t.Output.Enqueue((int)t.Input! * 2)));
+            var tasks = pool.SubmitMany(inputs, (Action<ParallelTask>)(t => t.AddOutput((int)t.Input! * 2)));
             pool.WaitAll(tasks, TimeSpan.FromMinutes(1));
             foreach (var t in tasks) pool.Remove(t);
         });
@@ -86,7 +86,7 @@ static class PoolBench
         using var pool = NewPool(4);
         void Batch(int n)
         {
-            var tasks = pool.SubmitMany(Enumerable.Range(0, n).Select(i => (object?)i).ToList(), (Action<ParallelTask>)(t => t.Output.Enqueue(t.Input)));
+            var tasks = pool.SubmitMany(Enumerable.Range(0, n).Select(i => (object?)i).ToList(), (Action<ParallelTask>)(t => t.AddOutput(t.Input)));
             pool.WaitAll(tasks, TimeSpan.FromMinutes(2));
             foreach (var t in tasks) pool.Remove(t);
         }
