@@ -235,16 +235,18 @@ internal sealed class ResultTable(Cmdlet cmdlet)
 
     public Hashtable Table { get; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// A batch task's output cannot be keyed by input: refused with an error
+    /// before anything is taken from the task, so nothing is lost.
+    /// </summary>
+    public void RefuseBatch(ParallelTask task) =>
+        _cmdlet.WriteError(new ErrorRecord(
+            new InvalidOperationException($"Task {task.Id} ran a batch of {((TaskBatch)task.Input!).Count} items (-BatchSize), so its output cannot be " +
+                                          "keyed by input. Its output is kept: receive it without -AsHashtable, or start the tasks without -BatchSize."),
+            "SyncPool.BatchNotKeyed", ErrorCategory.InvalidOperation, task));
+
     public void Add(ParallelTask task, List<object?> output)
     {
-        if (task.IsBatch)
-        {
-            _cmdlet.WriteError(new ErrorRecord(
-                new InvalidOperationException($"Task {task.Id} ran a batch of {((TaskBatch)task.Input!).Count} items (-BatchSize), so its output cannot be " +
-                                              "keyed by input. Receive it without -AsHashtable, or start the tasks without -BatchSize."),
-                "SyncPool.BatchNotKeyed", ErrorCategory.InvalidOperation, task));
-            return;
-        }
         object key = KeyOf(task);
         if (Table.ContainsKey(key))
             _cmdlet.WriteWarning($"More than one task has the input '{key}'; -AsHashtable keeps the output of the last one (task {task.Id}).");
@@ -345,6 +347,11 @@ internal sealed class TaskReceiver
 
     public void Receive(ParallelTask task)
     {
+        if (_table is not null && task.IsBatch)
+        {
+            _table.RefuseBatch(task);
+            return;
+        }
         var items = task.TakeResults(_keep);
         if (_table is null)
         {

@@ -38,17 +38,15 @@ public sealed class StopParallelTaskCommand : SyncPoolCmdlet
     private void Stop(ParallelTask? task)
     {
         if (task is null) return;
-        if (ShouldProcess(task.ToString(), "Stop parallel task"))
+        if (!ShouldProcess(task.ToString(), "Stop parallel task")) return;
+        try
         {
-            try
-            {
-                task.Pool.Stop(task);
-            }
-            catch (Exception e) when (e is not PipelineStoppedException)
-            {
-                WriteFailure(e, task);
-                return;
-            }
+            task.Pool.Stop(task);
+        }
+        catch (Exception e) when (e is not PipelineStoppedException)
+        {
+            WriteFailure(e, task);
+            return;
         }
         if (PassThru) WriteObject(task);
     }
