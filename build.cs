@@ -169,8 +169,18 @@ sealed class Builder(string root)
         else
         {
             Step("PowerShell-level benchmarks");
+            var failedScripts = new List<string>();
             foreach (var script in Directory.GetFiles(Path.Combine(root, "tests", "bench"), "*.bench.ps1").Order())
-                Run(pwsh.Value.File, $"{pwsh.Value.Prefix}-NoProfile -File {Quote(script)} -ModulePath {Quote(Stage)} -ResultsDir {Quote(resultsDir)}");
+            {
+                // Each script runs even if an earlier one reported a correctness failure.
+                var (code, _) = Run(pwsh.Value.File, $"{pwsh.Value.Prefix}-NoProfile -File {Quote(script)} -ModulePath {Quote(Stage)} -ResultsDir {Quote(resultsDir)}", check: false);
+                if (code != 0) failedScripts.Add(Path.GetFileName(script));
+            }
+            if (failedScripts.Count > 0)
+            {
+                Console.WriteLine($"Benchmarks that reported failures: {string.Join(", ", failedScripts)}");
+                return 1;
+            }
         }
         return 0;
     }
