@@ -393,6 +393,12 @@ sealed class Builder(string root)
             File.WriteAllText(Path.Combine(scratch, "restore.csproj"),
                 $"<Project Sdk=\"Microsoft.NET.Sdk\"><PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup>" +
                 $"<ItemGroup><PackageDownload Include=\"Pester\" Version=\"[{PesterVersion}]\" /></ItemGroup></Project>");
+            // ../shared/nuget (a folder of .nupkg files) is searched too when it
+            // exists, on top of the machine's own NuGet sources.
+            var localFeed = Path.GetFullPath(Path.Combine(root, "..", "shared", "nuget"));
+            if (Directory.Exists(localFeed))
+                File.WriteAllText(Path.Combine(scratch, "nuget.config"),
+                    $"<configuration><packageSources><add key=\"shared\" value=\"{localFeed}\" /></packageSources></configuration>");
             var (code, output) = Run("dotnet", "restore restore.csproj -nologo", check: false, workDir: scratch, quiet: true);
             if (code != 0)
             {
