@@ -263,7 +263,14 @@ sealed class Builder(string root)
             var cmdlet = Regex.Match(source, @"\[Cmdlet\(Verbs\w+\.(\w+),\s*""(\w+)""");
             if (!cmdlet.Success) continue;
             string name = $"{cmdlet.Groups[1].Value}-{cmdlet.Groups[2].Value}";
-            var parameters = Regex.Matches(source, @"\[Parameter[^\]]*\][^{]*?public\s+[\w\[\]<>?,. ]+?\s+(\w+)\s*\{").Select(m => m.Groups[1].Value).Distinct();
+            // Parameters declared by the cmdlet and by a SyncPool base class it derives from.
+            var declaring = new List<string> { source };
+            var baseClass = Regex.Match(source, @"class\s+\w+\s*:\s*(\w+)");
+            var baseFile = Path.Combine(root, "module", "Cmdlets", baseClass.Groups[1].Value + ".cs");
+            if (baseClass.Success && File.Exists(baseFile)) declaring.Add(File.ReadAllText(baseFile));
+            var parameters = declaring
+                .SelectMany(text => Regex.Matches(text, @"\[Parameter[^\]]*\][^{]*?public\s+[\w\[\]<>?,. ]+?\s+(\w+)\s*\{").Select(m => m.Groups[1].Value))
+                .Distinct();
             var helpFile = Path.Combine(root, "module", "help", name + ".json");
             var problems = new List<string>();
             if (!File.Exists(helpFile)) problems.Add("no help file");

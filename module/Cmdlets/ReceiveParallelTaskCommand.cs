@@ -15,17 +15,8 @@ namespace SyncPool.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsCommunications.Receive, "ParallelTask", DefaultParameterSetName = "Task")]
 [OutputType(typeof(object), typeof(Hashtable))]
-public sealed class ReceiveParallelTaskCommand : SyncPoolCmdlet
+public sealed class ReceiveParallelTaskCommand : ParallelTaskCmdlet
 {
-    /// <summary>The tasks whose results to write.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "Task")]
-    [ValidateNotNull]
-    public ParallelTask[]? Task { get; set; }
-
-    /// <summary>Ids of the tasks whose results to write.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = "Id")]
-    public long[]? Id { get; set; }
-
     /// <summary>Leave the results on the tasks (a later receive writes them again).</summary>
     [Parameter]
     public SwitchParameter Keep { get; set; }
@@ -45,10 +36,7 @@ public sealed class ReceiveParallelTaskCommand : SyncPoolCmdlet
 
     protected override void ProcessRecord()
     {
-        if (Task is not null)
-            foreach (var task in Task) Receive(task);
-        if (Id is not null)
-            foreach (var task in ParallelLookup.TasksById(Id, WriteError)) Receive(task);
+        foreach (var task in SelectedTasks()) Receive(task);
     }
 
     protected override void EndProcessing() => _receiver!.Complete();

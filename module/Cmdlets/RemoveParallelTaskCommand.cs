@@ -11,27 +11,15 @@ namespace SyncPool.Cmdlets;
 /// made by one Start-ParallelTask call is removed, that pool goes too.
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "ParallelTask", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = "Task")]
-public sealed class RemoveParallelTaskCommand : SyncPoolCmdlet
+public sealed class RemoveParallelTaskCommand : ParallelTaskCmdlet
 {
-    /// <summary>The tasks to remove.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "Task")]
-    [ValidateNotNull]
-    public ParallelTask[]? Task { get; set; }
-
-    /// <summary>Ids of the tasks to remove.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = "Id")]
-    public long[]? Id { get; set; }
-
     /// <summary>Stop unfinished tasks, then remove them.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
     protected override void ProcessRecord()
     {
-        if (Task is not null)
-            foreach (var task in Task) Remove(task);
-        if (Id is not null)
-            foreach (var task in ParallelLookup.TasksById(Id, WriteError)) Remove(task);
+        foreach (var task in SelectedTasks()) Remove(task);
     }
 
     private void Remove(ParallelTask? task)

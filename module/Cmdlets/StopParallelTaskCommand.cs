@@ -12,27 +12,15 @@ namespace SyncPool.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Stop, "ParallelTask", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = "Task")]
 [OutputType(typeof(ParallelTask))]
-public sealed class StopParallelTaskCommand : SyncPoolCmdlet
+public sealed class StopParallelTaskCommand : ParallelTaskCmdlet
 {
-    /// <summary>The tasks to stop.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "Task")]
-    [ValidateNotNull]
-    public ParallelTask[]? Task { get; set; }
-
-    /// <summary>Ids of the tasks to stop.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = "Id")]
-    public long[]? Id { get; set; }
-
     /// <summary>Write the tasks after stopping them.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
     protected override void ProcessRecord()
     {
-        if (Task is not null)
-            foreach (var task in Task) Stop(task);
-        if (Id is not null)
-            foreach (var task in ParallelLookup.TasksById(Id, WriteError)) Stop(task);
+        foreach (var task in SelectedTasks()) Stop(task);
     }
 
     private void Stop(ParallelTask? task)

@@ -25,17 +25,8 @@ namespace SyncPool.Cmdlets;
 /// </remarks>
 [Cmdlet(VerbsLifecycle.Wait, "ParallelTask", DefaultParameterSetName = "Task")]
 [OutputType(typeof(ParallelTask), typeof(object), typeof(Hashtable))]
-public sealed class WaitParallelTaskCommand : SyncPoolCmdlet
+public sealed class WaitParallelTaskCommand : ParallelTaskCmdlet
 {
-    /// <summary>The tasks to wait for (from Start-ParallelTask or Get-ParallelTask).</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "Task")]
-    [ValidateNotNull]
-    public ParallelTask[]? Task { get; set; }
-
-    /// <summary>Ids of the tasks to wait for.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = "Id")]
-    public long[]? Id { get; set; }
-
     /// <summary>Return as soon as one task has finished, with every task finished by then.</summary>
     [Parameter]
     public SwitchParameter Any { get; set; }
@@ -60,22 +51,10 @@ public sealed class WaitParallelTaskCommand : SyncPoolCmdlet
 
     protected override void ProcessRecord()
     {
-        if (Task is not null)
+        foreach (var task in SelectedTasks())
         {
-            foreach (var task in Task)
-            {
-                if (task is null) continue;
-                if (task.IsRemoved) WriteError(ParallelLookup.Removed(task));
-                else _tasks.Add(task);
-            }
-        }
-        if (Id is not null)
-        {
-            foreach (var task in ParallelLookup.TasksById(Id, WriteError))
-            {
-                if (task.IsRemoved) WriteError(ParallelLookup.Removed(task));
-                else _tasks.Add(task);
-            }
+            if (task.IsRemoved) WriteError(ParallelLookup.Removed(task));
+            else _tasks.Add(task);
         }
     }
 
