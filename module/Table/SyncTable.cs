@@ -91,9 +91,9 @@ public sealed class SyncTable : IDictionary, IDisposable
 
     public bool TryGetValue(object key, out object? value)
     {
-        var entry = GetEntry(key);
-        value = entry?.Value;
-        return entry is not null;
+        var found = GetValue(key);
+        value = found?.Value;
+        return found is not null;
     }
 
     /// <summary>Sets the value (adds the key if absent).</summary>
@@ -196,7 +196,7 @@ public sealed class SyncTable : IDictionary, IDisposable
         if (maxAttempts < 1) throw new ArgumentOutOfRangeException(nameof(maxAttempts), "maxAttempts must be at least 1.");
         for (int attempt = 0; attempt < maxAttempts; attempt++)
         {
-            var current = GetEntry(key);
+            var current = GetValue(key);
             object? next = update(current?.Value);
             bool written = WithKeyValue(key, next, current, static (core, k, v, seen) =>
                 core.ReplaceIfVersion(k, seen is null, seen?.Version ?? 0, v).Is);
@@ -241,7 +241,7 @@ public sealed class SyncTable : IDictionary, IDisposable
         WaitForEntry(key, afterVersion, timeout, cancel) is not null;
 
     /// <summary>The version of the key's last write, or -1 if absent. Versions only grow.</summary>
-    public long GetVersion(object key) => GetEntry(key) is { } entry ? (long)entry.Version : -1;
+    public long GetVersion(object key) => GetValue(key) is { } found ? (long)found.Version : -1;
 
     /// <summary>A plain hashtable copy (same case rule), safe to enumerate and change.</summary>
     public Hashtable Snapshot()
@@ -294,7 +294,17 @@ public sealed class SyncTable : IDictionary, IDisposable
     /// <summary>Identifies the caller for key locks: one pipeline runs on one thread.</summary>
     private static ulong LockOwner => (ulong)Environment.CurrentManagedThreadId;
 
-    internal Entry? GetEntry(object key) => WithKey(key, (core, k) => DecodeEntry(core.Get(k)));
+    /// <summary>A value read out of the core with its version.</summary>
+    internal sealed record Found(object? Value, ulong Version);
+
+    /// <summary>The common read: value and version, without copying the key back.</summary>
+    internal Found? GetValue(object key) => WithKey(key, static (core, k) =>
+    {
+        using var option = core.GetValue(k);
+        if (!option.IsSome) return null;
+        var found = option.AsSome();
+        return new Found(ValueCodec.Decode(found.data), found.version);
+    });
 
     private List<DictionaryEntry> Entries()
     {

@@ -10,13 +10,13 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use syncpool::table::{Key, Store, Swap, Value};
+use syncpool::table::{Key, KeyRef, Store, Swap, Value};
 
 const THREADS: usize = 4;
 const LONG: Duration = Duration::from_secs(20);
 
-fn text(s: &str) -> Key {
-    Key::Text(s.to_owned())
+fn text(s: &str) -> KeyRef<'_> {
+    KeyRef::Text(s)
 }
 
 fn int(value: &Value) -> i64 {
@@ -58,10 +58,10 @@ fn increments_of_one_key_are_exact() {
                 text(["counter", "COUNTER", "Counter", "cOUNTER"][i])
             };
             for _ in 0..25_000 {
-                s.increment(key.clone(), Value::Int(1)).unwrap();
+                s.increment(key, Value::Int(1)).unwrap();
             }
         });
-        let entry = store.get(&text("counter")).unwrap();
+        let entry = store.get(text("counter")).unwrap();
         assert_eq!(int(&entry.value), 100_000);
         assert_eq!(store.len(), 1);
     }
@@ -74,7 +74,7 @@ fn increments_of_mixed_keys_are_exact() {
     on_threads(move |i| {
         for n in 0..10_000i64 {
             let k = (n + i as i64) % 16;
-            s.increment(Key::Int(k), Value::Int(1)).unwrap();
+            s.increment(KeyRef::Int(k), Value::Int(1)).unwrap();
             // Halves add exactly in binary, so the double total is exact too.
             s.increment(text(&format!("d{k}")), Value::Double(0.5))
                 .unwrap();
@@ -82,11 +82,11 @@ fn increments_of_mixed_keys_are_exact() {
     });
     for k in 0..16 {
         assert_eq!(
-            int(&store.get(&Key::Int(k)).unwrap().value),
+            int(&store.get(KeyRef::Int(k)).unwrap().value),
             2_500,
             "key {k}"
         );
-        match store.get(&text(&format!("D{k}"))).unwrap().value {
+        match store.get(text(&format!("D{k}"))).unwrap().value {
             Value::Double(x) => assert_eq!(x, 1_250.0),
             other => panic!("{other:?}"),
         }
@@ -100,7 +100,7 @@ fn compare_exchange_loops_are_exact() {
     let s = Arc::clone(&store);
     let retries: usize = on_threads(move |_| {
         let mut retries = 0;
-        let mut seen = s.get(&text("cas")).unwrap().value;
+        let mut seen = s.get(text("cas")).unwrap().value;
         for _ in 0..5_000 {
             loop {
                 match s.compare_exchange(text("CAS"), &seen, Value::Int(int(&seen) + 1)) {
@@ -119,7 +119,7 @@ fn compare_exchange_loops_are_exact() {
     })
     .into_iter()
     .sum();
-    assert_eq!(int(&store.get(&text("cas")).unwrap().value), 20_000);
+    assert_eq!(int(&store.get(text("cas")).unwrap().value), 20_000);
     eprintln!("compare_exchange retries: {retries}");
 }
 
@@ -132,7 +132,7 @@ fn optimistic_updates_are_exact() {
     on_threads(move |_| {
         for _ in 0..5_000 {
             loop {
-                let current = s.get(&text("opt"));
+                let current = s.get(text("opt"));
                 let (expected, next) = match &current {
                     Some(e) => (Some(e.version), int(&e.value) + 1),
                     None => (None, 1),
@@ -145,7 +145,7 @@ fn optimistic_updates_are_exact() {
             }
         }
     });
-    assert_eq!(int(&store.get(&text("opt")).unwrap().value), 20_000);
+    assert_eq!(int(&store.get(text("opt")).unwrap().value), 20_000);
 }
 
 #[test]
@@ -180,7 +180,7 @@ fn versions_are_unique_and_increase_per_key() {
     let per_thread = on_threads(move |i| {
         let mut versions = Vec::with_capacity(10_000);
         for n in 0..5_000 {
-            versions.push(s.set(Key::Int(i as i64), Value::Int(n)));
+            versions.push(s.set(KeyRef::Int(i as i64), Value::Int(n)));
             versions.push(s.set(text("shared"), Value::Int(n)));
         }
         versions
@@ -215,18 +215,18 @@ fn snapshots_and_exports_never_fail_while_others_write() {
                     // Invariant checked by readers: value == key * 10.
                     match n % 10 {
                         0 => {
-                            store.remove(&Key::Int(k));
+                            store.remove(KeyRef::Int(k));
                         }
                         1 if w == 0 && n % 1_000 == 1 => store.clear(),
                         2 => {
                             store.compare_exchange(
-                                Key::Int(k),
+                                KeyRef::Int(k),
                                 &Value::Int(k * 10),
                                 Value::Int(k * 10),
                             );
                         }
                         _ => {
-                            store.set(Key::Int(k), Value::Int(k * 10));
+                            store.set(KeyRef::Int(k), Value::Int(k * 10));
                         }
                     }
                     n += 1;
@@ -272,7 +272,7 @@ fn wait_for_never_misses_a_wake_up() {
     let ponger = thread::spawn(move || {
         let mut seen = None;
         for round in 1..=ROUNDS {
-            let ping = s.wait_for(&text("PING"), seen, LONG).expect("ping lost");
+            let ping = s.wait_for(text("PING"), seen, LONG).expect("ping lost");
             assert_eq!(int(&ping.value), round);
             seen = Some(ping.version);
             s.set(text("pong"), Value::Int(round));
@@ -281,9 +281,7 @@ fn wait_for_never_misses_a_wake_up() {
     let mut seen = None;
     for round in 1..=ROUNDS {
         store.set(text("ping"), Value::Int(round));
-        let pong = store
-            .wait_for(&text("Pong"), seen, LONG)
-            .expect("pong lost");
+        let pong = store.wait_for(text("Pong"), seen, LONG).expect("pong lost");
         assert_eq!(int(&pong.value), round);
         seen = Some(pong.version);
     }
@@ -298,11 +296,11 @@ fn waiters_are_woken_by_concurrent_writers() {
             let store = Arc::clone(&store);
             thread::spawn(move || {
                 // Each waits for its own key to reach 1_000.
-                let key = Key::Int(i % 3);
+                let key = KeyRef::Int(i % 3);
                 let mut seen = None;
                 loop {
                     let entry = store
-                        .wait_for(&key, seen, LONG)
+                        .wait_for(key, seen, LONG)
                         .expect("writer's wake-up lost");
                     if int(&entry.value) >= 1_000 {
                         return int(&entry.value);
@@ -316,7 +314,7 @@ fn waiters_are_woken_by_concurrent_writers() {
     on_threads(move |i| {
         for _ in 0..1_000 {
             if i < 3 {
-                s.increment(Key::Int(i as i64), Value::Int(1)).unwrap();
+                s.increment(KeyRef::Int(i as i64), Value::Int(1)).unwrap();
             } else {
                 s.set(text("noise"), Value::Null);
             }
@@ -344,11 +342,11 @@ fn key_locks_keep_a_two_key_invariant() {
         };
         for n in 0..500 {
             // Always lock in one order to avoid deadlock.
-            assert!(s.lock_key(&text("Alice"), owner, LONG));
-            assert!(s.lock_key(&text("Bob"), owner, LONG));
+            assert!(s.lock_key(text("Alice"), owner, LONG));
+            assert!(s.lock_key(text("Bob"), owner, LONG));
             if n % 5 == 0 {
-                let total = int(&s.get(&text("alice")).unwrap().value)
-                    + int(&s.get(&text("bob")).unwrap().value);
+                let total = int(&s.get(text("alice")).unwrap().value)
+                    + int(&s.get(text("bob")).unwrap().value);
                 assert_eq!(total, 2_000);
             } else {
                 s.increment(text(from), Value::Int(-3)).unwrap();
@@ -358,13 +356,13 @@ fn key_locks_keep_a_two_key_invariant() {
             if n % 50 == 0 {
                 s.unlock_all(owner);
             } else {
-                s.unlock_key(&text("bob"), owner).unwrap();
-                s.unlock_key(&text("alice"), owner).unwrap();
+                s.unlock_key(text("bob"), owner).unwrap();
+                s.unlock_key(text("alice"), owner).unwrap();
             }
         }
     });
-    let total = int(&store.get(&text("alice")).unwrap().value)
-        + int(&store.get(&text("bob")).unwrap().value);
+    let total =
+        int(&store.get(text("alice")).unwrap().value) + int(&store.get(text("bob")).unwrap().value);
     assert_eq!(total, 2_000);
-    assert_eq!(store.lock_holder(&text("alice")), None);
+    assert_eq!(store.lock_holder(text("alice")), None);
 }

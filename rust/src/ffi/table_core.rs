@@ -4,7 +4,7 @@
 //! all decisions (atomicity, versions, case rules, waits) stay in the store.
 
 use crate::ffi::fault::{ErrorCode, Fault, guard, install_quiet_panic_hook};
-use crate::ffi::values::{AddedOut, EntryOut, KeyIn, KeyOut, ValueIn, ValueOut};
+use crate::ffi::values::{AddedOut, EntryOut, KeyIn, KeyOut, ValueIn, ValueOut, VersionedOut};
 use crate::table::{Store, Swap, TableError};
 use interoptopus::ffi;
 use std::time::Duration;
@@ -49,25 +49,33 @@ impl TableCore {
     }
 
     pub fn get(&self, key: KeyIn) -> ffi::Result<ffi::Option<EntryOut>, ErrorCode> {
-        guard(|| Ok(self.store.get(&key.to_key()?).map(EntryOut::from).into()))
+        guard(|| Ok(self.store.get(key.key_ref()?).map(EntryOut::from).into()))
+    }
+
+    /// The value and its version, without the key (the common read).
+    pub fn get_value(&self, key: KeyIn) -> ffi::Result<ffi::Option<VersionedOut>, ErrorCode> {
+        guard(|| {
+            let found = self.store.get_value(key.key_ref()?);
+            Ok(found.map(|(value, version)| VersionedOut { data: value.into(), version }).into())
+        })
     }
 
     pub fn contains(&self, key: KeyIn) -> ffi::Result<ffi::Bool, ErrorCode> {
-        guard(|| Ok(self.store.contains(&key.to_key()?).into()))
+        guard(|| Ok(self.store.contains(key.key_ref()?).into()))
     }
 
     /// Stores `val` under `key`; returns the version of this write.
     pub fn put(&self, key: KeyIn, val: ValueIn) -> ffi::Result<u64, ErrorCode> {
         guard(|| {
             let val = val.to_value()?;
-            let key = key.to_key()?;
+            let key = key.key_ref()?;
             Ok(self.store.set(key, val))
         })
     }
 
     /// Removes `key`; returns the removed entry, if there was one.
     pub fn delete(&self, key: KeyIn) -> ffi::Result<ffi::Option<EntryOut>, ErrorCode> {
-        guard(|| Ok(self.store.remove(&key.to_key()?).map(EntryOut::from).into()))
+        guard(|| Ok(self.store.remove(key.key_ref()?).map(EntryOut::from).into()))
     }
 
     pub fn clear(&self) -> ffi::Result<(), ErrorCode> {
@@ -80,7 +88,7 @@ impl TableCore {
     /// Adds `delta` (int or double) to the number under `key` atomically; returns the new value.
     pub fn increment(&self, key: KeyIn, delta: ValueIn) -> ffi::Result<ValueOut, ErrorCode> {
         guard(|| {
-            let key = key.to_key()?;
+            let key = key.key_ref()?;
             let delta = delta.to_value()?;
             Ok(self.store.increment(key, delta)?.into())
         })
@@ -91,7 +99,7 @@ impl TableCore {
         guard(|| {
             let expected = expected.to_value()?;
             let replacement = replacement.to_value()?;
-            let key = key.to_key()?;
+            let key = key.key_ref()?;
             Ok(swapped(self.store.compare_exchange(key, &expected, replacement)))
         })
     }
@@ -100,7 +108,7 @@ impl TableCore {
     pub fn get_or_add(&self, key: KeyIn, val: ValueIn) -> ffi::Result<AddedOut, ErrorCode> {
         guard(|| {
             let val = val.to_value()?;
-            let key = key.to_key()?;
+            let key = key.key_ref()?;
             let (entry, added) = self.store.get_or_add(key, val);
             Ok(AddedOut { entry: entry.into(), added: added.into() })
         })
@@ -111,7 +119,7 @@ impl TableCore {
     pub fn replace_if_version(&self, key: KeyIn, expect_absent: ffi::Bool, expected_version: u64, val: ValueIn) -> ffi::Result<ffi::Bool, ErrorCode> {
         guard(|| {
             let val = val.to_value()?;
-            let key = key.to_key()?;
+            let key = key.key_ref()?;
             let expected = if expect_absent.is() { None } else { Some(expected_version) };
             Ok(swapped(self.store.replace_if_version(key, expected, val)))
         })
@@ -122,9 +130,9 @@ impl TableCore {
     /// Ctrl+C is honoured; arrival itself wakes the waiter at once.
     pub fn wait_for(&self, key: KeyIn, has_after: ffi::Bool, after_version: u64, timeout_ms: u64) -> ffi::Result<ffi::Option<EntryOut>, ErrorCode> {
         guard(|| {
-            let key = key.to_key()?;
+            let key = key.key_ref()?;
             let after = if has_after.is() { Some(after_version) } else { None };
-            Ok(self.store.wait_for(&key, after, Duration::from_millis(timeout_ms)).map(EntryOut::from).into())
+            Ok(self.store.wait_for(key, after, Duration::from_millis(timeout_ms)).map(EntryOut::from).into())
         })
     }
 
@@ -139,11 +147,11 @@ impl TableCore {
 
     /// Enters the critical section of `key` for `owner`; false on timeout.
     pub fn lock_key(&self, key: KeyIn, owner: u64, timeout_ms: u64) -> ffi::Result<ffi::Bool, ErrorCode> {
-        guard(|| Ok(self.store.lock_key(&key.to_key()?, owner, Duration::from_millis(timeout_ms)).into()))
+        guard(|| Ok(self.store.lock_key(key.key_ref()?, owner, Duration::from_millis(timeout_ms)).into()))
     }
 
     pub fn unlock_key(&self, key: KeyIn, owner: u64) -> ffi::Result<(), ErrorCode> {
-        guard(|| Ok(self.store.unlock_key(&key.to_key()?, owner)?))
+        guard(|| Ok(self.store.unlock_key(key.key_ref()?, owner)?))
     }
 
     pub fn unlock_all(&self, owner: u64) -> ffi::Result<(), ErrorCode> {

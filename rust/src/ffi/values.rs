@@ -8,7 +8,7 @@
 
 use crate::ffi::fault::Fault;
 use crate::ffi::objects::{self, ObjectLease};
-use crate::table::{Key, Value, Versioned};
+use crate::table::{Key, KeyRef, Value, Versioned};
 use interoptopus::ffi;
 
 /// What a [`KeyIn`] holds.
@@ -92,6 +92,15 @@ pub struct AddedOut {
     pub added: ffi::Bool,
 }
 
+/// A value and the version of the write that stored it (a get that does not
+/// need the key back, so none is copied).
+#[ffi]
+#[derive(Clone)]
+pub struct VersionedOut {
+    pub data: ValueOut,
+    pub version: u64,
+}
+
 /// One entry handed back: key, value and the version of that write.
 #[ffi]
 #[derive(Clone)]
@@ -101,13 +110,15 @@ pub struct EntryOut {
     pub version: u64,
 }
 
-impl KeyIn<'_> {
-    pub fn to_key(&self) -> Result<Key, Fault> {
+impl<'a> KeyIn<'a> {
+    /// Borrows the key from C#'s pinned buffer: no allocation unless the
+    /// store inserts a new entry.
+    pub fn key_ref(&self) -> Result<KeyRef<'a>, Fault> {
         match self.kind {
             KeyKind::Text => std::str::from_utf8(self.text.as_slice())
-                .map(|s| Key::Text(s.to_owned()))
+                .map(KeyRef::Text)
                 .map_err(|_| Fault::invalid("The key is not valid text (invalid UTF-8 reached the native core).")),
-            KeyKind::Int => Ok(Key::Int(self.number)),
+            KeyKind::Int => Ok(KeyRef::Int(self.number)),
         }
     }
 }

@@ -40,7 +40,7 @@ use serde_json::{Map as JsonMap, Value as Json};
 
 use super::base64;
 use super::error::TableError;
-use super::key::Key;
+use super::key::{Key, KeyRef};
 use super::store::{Store, Versioned};
 use super::value::Value;
 
@@ -149,7 +149,7 @@ impl Store {
         }
         let count = entries.len();
         for (key, value) in entries {
-            self.set(key, value);
+            self.set(KeyRef::from(&key), value);
         }
         Ok(count)
     }
@@ -422,6 +422,10 @@ mod tests {
         Key::Text(s.to_owned())
     }
 
+    fn k(s: &str) -> KeyRef<'_> {
+        KeyRef::Text(s)
+    }
+
     fn every_kind_of_value() -> Vec<(Key, Value)> {
         vec![
             (text("null"), Value::Null),
@@ -479,7 +483,7 @@ mod tests {
         assert_eq!(a.len(), b.len());
         for entry in a.snapshot() {
             let other = b
-                .get(&entry.key)
+                .get(KeyRef::from(&entry.key))
                 .unwrap_or_else(|| panic!("{:?} missing", entry.key));
             assert_eq!(other.key, entry.key, "key spelling and kind");
             assert!(
@@ -497,7 +501,7 @@ mod tests {
         for case_sensitive in [true, false] {
             let source = Store::new(case_sensitive);
             for (key, value) in every_kind_of_value() {
-                source.set(key, value);
+                source.set(KeyRef::from(&key), value);
             }
             let json = source.export_json().unwrap();
             let target = Store::new(case_sensitive);
@@ -514,8 +518,8 @@ mod tests {
     #[test]
     fn document_shape() {
         let store = Store::new(false);
-        store.set(text("a"), Value::Int(1));
-        store.set(Key::Int(2), Value::Double(-0.0));
+        store.set(k("a"), Value::Int(1));
+        store.set(KeyRef::Int(2), Value::Double(-0.0));
         let json: Json = serde_json::from_str(&store.export_json().unwrap()).unwrap();
         assert_eq!(json["format"], FORMAT);
         assert_eq!(json["caseSensitive"], false);
@@ -530,8 +534,8 @@ mod tests {
     fn object_values_are_not_serializable() {
         let (releaser, _) = recording_releaser();
         let store = Store::new(false);
-        store.set(text("fine"), Value::Int(1));
-        store.set(text("conn"), object(5, &releaser));
+        store.set(k("fine"), Value::Int(1));
+        store.set(k("conn"), object(5, &releaser));
         assert_eq!(
             store.export_json(),
             Err(TableError::NotSerializable {
@@ -544,8 +548,8 @@ mod tests {
     #[test]
     fn bad_input_changes_nothing() {
         let store = Store::new(false);
-        store.set(text("keep"), Value::Int(1));
-        let version = store.get(&text("keep")).unwrap().version;
+        store.set(k("keep"), Value::Int(1));
+        let version = store.get(k("keep")).unwrap().version;
         let cases = [
             "not json",
             "[]",
@@ -577,11 +581,7 @@ mod tests {
                     other => panic!("case {i} {case}: expected BadFormat, got {other:?}"),
                 }
                 assert_eq!(store.len(), 1, "case {i}");
-                assert_eq!(
-                    store.get(&text("keep")).unwrap().version,
-                    version,
-                    "case {i}"
-                );
+                assert_eq!(store.get(k("keep")).unwrap().version, version, "case {i}");
             }
         }
     }
@@ -606,8 +606,8 @@ mod tests {
     #[test]
     fn case_collisions_depend_on_the_target_table() {
         let source = Store::new(true);
-        source.set(text("a"), Value::Int(1));
-        source.set(text("A"), Value::Int(2));
+        source.set(k("a"), Value::Int(1));
+        source.set(k("A"), Value::Int(2));
         let json = source.export_json().unwrap();
         assert_eq!(Store::new(true).import_json(&json, false), Ok(2));
         let folded = Store::new(false);
@@ -621,13 +621,13 @@ mod tests {
     #[test]
     fn merge_or_replace() {
         let store = Store::new(false);
-        store.set(text("old"), Value::Int(1));
-        store.set(text("Shared"), Value::Int(1));
+        store.set(k("old"), Value::Int(1));
+        store.set(k("Shared"), Value::Int(1));
         let json = r#"{"format":"syncpool-table/1","caseSensitive":true,"entries":[
             {"key":"SHARED","type":"int","value":2},{"key":"new","type":"double","value":2.5}]}"#;
         assert_eq!(store.import_json(json, false), Ok(2));
         assert_eq!(store.len(), 3);
-        let shared = store.get(&text("shared")).unwrap();
+        let shared = store.get(k("shared")).unwrap();
         assert_eq!(
             shared.key,
             text("Shared"),
@@ -636,7 +636,7 @@ mod tests {
         assert!(shared.value.same_as(&Value::Int(2)));
         assert!(
             store
-                .get(&text("new"))
+                .get(k("new"))
                 .unwrap()
                 .value
                 .same_as(&Value::Double(2.5))
@@ -644,8 +644,8 @@ mod tests {
 
         assert_eq!(store.import_json(json, true), Ok(2));
         assert_eq!(store.len(), 2);
-        assert!(!store.contains(&text("old")));
-        assert_eq!(store.get(&text("shared")).unwrap().key, text("SHARED"));
+        assert!(!store.contains(k("old")));
+        assert_eq!(store.get(k("shared")).unwrap().key, text("SHARED"));
     }
 
     #[test]
@@ -658,19 +658,19 @@ mod tests {
         assert_eq!(store.import_json(json, false), Ok(3));
         assert!(
             store
-                .get(&text("a"))
+                .get(k("a"))
                 .unwrap()
                 .value
                 .same_as(&Value::Double(1e300))
         );
         assert!(
             store
-                .get(&text("b"))
+                .get(k("b"))
                 .unwrap()
                 .value
                 .same_as(&Value::Double(f64::NEG_INFINITY))
         );
-        assert!(store.get(&text("c")).unwrap().value.same_as(&Value::Null));
+        assert!(store.get(k("c")).unwrap().value.same_as(&Value::Null));
     }
 
     #[test]

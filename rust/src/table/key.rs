@@ -10,14 +10,16 @@
 //!   uppercase form is more than one char (`'ß'` → `"SS"`) stays as it is, so
 //!   `'ß'` never equals `"SS"` — the same answer .NET gives.
 //!
-//! The map stores every key exactly once, in the spelling it had when it was
+//! Callers name keys with a borrowed [`KeyRef`], so a lookup never allocates;
+//! a table makes an owned copy (`StoredKey`) only when it adds a new entry.
+//! It stores every key exactly once, in the spelling it had when it was
 //! first inserted; hashing and equality fold on the fly instead of keeping a
 //! folded copy next to it.
 
-use std::borrow::Borrow;
 use std::fmt;
-use std::hash::{Hash, Hasher};
-use std::marker::PhantomData;
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use compact_str::CompactString;
 
 /// A table key: text or a 64-bit integer.
 ///
@@ -36,6 +38,70 @@ impl fmt::Display for Key {
             Key::Text(text) => f.write_str(text),
             Key::Int(n) => write!(f, "{n}"),
         }
+    }
+}
+
+impl Key {
+    /// The borrowed form every [`Store`](super::Store) method takes.
+    #[inline]
+    pub fn as_key_ref(&self) -> KeyRef<'_> {
+        KeyRef::from(self)
+    }
+}
+
+/// A borrowed key: what [`Store`](super::Store) methods take, so that naming
+/// a key (to read it, or to write a key that already exists) allocates
+/// nothing.
+///
+/// `KeyRef::Text("1")` and `KeyRef::Int(1)` are different keys. The derived
+/// `Eq`/`Hash` are ordinal; a store compares keys by its own rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeyRef<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
+impl KeyRef<'_> {
+    /// An owned copy (allocates for text).
+    pub fn to_owned(&self) -> Key {
+        match *self {
+            KeyRef::Text(text) => Key::Text(text.to_owned()),
+            KeyRef::Int(n) => Key::Int(n),
+        }
+    }
+}
+
+impl fmt::Display for KeyRef<'_> {
+    /// Same form as [`Key`]'s: text as is, integers in decimal.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyRef::Text(text) => f.write_str(text),
+            KeyRef::Int(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+impl<'a> From<&'a Key> for KeyRef<'a> {
+    #[inline]
+    fn from(key: &'a Key) -> Self {
+        match key {
+            Key::Text(text) => KeyRef::Text(text),
+            Key::Int(n) => KeyRef::Int(*n),
+        }
+    }
+}
+
+impl<'a> From<&'a str> for KeyRef<'a> {
+    #[inline]
+    fn from(text: &'a str) -> Self {
+        KeyRef::Text(text)
+    }
+}
+
+impl From<i64> for KeyRef<'_> {
+    #[inline]
+    fn from(n: i64) -> Self {
+        KeyRef::Int(n)
     }
 }
 
@@ -158,7 +224,8 @@ impl Comparer for IgnoreCase {
         // Cheap answers first: lookups mostly use the stored spelling, and
         // texts that differ only in ASCII case fold-match whatever else they
         // hold. Two ASCII texts that fail that cannot match; anything else
-        // needs the char walk ('ı' folds to ASCII 'I').
+        // needs the char walk (which also says no when only one of the two
+        // is ASCII, since no non-ASCII char folds to an ASCII one).
         if a == b || a.eq_ignore_ascii_case(b) {
             return true;
         }
@@ -169,23 +236,37 @@ impl Comparer for IgnoreCase {
     }
 
     fn hash_text<H: Hasher>(text: &str, state: &mut H) {
-        // Feed the UTF-8 of the folded text through a stack buffer, so no
-        // folded copy is ever allocated. The sequence of `write` calls depends
-        // only on the folded chars, so equal keys hash identically whatever
-        // their spelling (hashers need not treat split writes like one write).
-        let mut buf = [0u8; 64];
+        // Hashes the folded text without ever allocating a folded copy.
         if text.is_ascii() {
-            // Same writes as the loop below would make (full 64-byte chunks,
-            // then the rest), without decoding chars.
-            for chunk in text.as_bytes().chunks(buf.len()) {
-                for (folded, byte) in buf.iter_mut().zip(chunk) {
-                    *folded = byte.to_ascii_uppercase();
-                }
-                state.write(&buf[..chunk.len()]);
+            // ASCII text only ever equals ASCII text (no non-ASCII char folds
+            // to an ASCII one: see `no_non_ascii_char_folds_to_ascii`), so
+            // this path need not feed the hasher the way the loop below
+            // does. It folds eight bytes at a time in a register; folding
+            // byte by byte into a stack buffer and then hashing the buffer
+            // stalled on store forwarding and took about half of a lookup.
+            let bytes = text.as_bytes();
+            // The length first, so zero padding of the last word is unambiguous.
+            state.write_usize(bytes.len());
+            let mut words = bytes.chunks_exact(8);
+            for word in &mut words {
+                let word: [u8; 8] = word.try_into().expect("chunks of 8");
+                state.write_u64(ascii_uppercase_word(u64::from_le_bytes(word)));
             }
-            state.write_u8(0xff);
+            let rest = words.remainder();
+            if !rest.is_empty() {
+                let tail = rest
+                    .iter()
+                    .rev()
+                    .fold(0u64, |tail, &byte| tail << 8 | u64::from(byte));
+                state.write_u64(ascii_uppercase_word(tail));
+            }
             return;
         }
+        // Feed the UTF-8 of the folded text through a stack buffer. The
+        // sequence of `write` calls depends only on the folded chars, so
+        // equal keys hash identically whatever their spelling (hashers need
+        // not treat split writes like one write).
+        let mut buf = [0u8; 64];
         let mut len = 0;
         for c in text.chars() {
             let folded = fold_char(c);
@@ -206,149 +287,127 @@ impl Comparer for IgnoreCase {
     }
 }
 
+/// Uppercases the eight ASCII bytes packed in `word` (every byte < 0x80),
+/// as `u8::to_ascii_uppercase` does for each.
+#[inline]
+fn ascii_uppercase_word(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Bytes are below 0x80, so neither sum carries into the next byte: the
+    // high bit of each byte says ">= 'a'" and "> 'z'" respectively.
+    let at_least_a = word + ONES * u64::from(0x80 - b'a');
+    let above_z = word + ONES * u64::from(0x80 - b'z' - 1);
+    let lowercase = at_least_a & !above_z & HIGH;
+    // 0x80 >> 2 == 0x20, the case bit; lowercase bytes have it set.
+    word - (lowercase >> 2)
+}
+
 /// Compares two keys under comparer `C`.
 #[inline]
-pub(crate) fn keys_eq<C: Comparer>(a: &Key, b: &Key) -> bool {
+pub(crate) fn keys_eq<C: Comparer>(a: KeyRef<'_>, b: KeyRef<'_>) -> bool {
     match (a, b) {
-        (Key::Text(a), Key::Text(b)) => C::text_eq(a, b),
-        (Key::Int(a), Key::Int(b)) => a == b,
+        (KeyRef::Text(a), KeyRef::Text(b)) => C::text_eq(a, b),
+        (KeyRef::Int(a), KeyRef::Int(b)) => a == b,
         _ => false,
     }
 }
 
-/// Hashes a key under comparer `C`.
+/// Feeds a key into `state` under comparer `C`.
 #[inline]
-pub(crate) fn hash_key<C: Comparer, H: Hasher>(key: &Key, state: &mut H) {
+fn write_key<C: Comparer, H: Hasher>(key: KeyRef<'_>, state: &mut H) {
     match key {
-        Key::Text(text) => {
+        KeyRef::Text(text) => {
             state.write_u8(0);
             C::hash_text(text, state);
         }
-        Key::Int(n) => {
+        KeyRef::Int(n) => {
             state.write_u8(1);
-            state.write_i64(*n);
+            state.write_i64(n);
         }
     }
 }
 
-/// A key as stored in a map: the original key, hashed and compared by `C`.
+/// The hash of a key under comparer `C`.
 ///
-/// Zero-cost wrapper: it has the size of `Key` and never stores a second,
-/// folded spelling.
-pub(crate) struct MapKey<C> {
-    key: Key,
-    // `fn() -> C` keeps the wrapper Send + Sync whatever `C` is.
-    _comparer: PhantomData<fn() -> C>,
-}
-
-impl<C> MapKey<C> {
-    #[inline]
-    pub(crate) fn new(key: Key) -> Self {
-        MapKey {
-            key,
-            _comparer: PhantomData,
-        }
-    }
-
-    #[inline]
-    pub(crate) fn key(&self) -> &Key {
-        &self.key
-    }
-
-    #[inline]
-    pub(crate) fn into_key(self) -> Key {
-        self.key
-    }
-}
-
-impl<C: Comparer> Hash for MapKey<C> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        hash_key::<C, H>(&self.key, state);
-    }
-}
-
-impl<C: Comparer> PartialEq for MapKey<C> {
-    fn eq(&self, other: &Self) -> bool {
-        keys_eq::<C>(&self.key, &other.key)
-    }
-}
-
-impl<C: Comparer> Eq for MapKey<C> {}
-
-/// Lets a map of `MapKey<C>` be searched with a plain `&Key`.
-///
-/// Maps look keys up through `Borrow`, and `Key`'s own `Hash`/`Eq` are
-/// ordinal, so `MapKey<C>` cannot borrow as `Key` in case-insensitive mode.
-/// It borrows as this trait object instead, whose `Hash`/`Eq` use `C`; a
-/// `&Key` coerces to it for free, so a lookup needs no clone and no `unsafe`.
-pub(crate) trait Lookup<C> {
-    fn lookup_key(&self) -> &Key;
-}
-
-impl<C> Lookup<C> for Key {
-    #[inline]
-    fn lookup_key(&self) -> &Key {
-        self
-    }
-}
-
-impl<C> Lookup<C> for MapKey<C> {
-    #[inline]
-    fn lookup_key(&self) -> &Key {
-        &self.key
-    }
-}
-
-impl<C: Comparer> Hash for dyn Lookup<C> + '_ {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        hash_key::<C, H>(self.lookup_key(), state);
-    }
-}
-
-impl<C: Comparer> PartialEq for dyn Lookup<C> + '_ {
-    fn eq(&self, other: &Self) -> bool {
-        keys_eq::<C>(self.lookup_key(), other.lookup_key())
-    }
-}
-
-impl<C: Comparer> Eq for dyn Lookup<C> + '_ {}
-
-impl<'a, C: Comparer> Borrow<dyn Lookup<C> + 'a> for MapKey<C> {
-    #[inline]
-    fn borrow(&self) -> &(dyn Lookup<C> + 'a) {
-        self
-    }
-}
-
-/// The form in which a `&Key` is passed to map lookups under comparer `C`.
+/// Tables hash a stored key through its [`StoredKey::as_key_ref`] view, so a
+/// stored key and any borrowed spelling of it go through this one function
+/// and agree by construction.
 #[inline]
-pub(crate) fn query<C: Comparer>(key: &Key) -> &(dyn Lookup<C> + 'static) {
-    key
+pub(crate) fn hash_key<C: Comparer>(key: KeyRef<'_>, hasher: &impl BuildHasher) -> u64 {
+    let mut state = hasher.build_hasher();
+    write_key::<C, _>(key, &mut state);
+    state.finish()
+}
+
+/// The hasher tables use: foldhash with per-process and per-table random
+/// seeds. It is several times faster than std's SipHash on short keys, and
+/// the random seeds still keep an attacker from precomputing colliding keys.
+pub(crate) type KeyHasher = foldhash::fast::RandomState;
+
+/// A key as a table owns it: the original spelling, with text of up to 24
+/// bytes kept inline.
+///
+/// Most keys are short ("k42", a user name, a host name), so keeping them
+/// inside the table slot saves a heap allocation (and its 32-byte malloc
+/// chunk) per entry; longer text spills to the heap. Same 24 bytes as `Key`.
+#[derive(Clone, Debug)]
+pub(crate) enum StoredKey {
+    Text(CompactString),
+    Int(i64),
+}
+
+impl StoredKey {
+    #[inline]
+    pub(crate) fn new(key: KeyRef<'_>) -> Self {
+        match key {
+            KeyRef::Text(text) => StoredKey::Text(CompactString::new(text)),
+            KeyRef::Int(n) => StoredKey::Int(n),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn as_key_ref(&self) -> KeyRef<'_> {
+        match self {
+            StoredKey::Text(text) => KeyRef::Text(text.as_str()),
+            StoredKey::Int(n) => KeyRef::Int(*n),
+        }
+    }
+
+    pub(crate) fn to_key(&self) -> Key {
+        self.as_key_ref().to_owned()
+    }
+
+    pub(crate) fn into_key(self) -> Key {
+        match self {
+            StoredKey::Text(text) => Key::Text(text.into_string()),
+            StoredKey::Int(n) => Key::Int(n),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-    use std::collections::hash_map::DefaultHasher;
+    use std::collections::hash_map::RandomState;
 
-    fn text(s: &str) -> Key {
-        Key::Text(s.to_owned())
+    fn text(s: &str) -> KeyRef<'_> {
+        KeyRef::Text(s)
     }
 
-    fn hash_of<C: Comparer>(key: &Key) -> u64 {
-        let mut h = DefaultHasher::new();
-        hash_key::<C, _>(key, &mut h);
-        h.finish()
+    fn hash_of<C: Comparer>(key: KeyRef<'_>) -> u64 {
+        thread_local! {
+            static HASHER: KeyHasher = KeyHasher::default();
+        }
+        HASHER.with(|hasher| hash_key::<C>(key, hasher))
     }
 
     fn same<C: Comparer>(a: &str, b: &str) -> bool {
         let (a, b) = (text(a), text(b));
-        let eq = keys_eq::<C>(&a, &b);
+        let eq = keys_eq::<C>(a, b);
         if eq {
             assert_eq!(
-                hash_of::<C>(&a),
-                hash_of::<C>(&b),
+                hash_of::<C>(a),
+                hash_of::<C>(b),
                 "equal keys must hash alike"
             );
         }
@@ -382,7 +441,10 @@ mod tests {
             !same::<IgnoreCase>("ı", "i"),
             ".NET OrdinalIgnoreCase keeps dotless i apart from i"
         );
-        assert!(same::<IgnoreCase>("\u{1F80}", "\u{1F88}"), "simple mapping for iota subscript");
+        assert!(
+            same::<IgnoreCase>("\u{1F80}", "\u{1F88}"),
+            "simple mapping for iota subscript"
+        );
         assert!(same::<IgnoreCase>("", ""));
         assert!(!same::<IgnoreCase>("a", ""));
         assert!(!same::<IgnoreCase>("ab", "abc"));
@@ -415,42 +477,118 @@ mod tests {
 
     #[test]
     fn int_and_text_keys_differ() {
-        assert!(!keys_eq::<IgnoreCase>(&Key::Int(1), &text("1")));
-        assert!(!keys_eq::<Ordinal>(&Key::Int(1), &text("1")));
-        assert!(keys_eq::<IgnoreCase>(&Key::Int(-7), &Key::Int(-7)));
-        assert!(!keys_eq::<Ordinal>(&Key::Int(1), &Key::Int(2)));
+        assert!(!keys_eq::<IgnoreCase>(KeyRef::Int(1), text("1")));
+        assert!(!keys_eq::<Ordinal>(KeyRef::Int(1), text("1")));
+        assert!(keys_eq::<IgnoreCase>(KeyRef::Int(-7), KeyRef::Int(-7)));
+        assert!(!keys_eq::<Ordinal>(KeyRef::Int(1), KeyRef::Int(2)));
     }
 
     #[test]
-    fn map_lookup_by_plain_key_folds() {
-        let mut map: HashMap<MapKey<IgnoreCase>, u32> = HashMap::new();
-        map.insert(MapKey::new(text("Name")), 1);
-        map.insert(MapKey::new(Key::Int(1)), 2);
-        assert_eq!(map.get(query::<IgnoreCase>(&text("NAME"))), Some(&1));
-        assert_eq!(map.get(query::<IgnoreCase>(&text("name"))), Some(&1));
-        assert_eq!(map.get(query::<IgnoreCase>(&Key::Int(1))), Some(&2));
-        assert_eq!(map.get(query::<IgnoreCase>(&text("1"))), None);
-        let stored = map
-            .keys()
-            .find(|k| matches!(k.key(), Key::Text(_)))
-            .unwrap();
-        assert_eq!(stored.key(), &text("Name"), "original spelling is kept");
+    fn stored_and_borrowed_forms_hash_and_compare_alike() {
+        // A table hashes its stored keys (when it grows) and the borrowed
+        // keys callers pass with the same function; check the round trip
+        // for short (inline) and long (heap) text, in both modes.
+        let long = "Ä".repeat(30);
+        let samples = [
+            (text("Name"), text("NAME")),
+            (text("k999999"), text("K999999")),
+            (text(&long), text(&long)),
+            (text(""), text("")),
+            (KeyRef::Int(i64::MIN), KeyRef::Int(i64::MIN)),
+        ];
+        for (stored, probe) in samples {
+            let owned = StoredKey::new(stored);
+            assert_eq!(owned.as_key_ref(), stored, "spelling is kept");
+            assert_eq!(owned.to_key(), stored.to_owned());
+            assert_eq!(owned.clone().into_key(), stored.to_owned());
+            assert!(keys_eq::<IgnoreCase>(owned.as_key_ref(), probe));
+            assert_eq!(
+                hash_of::<IgnoreCase>(owned.as_key_ref()),
+                hash_of::<IgnoreCase>(probe)
+            );
+            assert_eq!(
+                hash_of::<Ordinal>(owned.as_key_ref()),
+                hash_of::<Ordinal>(stored)
+            );
+        }
+        assert!(!keys_eq::<Ordinal>(
+            StoredKey::new(text("Name")).as_key_ref(),
+            text("NAME")
+        ));
     }
 
     #[test]
-    fn map_key_is_no_bigger_than_key() {
-        assert_eq!(
-            std::mem::size_of::<MapKey<IgnoreCase>>(),
-            std::mem::size_of::<Key>()
-        );
+    fn short_keys_are_stored_inline_in_24_bytes() {
+        assert_eq!(std::mem::size_of::<StoredKey>(), 24);
+        let StoredKey::Text(short) = StoredKey::new(text("k999999")) else {
+            unreachable!()
+        };
+        assert!(!short.is_heap_allocated());
+        let StoredKey::Text(limit) = StoredKey::new(text(&"x".repeat(24))) else {
+            unreachable!()
+        };
+        assert!(!limit.is_heap_allocated(), "24 bytes still fit inline");
+    }
+
+    #[test]
+    fn key_ref_conversions() {
+        let owned = Key::Text("Abc".to_owned());
+        assert_eq!(KeyRef::from(&owned), text("Abc"));
+        assert_eq!(owned.as_key_ref().to_owned(), owned);
+        assert_eq!(KeyRef::from(&Key::Int(3)), KeyRef::Int(3));
+        assert_eq!(KeyRef::from(7i64), KeyRef::Int(7));
+        assert_eq!(KeyRef::from("x"), text("x"));
+        assert_eq!(text("x").to_string(), "x");
+        assert_eq!(KeyRef::Int(-42).to_string(), "-42");
+        assert_ne!(text("1"), KeyRef::Int(1));
     }
 
     #[test]
     fn display_form() {
+        let text = |s: &str| Key::Text(s.to_owned());
         assert_eq!(text("abc").to_string(), "abc");
         assert_eq!(Key::Int(-42).to_string(), "-42");
         assert_eq!(Key::from(5i64), Key::Int(5));
         assert_eq!(Key::from("x"), text("x"));
+    }
+
+    #[test]
+    fn no_non_ascii_char_folds_to_ascii() {
+        // The case-insensitive hash relies on this: it hashes ASCII text
+        // differently from other text, which is only sound if the two can
+        // never be equal.
+        for c in (0x80..=0x10FFFF).filter_map(char::from_u32) {
+            assert!(!fold_char(c).is_ascii(), "{c:?} folds to ASCII");
+        }
+    }
+
+    #[test]
+    fn ascii_uppercase_word_matches_the_byte_rule() {
+        for byte in 0..0x80u8 {
+            for position in 0..8 {
+                // The byte among neighbours that are letters and not.
+                let mut bytes = *b"aZ{`@z[m";
+                bytes[position] = byte;
+                let folded = ascii_uppercase_word(u64::from_le_bytes(bytes)).to_le_bytes();
+                assert_eq!(folded, bytes.map(|b| b.to_ascii_uppercase()));
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_keys_of_every_length_hash_alike() {
+        // Around the 8-byte words the ASCII path hashes in.
+        for len in 0..=33 {
+            let lower: String = "abcxyz@[`{".chars().cycle().take(len).collect();
+            let upper = lower.to_ascii_uppercase();
+            assert!(same::<IgnoreCase>(&lower, &upper), "{lower:?}");
+            assert!(!same::<IgnoreCase>(&lower, &format!("{upper}a")));
+        }
+        assert_ne!(
+            hash_of::<IgnoreCase>(text("a")),
+            hash_of::<IgnoreCase>(text("a\0")),
+            "zero padding of the last word does not hide a trailing NUL"
+        );
     }
 
     #[test]
@@ -460,5 +598,15 @@ mod tests {
         assert_eq!(super::fold_char('ſ'), 'ſ');
         assert_eq!(super::fold_char('\u{1F80}'), '\u{1F88}');
         assert_eq!(super::fold_char('ä'), 'Ä');
+    }
+
+    #[test]
+    fn std_random_state_also_agrees() {
+        // `hash_key` works with any `BuildHasher`; the split writes of the
+        // case-insensitive hash must not depend on the hasher either.
+        let hasher = RandomState::new();
+        let a = hash_key::<IgnoreCase>(text("straße"), &hasher);
+        let b = hash_key::<IgnoreCase>(text("STRAßE"), &hasher);
+        assert_eq!(a, b);
     }
 }

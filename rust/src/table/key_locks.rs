@@ -10,31 +10,33 @@
 //! next to reads and writes, so this stays simple and never polls: blocked
 //! lockers sleep on a condition variable until some lock is released.
 
-use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
+use hashbrown::HashTable;
 use parking_lot::{Condvar, Mutex};
 
 use super::error::TableError;
-use super::key::{Comparer, Key, MapKey, query};
+use super::key::{Comparer, KeyHasher, KeyRef, StoredKey, hash_key, keys_eq};
 
 /// Who holds a key and how many times they took it.
 struct Hold {
+    key: StoredKey,
     owner: u64,
     depth: u64,
 }
 
-struct Held<C> {
-    holds: HashMap<MapKey<C>, Hold>,
+struct Held {
+    holds: HashTable<Hold>,
     /// Lockers currently asleep; releases notify only when this is non-zero.
     sleepers: usize,
 }
 
 /// The key locks of one store; keys compare as the store's keys do.
 pub(crate) struct KeyLocks<C> {
-    held: Mutex<Held<C>>,
+    held: Mutex<Held>,
     released: Condvar,
+    hasher: KeyHasher,
     _comparer: PhantomData<fn() -> C>,
 }
 
@@ -42,24 +44,41 @@ impl<C: Comparer> KeyLocks<C> {
     pub(crate) fn new() -> Self {
         KeyLocks {
             held: Mutex::new(Held {
-                holds: HashMap::new(),
+                holds: HashTable::new(),
                 sleepers: 0,
             }),
             released: Condvar::new(),
+            hasher: KeyHasher::default(),
             _comparer: PhantomData,
         }
     }
 
+    fn hash(&self, key: KeyRef<'_>) -> u64 {
+        hash_key::<C>(key, &self.hasher)
+    }
+
     /// Takes the lock on `key` for `owner`, waiting up to `timeout`.
     /// Returns `false` on timeout. A zero timeout tries once.
-    pub(crate) fn lock(&self, key: &Key, owner: u64, timeout: Duration) -> bool {
+    pub(crate) fn lock(&self, key: KeyRef<'_>, owner: u64, timeout: Duration) -> bool {
         let deadline = Instant::now().checked_add(timeout);
+        let hash = self.hash(key);
         let mut held = self.held.lock();
         loop {
-            match held.holds.get_mut(query::<C>(key)) {
+            let found = held
+                .holds
+                .find_mut(hash, |hold| keys_eq::<C>(hold.key.as_key_ref(), key));
+            match found {
                 None => {
-                    held.holds
-                        .insert(MapKey::new(key.clone()), Hold { owner, depth: 1 });
+                    let key = StoredKey::new(key);
+                    held.holds.insert_unique(
+                        hash,
+                        Hold {
+                            key,
+                            owner,
+                            depth: 1,
+                        },
+                        |hold| self.hash(hold.key.as_key_ref()),
+                    );
                     return true;
                 }
                 Some(hold) if hold.owner == owner => {
@@ -96,21 +115,26 @@ impl<C: Comparer> KeyLocks<C> {
     }
 
     /// Releases one take of `key` by `owner`.
-    pub(crate) fn unlock(&self, key: &Key, owner: u64) -> Result<(), TableError> {
+    pub(crate) fn unlock(&self, key: KeyRef<'_>, owner: u64) -> Result<(), TableError> {
+        let hash = self.hash(key);
         let mut held = self.held.lock();
-        let released = match held.holds.get_mut(query::<C>(key)) {
-            Some(hold) if hold.owner == owner => {
-                hold.depth -= 1;
-                hold.depth == 0
-            }
-            _ => {
-                return Err(TableError::NotLockOwner {
-                    key: key.to_string(),
-                });
-            }
+        let Ok(mut entry) = held
+            .holds
+            .find_entry(hash, |hold| keys_eq::<C>(hold.key.as_key_ref(), key))
+        else {
+            return Err(TableError::NotLockOwner {
+                key: key.to_string(),
+            });
         };
-        if released {
-            held.holds.remove(query::<C>(key));
+        let hold = entry.get_mut();
+        if hold.owner != owner {
+            return Err(TableError::NotLockOwner {
+                key: key.to_string(),
+            });
+        }
+        hold.depth -= 1;
+        if hold.depth == 0 {
+            entry.remove();
             if held.sleepers > 0 {
                 self.released.notify_all();
             }
@@ -122,18 +146,19 @@ impl<C: Comparer> KeyLocks<C> {
     pub(crate) fn unlock_all(&self, owner: u64) {
         let mut held = self.held.lock();
         let before = held.holds.len();
-        held.holds.retain(|_, hold| hold.owner != owner);
+        held.holds.retain(|hold| hold.owner != owner);
         if held.holds.len() != before && held.sleepers > 0 {
             self.released.notify_all();
         }
     }
 
     /// The owner and depth of the lock on `key`, if it is held.
-    pub(crate) fn holder(&self, key: &Key) -> Option<(u64, u64)> {
+    pub(crate) fn holder(&self, key: KeyRef<'_>) -> Option<(u64, u64)> {
+        let hash = self.hash(key);
         self.held
             .lock()
             .holds
-            .get(query::<C>(key))
+            .find(hash, |hold| keys_eq::<C>(hold.key.as_key_ref(), key))
             .map(|hold| (hold.owner, hold.depth))
     }
 }
@@ -146,8 +171,8 @@ mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::thread;
 
-    fn text(s: &str) -> Key {
-        Key::Text(s.to_owned())
+    fn text(s: &str) -> KeyRef<'_> {
+        KeyRef::Text(s)
     }
 
     const NOW: Duration = Duration::ZERO;
@@ -155,45 +180,45 @@ mod tests {
     #[test]
     fn reentrant_for_the_same_owner() {
         let locks = KeyLocks::<Ordinal>::new();
-        assert!(locks.lock(&text("a"), 1, NOW));
-        assert!(locks.lock(&text("a"), 1, NOW));
-        assert_eq!(locks.holder(&text("a")), Some((1, 2)));
-        assert!(!locks.lock(&text("a"), 2, NOW), "another owner is refused");
-        locks.unlock(&text("a"), 1).unwrap();
-        assert!(!locks.lock(&text("a"), 2, NOW), "still held once");
-        locks.unlock(&text("a"), 1).unwrap();
-        assert_eq!(locks.holder(&text("a")), None);
-        assert!(locks.lock(&text("a"), 2, NOW));
+        assert!(locks.lock(text("a"), 1, NOW));
+        assert!(locks.lock(text("a"), 1, NOW));
+        assert_eq!(locks.holder(text("a")), Some((1, 2)));
+        assert!(!locks.lock(text("a"), 2, NOW), "another owner is refused");
+        locks.unlock(text("a"), 1).unwrap();
+        assert!(!locks.lock(text("a"), 2, NOW), "still held once");
+        locks.unlock(text("a"), 1).unwrap();
+        assert_eq!(locks.holder(text("a")), None);
+        assert!(locks.lock(text("a"), 2, NOW));
     }
 
     #[test]
     fn unlock_by_non_owner_fails_and_changes_nothing() {
         let locks = KeyLocks::<Ordinal>::new();
         assert_eq!(
-            locks.unlock(&text("a"), 1),
+            locks.unlock(text("a"), 1),
             Err(TableError::NotLockOwner { key: "a".into() })
         );
-        assert!(locks.lock(&Key::Int(5), 1, NOW));
+        assert!(locks.lock(KeyRef::Int(5), 1, NOW));
         assert_eq!(
-            locks.unlock(&Key::Int(5), 2),
+            locks.unlock(KeyRef::Int(5), 2),
             Err(TableError::NotLockOwner { key: "5".into() })
         );
-        assert_eq!(locks.holder(&Key::Int(5)), Some((1, 1)));
+        assert_eq!(locks.holder(KeyRef::Int(5)), Some((1, 1)));
     }
 
     #[test]
     fn keys_fold_like_the_store() {
         let folded = KeyLocks::<IgnoreCase>::new();
-        assert!(folded.lock(&text("Key"), 1, NOW));
-        assert!(!folded.lock(&text("KEY"), 2, NOW));
-        folded.unlock(&text("kEy"), 1).unwrap();
+        assert!(folded.lock(text("Key"), 1, NOW));
+        assert!(!folded.lock(text("KEY"), 2, NOW));
+        folded.unlock(text("kEy"), 1).unwrap();
 
         let exact = KeyLocks::<Ordinal>::new();
-        assert!(exact.lock(&text("Key"), 1, NOW));
-        assert!(exact.lock(&text("KEY"), 2, NOW));
-        assert!(exact.lock(&Key::Int(1), 3, NOW));
+        assert!(exact.lock(text("Key"), 1, NOW));
+        assert!(exact.lock(text("KEY"), 2, NOW));
+        assert!(exact.lock(KeyRef::Int(1), 3, NOW));
         assert!(
-            exact.lock(&text("1"), 4, NOW),
+            exact.lock(text("1"), 4, NOW),
             "int 1 and text '1' are different keys"
         );
     }
@@ -201,9 +226,9 @@ mod tests {
     #[test]
     fn times_out_after_roughly_the_timeout() {
         let locks = KeyLocks::<Ordinal>::new();
-        assert!(locks.lock(&text("a"), 1, NOW));
+        assert!(locks.lock(text("a"), 1, NOW));
         let start = Instant::now();
-        assert!(!locks.lock(&text("a"), 2, Duration::from_millis(50)));
+        assert!(!locks.lock(text("a"), 2, Duration::from_millis(50)));
         let waited = start.elapsed();
         assert!(
             waited >= Duration::from_millis(50),
@@ -215,45 +240,45 @@ mod tests {
     #[test]
     fn blocked_locker_gets_the_lock_on_release() {
         let locks = Arc::new(KeyLocks::<Ordinal>::new());
-        assert!(locks.lock(&text("a"), 1, NOW));
+        assert!(locks.lock(text("a"), 1, NOW));
         let got_it = Arc::new(AtomicBool::new(false));
         let waiter = {
             let (locks, got_it) = (Arc::clone(&locks), Arc::clone(&got_it));
             thread::spawn(move || {
-                let ok = locks.lock(&text("a"), 2, Duration::from_secs(10));
+                let ok = locks.lock(text("a"), 2, Duration::from_secs(10));
                 got_it.store(true, Ordering::SeqCst);
                 ok
             })
         };
         thread::sleep(Duration::from_millis(30));
         assert!(!got_it.load(Ordering::SeqCst), "must block while held");
-        locks.unlock(&text("a"), 1).unwrap();
+        locks.unlock(text("a"), 1).unwrap();
         assert!(waiter.join().unwrap());
-        assert_eq!(locks.holder(&text("a")), Some((2, 1)));
+        assert_eq!(locks.holder(text("a")), Some((2, 1)));
     }
 
     #[test]
     fn unlock_all_releases_every_depth_and_wakes_waiters() {
         let locks = Arc::new(KeyLocks::<Ordinal>::new());
         for key in ["a", "b"] {
-            assert!(locks.lock(&text(key), 1, NOW));
-            assert!(locks.lock(&text(key), 1, NOW));
+            assert!(locks.lock(text(key), 1, NOW));
+            assert!(locks.lock(text(key), 1, NOW));
         }
-        assert!(locks.lock(&text("c"), 2, NOW));
+        assert!(locks.lock(text("c"), 2, NOW));
         let waiter = {
             let locks = Arc::clone(&locks);
-            thread::spawn(move || locks.lock(&text("b"), 3, Duration::from_secs(10)))
+            thread::spawn(move || locks.lock(text("b"), 3, Duration::from_secs(10)))
         };
         thread::sleep(Duration::from_millis(20));
         locks.unlock_all(1);
         assert!(waiter.join().unwrap());
-        assert_eq!(locks.holder(&text("a")), None);
-        assert_eq!(locks.holder(&text("b")), Some((3, 1)));
+        assert_eq!(locks.holder(text("a")), None);
+        assert_eq!(locks.holder(text("b")), Some((3, 1)));
         assert_eq!(
-            locks.holder(&text("c")),
+            locks.holder(text("c")),
             Some((2, 1)),
             "other owners keep theirs"
         );
-        assert!(locks.unlock(&text("a"), 1).is_err());
+        assert!(locks.unlock(text("a"), 1).is_err());
     }
 }

@@ -1,10 +1,13 @@
 //! The key/value table engine behind `New-SyncTable`.
 //!
-//! A [`Store`] maps [`Key`]s (text or integers, compared case-sensitively or
-//! like .NET `OrdinalIgnoreCase`) to [`Value`]s. It is safe to share between
-//! threads, every operation on a single key is atomic, every write stamps a
-//! store-wide increasing version, and callers can block until a key appears
-//! or changes. [`export`] turns a store into self-describing JSON and back.
+//! A [`Store`] maps keys (text or integers, compared case-sensitively or
+//! like .NET `OrdinalIgnoreCase`) to [`Value`]s. Callers name keys with a
+//! borrowed [`KeyRef`], so reads allocate no key; results carry owned
+//! [`Key`]s. It is safe to share between threads, every operation on a
+//! single key is atomic, every write stamps the entry with a new version
+//! (versions only grow per key, also across removal, and are never reused
+//! within a store), and callers can block until a key appears or changes.
+//! [`export`] turns a store into self-describing JSON and back.
 //!
 //! Nothing here knows about the C ABI; `ffi` builds on this API.
 
@@ -19,6 +22,6 @@ mod base64;
 mod waiters;
 
 pub use error::TableError;
-pub use key::Key;
+pub use key::{Key, KeyRef};
 pub use store::{Store, Swap, Versioned};
 pub use value::{ObjectRef, Releaser, Value};

@@ -1,28 +1,47 @@
-//! The table itself: a concurrent map from [`Key`] to versioned [`Value`]s.
+//! The table itself: a concurrent map from keys to versioned [`Value`]s.
 //!
-//! Every compound operation (increment, compare-and-swap, get-or-add,
-//! replace-if-version) runs under the lock of the one entry it touches, so it
-//! is atomic without a table-wide lock. Each write stamps the entry with a
-//! version drawn from one store-wide counter; versions only grow, so a key
-//! that is removed and added again never reuses an old version (no ABA for
-//! optimistic updates).
+//! The map is split into 64 shards, each a hash table behind its own
+//! reader-writer lock; a key's hash picks its shard. Every compound operation
+//! (increment, compare-and-swap, get-or-add, replace-if-version) runs under
+//! the lock of the one shard it touches, so it is atomic without a
+//! table-wide lock.
 //!
-//! Values are never dropped while a map lock is held. Dropping a
+//! Callers name keys with a borrowed [`KeyRef`]: a read, or a write to a key
+//! that exists, allocates no key. A new entry gets an owned copy, made while
+//! the shard lock is held, so "look up, then insert" stays one atomic step.
+//!
+//! # Versions
+//! Each write stamps the entry with a version from its shard's clock, which
+//! lives under the shard lock: writers to one shard are serialized by that
+//! lock anyway, so the clock costs no extra atomic and no extra contended
+//! cache line (one store-wide atomic counter made every write on every core
+//! fight over the same line). A key always hashes to the same shard, so its
+//! versions only grow, also across removal and re-adding: a removed and
+//! re-added key never reuses a version (no ABA for optimistic updates). The
+//! shard's index is folded into the low bits of each version, so no version
+//! is handed out twice in one store either. Versions of *different* keys are
+//! not ordered by time.
+//!
+//! Values are never dropped while a shard lock is held. Dropping a
 //! [`Value::Object`] may call into C# (the releaser), and C# must be free to
 //! call back into the table from there.
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::mem;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use dashmap::DashMap;
-use dashmap::mapref::entry::Entry;
+use crossbeam::utils::CachePadded;
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
+use parking_lot::RwLock;
 
 use super::error::TableError;
-use super::key::{Comparer, IgnoreCase, Key, MapKey, Ordinal, query};
+use super::key::{
+    Comparer, IgnoreCase, Key, KeyHasher, KeyRef, Ordinal, StoredKey, hash_key, keys_eq,
+};
 use super::key_locks::KeyLocks;
-use super::value::Value;
+use super::value::{StoredValue, Value};
 use super::waiters::Waiters;
 
 /// A key's value together with the version of the write that stored it.
@@ -82,32 +101,40 @@ impl Store {
         matches!(self.table, Tables::Ordinal(_))
     }
 
-    /// Number of entries. Exact when nobody writes; otherwise a value the
-    /// count had at some point during the call.
+    /// Number of entries. Exact when nobody writes; otherwise each shard is
+    /// counted at a slightly different moment.
     pub fn len(&self) -> usize {
-        with_table!(self, t => t.map.len())
+        with_table!(self, t => t.len())
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    pub fn get(&self, key: &Key) -> Option<Versioned> {
+    /// The entry under `key`: stored spelling, a copy of the value, version.
+    /// Use [`get_value`](Store::get_value) when the spelling is not needed;
+    /// it saves copying the key.
+    pub fn get(&self, key: KeyRef<'_>) -> Option<Versioned> {
         with_table!(self, t => t.get(key))
     }
 
-    pub fn contains(&self, key: &Key) -> bool {
-        with_table!(self, t => t.map.contains_key(query::<_>(key)))
+    /// A copy of the value under `key` and its version.
+    pub fn get_value(&self, key: KeyRef<'_>) -> Option<(Value, u64)> {
+        with_table!(self, t => t.get_value(key))
+    }
+
+    pub fn contains(&self, key: KeyRef<'_>) -> bool {
+        with_table!(self, t => t.contains(key))
     }
 
     /// Stores `value` under `key` and returns the new version. An existing
     /// key keeps the spelling it was first stored with.
-    pub fn set(&self, key: Key, value: Value) -> u64 {
+    pub fn set(&self, key: KeyRef<'_>, value: Value) -> u64 {
         with_table!(self, t => t.set(key, value))
     }
 
     /// Removes `key`, handing back what it held.
-    pub fn remove(&self, key: &Key) -> Option<Versioned> {
+    pub fn remove(&self, key: KeyRef<'_>) -> Option<Versioned> {
         with_table!(self, t => t.remove(key))
     }
 
@@ -128,19 +155,19 @@ impl Store {
     /// `Double`, [`TableError::NotNumeric`] if the key holds something else,
     /// [`TableError::Overflow`] if an integer sum does not fit. On error
     /// nothing changes (not even the version).
-    pub fn increment(&self, key: Key, delta: Value) -> Result<Value, TableError> {
+    pub fn increment(&self, key: KeyRef<'_>, delta: Value) -> Result<Value, TableError> {
         with_table!(self, t => t.increment(key, delta))
     }
 
     /// Stores `new` only if `key` exists and its value is
     /// [`same_as`](Value::same_as) `expected`.
-    pub fn compare_exchange(&self, key: Key, expected: &Value, new: Value) -> Swap {
+    pub fn compare_exchange(&self, key: KeyRef<'_>, expected: &Value, new: Value) -> Swap {
         with_table!(self, t => t.compare_exchange(key, expected, new))
     }
 
     /// Returns the entry under `key`, adding `value` first if it is missing.
     /// The flag says whether this call added it.
-    pub fn get_or_add(&self, key: Key, value: Value) -> (Versioned, bool) {
+    pub fn get_or_add(&self, key: KeyRef<'_>, value: Value) -> (Versioned, bool) {
         with_table!(self, t => t.get_or_add(key, value))
     }
 
@@ -151,7 +178,7 @@ impl Store {
     /// lock, then calls this; on `Mismatch` it retries with `current`.
     pub fn replace_if_version(
         &self,
-        key: Key,
+        key: KeyRef<'_>,
         expected_version: Option<u64>,
         value: Value,
     ) -> Swap {
@@ -159,7 +186,7 @@ impl Store {
     }
 
     /// Removes `key` only if it is still at `expected_version`.
-    pub fn remove_if_version(&self, key: &Key, expected_version: u64) -> Swap {
+    pub fn remove_if_version(&self, key: KeyRef<'_>, expected_version: u64) -> Swap {
         with_table!(self, t => t.remove_if_version(key, expected_version))
     }
 
@@ -168,7 +195,7 @@ impl Store {
     /// timeout checks once. Sleeps on a condition variable; never polls.
     pub fn wait_for(
         &self,
-        key: &Key,
+        key: KeyRef<'_>,
         after_version: Option<u64>,
         timeout: Duration,
     ) -> Option<Versioned> {
@@ -184,13 +211,13 @@ impl Store {
 
     /// Every key, in its stored spelling (same consistency as `snapshot`).
     pub fn keys(&self) -> Vec<Key> {
-        with_table!(self, t => t.map.iter().map(|e| e.key().key().clone()).collect())
+        with_table!(self, t => t.keys())
     }
 
     /// Takes the critical-section lock on `key` for `owner`, waiting up to
     /// `timeout`; `false` on timeout. Reentrant: each take needs an unlock.
     /// The key need not exist in the table.
-    pub fn lock_key(&self, key: &Key, owner: u64, timeout: Duration) -> bool {
+    pub fn lock_key(&self, key: KeyRef<'_>, owner: u64, timeout: Duration) -> bool {
         with_table!(self, t => t.locks.lock(key, owner, timeout))
     }
 
@@ -198,7 +225,7 @@ impl Store {
     ///
     /// # Errors
     /// [`TableError::NotLockOwner`] if `owner` does not hold the lock.
-    pub fn unlock_key(&self, key: &Key, owner: u64) -> Result<(), TableError> {
+    pub fn unlock_key(&self, key: KeyRef<'_>, owner: u64) -> Result<(), TableError> {
         with_table!(self, t => t.locks.unlock(key, owner))
     }
 
@@ -208,7 +235,7 @@ impl Store {
     }
 
     /// Who holds the lock on `key` and how many times: `(owner, depth)`.
-    pub fn lock_holder(&self, key: &Key) -> Option<(u64, u64)> {
+    pub fn lock_holder(&self, key: KeyRef<'_>) -> Option<(u64, u64)> {
         with_table!(self, t => t.locks.holder(key))
     }
 
@@ -237,285 +264,475 @@ impl fmt::Debug for Store {
 fn first_duplicate<'k, C: Comparer>(
     keys: impl IntoIterator<Item = &'k Key>,
 ) -> Option<(usize, usize)> {
-    let mut seen = std::collections::HashMap::new();
+    let hasher = KeyHasher::default();
+    let hash = |key: KeyRef<'_>| hash_key::<C>(key, &hasher);
+    let mut seen: HashTable<(KeyRef<'k>, usize)> = HashTable::new();
     for (index, key) in keys.into_iter().enumerate() {
-        if let Some(&first) = seen.get(&query::<C>(key)) {
-            return Some((first, index));
+        let key = KeyRef::from(key);
+        match seen.entry(
+            hash(key),
+            |(other, _)| keys_eq::<C>(*other, key),
+            |(other, _)| hash(*other),
+        ) {
+            Entry::Occupied(first) => return Some((first.get().1, index)),
+            Entry::Vacant(slot) => {
+                slot.insert((key, index));
+            }
         }
-        seen.insert(query::<C>(key), index);
     }
     None
 }
 
-/// What the map holds for each key.
-struct Stamped {
-    value: Value,
+/// Number of shards (a power of two). Enough that writers on different keys
+/// rarely meet on one lock even with many cores; an empty shard costs one
+/// cache-padded lock (128 bytes), so a store starts at 8 KiB.
+const SHARD_BITS: u32 = 6;
+const SHARDS: usize = 1 << SHARD_BITS;
+
+/// The shard of a key with this hash. Uses bits that the shard's own table
+/// does not: hashbrown takes its bucket index from the low bits and its
+/// control tag from the top 7.
+#[inline]
+fn shard_of(hash: u64) -> usize {
+    (hash >> (64 - 7 - SHARD_BITS)) as usize & (SHARDS - 1)
+}
+
+/// What the table holds for each key: 48 bytes, with short keys inline.
+struct Slot {
+    key: StoredKey,
+    value: StoredValue,
     version: u64,
 }
 
-fn versioned<C>(key: &MapKey<C>, stamped: &Stamped) -> Versioned {
-    Versioned {
-        key: key.key().clone(),
-        value: stamped.value.clone(),
-        version: stamped.version,
+impl Slot {
+    fn versioned(&self) -> Versioned {
+        Versioned {
+            key: self.key.to_key(),
+            value: self.value.to_value(),
+            version: self.version,
+        }
+    }
+
+    fn into_versioned(self) -> Versioned {
+        Versioned {
+            key: self.key.into_key(),
+            value: self.value.into_value(),
+            version: self.version,
+        }
     }
 }
 
-/// An increment amount.
+/// One shard: its entries and its version clock, both under the shard lock.
+struct Shard {
+    entries: HashTable<Slot>,
+    /// Writes stamped by this shard so far.
+    clock: u64,
+}
+
+/// The next version of shard `index`, from that shard's `clock`: the clock
+/// in the high bits, the shard in the low ones, so shards never hand out the
+/// same version. Called under the shard's write lock, which orders
+/// successive writes to one key. Overflow would take 2^57 writes to one
+/// shard (versions stay below 2^63, as C# reads them as `long`): at a billion
+/// writes a second, over four years of nothing but writes.
+#[inline]
+fn tick(clock: &mut u64, index: usize) -> u64 {
+    *clock += 1;
+    (*clock << SHARD_BITS) | index as u64
+}
+
+/// A number: an increment amount, or the sum it produces. `Copy`, so the
+/// increment path moves plain numbers around instead of cloning values.
 #[derive(Clone, Copy)]
-enum Delta {
+enum Number {
     Int(i64),
     Double(f64),
 }
 
-impl Delta {
-    fn of(value: &Value) -> Result<Self, TableError> {
+impl Number {
+    fn delta(value: &Value) -> Result<Self, TableError> {
         match *value {
-            Value::Int(n) => Ok(Delta::Int(n)),
-            Value::Double(x) => Ok(Delta::Double(x)),
+            Value::Int(n) => Ok(Number::Int(n)),
+            Value::Double(x) => Ok(Number::Double(x)),
             ref other => Err(TableError::DeltaNotNumeric(other.type_name())),
         }
     }
 
     /// `current + self`, or why that is not possible.
-    fn add_to(self, current: &Value, key: &Key) -> Result<Value, TableError> {
+    #[inline]
+    fn add_to(self, current: &StoredValue, key: KeyRef<'_>) -> Result<Number, TableError> {
         match (current, self) {
-            (Value::Int(a), Delta::Int(b)) => {
+            (StoredValue::Int(a), Number::Int(b)) => {
                 a.checked_add(b)
-                    .map(Value::Int)
+                    .map(Number::Int)
                     .ok_or_else(|| TableError::Overflow {
                         key: key.to_string(),
                     })
             }
-            (Value::Int(a), Delta::Double(b)) => Ok(Value::Double(*a as f64 + b)),
-            (Value::Double(a), Delta::Int(b)) => Ok(Value::Double(a + b as f64)),
-            (Value::Double(a), Delta::Double(b)) => Ok(Value::Double(a + b)),
+            (StoredValue::Int(a), Number::Double(b)) => Ok(Number::Double(*a as f64 + b)),
+            (StoredValue::Double(a), Number::Int(b)) => Ok(Number::Double(a + b as f64)),
+            (StoredValue::Double(a), Number::Double(b)) => Ok(Number::Double(a + b)),
             (other, _) => Err(TableError::NotNumeric {
                 key: key.to_string(),
                 found: other.type_name(),
             }),
         }
     }
+
+    #[inline]
+    fn stored(self) -> StoredValue {
+        match self {
+            Number::Int(n) => StoredValue::Int(n),
+            Number::Double(x) => StoredValue::Double(x),
+        }
+    }
+
+    #[inline]
+    fn value(self) -> Value {
+        match self {
+            Number::Int(n) => Value::Int(n),
+            Number::Double(x) => Value::Double(x),
+        }
+    }
 }
 
 /// The store's state for one comparer.
 struct Table<C: Comparer> {
-    map: DashMap<MapKey<C>, Stamped>,
-    /// Last version handed out.
-    clock: AtomicU64,
+    shards: Box<[CachePadded<RwLock<Shard>>]>,
+    hasher: KeyHasher,
     waiters: Waiters,
     locks: KeyLocks<C>,
+    _comparer: PhantomData<fn() -> C>,
+}
+
+/// Where a key lives: its hash, and the index of its shard.
+#[derive(Clone, Copy)]
+struct Place {
+    hash: u64,
+    shard: usize,
 }
 
 impl<C: Comparer> Table<C> {
     fn new() -> Self {
         Table {
-            map: DashMap::new(),
-            clock: AtomicU64::new(0),
+            shards: (0..SHARDS)
+                .map(|_| {
+                    CachePadded::new(RwLock::new(Shard {
+                        entries: HashTable::new(),
+                        clock: 0,
+                    }))
+                })
+                .collect(),
+            hasher: KeyHasher::default(),
             waiters: Waiters::new(),
             locks: KeyLocks::new(),
+            _comparer: PhantomData,
         }
     }
 
-    /// The next version. Called under the entry's shard lock, so successive
-    /// writes to one key take their versions in lock order; `Relaxed` is
-    /// enough because read-modify-writes of one atomic are totally ordered.
-    fn tick(&self) -> u64 {
-        self.clock.fetch_add(1, Ordering::Relaxed) + 1
+    #[inline]
+    fn place(&self, key: KeyRef<'_>) -> Place {
+        let hash = hash_key::<C>(key, &self.hasher);
+        Place {
+            hash,
+            shard: shard_of(hash),
+        }
     }
 
-    /// The wait slot to wake after writing `key`, decided while the entry's
-    /// lock is still held (see `waiters`); `None` when nobody waits.
-    fn wake_slot(&self, key: &MapKey<C>) -> Option<usize> {
+    /// Rehashes a stored key; the shard's table calls this when it grows.
+    #[inline]
+    fn rehash(&self, slot: &Slot) -> u64 {
+        hash_key::<C>(slot.key.as_key_ref(), &self.hasher)
+    }
+
+    /// The wait slot to wake after a write at `place`, decided while the
+    /// shard lock is still held (see `waiters`); `None` when nobody waits.
+    #[inline]
+    fn wake_slot(&self, place: Place) -> Option<usize> {
         self.waiters
             .any()
-            .then(|| self.waiters.slot_for(self.map.hash_usize(key)))
+            .then(|| self.waiters.slot_for(place.hash as usize))
     }
 
-    /// Runs after every map lock is released.
-    fn after_write(&self, wake: Option<usize>, garbage: Option<Value>) {
+    /// Runs after every shard lock is released.
+    #[inline]
+    fn after_write(&self, wake: Option<usize>, garbage: Option<StoredValue>) {
         drop(garbage);
         if let Some(slot) = wake {
             self.waiters.wake(slot);
         }
     }
 
-    fn get(&self, key: &Key) -> Option<Versioned> {
-        self.map
-            .get(query::<C>(key))
-            .map(|e| versioned(e.key(), e.value()))
+    fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.read().entries.len()).sum()
     }
 
-    fn set(&self, key: Key, value: Value) -> u64 {
-        let (version, old, wake) = match self.map.entry(MapKey::new(key)) {
-            Entry::Occupied(mut entry) => {
-                let version = self.tick();
-                let wake = self.wake_slot(entry.key());
-                let stamped = entry.get_mut();
-                stamped.version = version;
-                (version, Some(mem::replace(&mut stamped.value, value)), wake)
-            }
-            Entry::Vacant(entry) => {
-                let version = self.tick();
-                let wake = self.wake_slot(entry.key());
-                entry.insert(Stamped { value, version });
-                (version, None, wake)
-            }
+    /// Runs `read` on the slot of `key`, if any, under the shard's read lock.
+    #[inline]
+    fn read<R>(&self, key: KeyRef<'_>, read: impl FnOnce(&Slot) -> R) -> Option<R> {
+        let place = self.place(key);
+        let shard = self.shards[place.shard].read();
+        shard
+            .entries
+            .find(place.hash, |slot| keys_eq::<C>(slot.key.as_key_ref(), key))
+            .map(read)
+    }
+
+    fn get(&self, key: KeyRef<'_>) -> Option<Versioned> {
+        self.read(key, Slot::versioned)
+    }
+
+    fn get_value(&self, key: KeyRef<'_>) -> Option<(Value, u64)> {
+        self.read(key, |slot| (slot.value.to_value(), slot.version))
+    }
+
+    fn contains(&self, key: KeyRef<'_>) -> bool {
+        self.read(key, |_| ()).is_some()
+    }
+
+    fn set(&self, key: KeyRef<'_>, value: Value) -> u64 {
+        let value = StoredValue::from(value);
+        let place = self.place(key);
+        let (version, old, wake) = {
+            let mut guard = self.shards[place.shard].write();
+            let Shard { entries, clock } = &mut *guard;
+            let version = tick(clock, place.shard);
+            let old = match entries.entry(
+                place.hash,
+                |slot| keys_eq::<C>(slot.key.as_key_ref(), key),
+                |slot| self.rehash(slot),
+            ) {
+                Entry::Occupied(mut entry) => {
+                    let slot = entry.get_mut();
+                    slot.version = version;
+                    Some(mem::replace(&mut slot.value, value))
+                }
+                Entry::Vacant(entry) => {
+                    entry.insert(Slot {
+                        key: StoredKey::new(key),
+                        value,
+                        version,
+                    });
+                    None
+                }
+            };
+            (version, old, self.wake_slot(place))
         };
         self.after_write(wake, old);
         version
     }
 
-    fn remove(&self, key: &Key) -> Option<Versioned> {
-        self.map
-            .remove(query::<C>(key))
-            .map(|(key, stamped)| Versioned {
-                key: key.into_key(),
-                value: stamped.value,
-                version: stamped.version,
-            })
+    fn remove(&self, key: KeyRef<'_>) -> Option<Versioned> {
+        let place = self.place(key);
+        let removed = {
+            let mut shard = self.shards[place.shard].write();
+            match shard
+                .entries
+                .find_entry(place.hash, |slot| keys_eq::<C>(slot.key.as_key_ref(), key))
+            {
+                Ok(entry) => Some(entry.remove().0),
+                Err(_) => None,
+            }
+        };
+        removed.map(Slot::into_versioned)
     }
 
     fn clear(&self) {
-        // Objects are moved out and released after each shard unlocks; other
-        // values have no drop side effects and go in place.
-        let mut objects = Vec::new();
-        self.map.retain(|_, stamped| {
-            if let Value::Object(_) = stamped.value {
-                objects.push(mem::replace(&mut stamped.value, Value::Null));
-            }
-            false
-        });
-        drop(objects);
+        // Each shard's table is swapped for an empty one and dropped after
+        // the shard unlocks: objects are released outside the lock, and the
+        // memory goes back too.
+        for shard in self.shards.iter() {
+            let old = mem::take(&mut shard.write().entries);
+            drop(old);
+        }
     }
 
-    fn increment(&self, key: Key, delta: Value) -> Result<Value, TableError> {
-        let delta = Delta::of(&delta)?;
-        let (sum, wake) = match self.map.entry(MapKey::new(key)) {
-            Entry::Occupied(mut entry) => {
-                let sum = delta.add_to(&entry.get().value, entry.key().key())?;
-                let version = self.tick();
-                let wake = self.wake_slot(entry.key());
-                // The old value was a number: nothing to release.
-                *entry.get_mut() = Stamped {
-                    value: sum.clone(),
-                    version,
-                };
-                (sum, wake)
-            }
-            Entry::Vacant(entry) => {
-                let sum = delta.add_to(&Value::Int(0), entry.key().key())?;
-                let version = self.tick();
-                let wake = self.wake_slot(entry.key());
-                entry.insert(Stamped {
-                    value: sum.clone(),
-                    version,
-                });
-                (sum, wake)
-            }
+    fn increment(&self, key: KeyRef<'_>, delta: Value) -> Result<Value, TableError> {
+        let delta = Number::delta(&delta)?;
+        let place = self.place(key);
+        let (sum, wake) = {
+            let mut guard = self.shards[place.shard].write();
+            let Shard { entries, clock } = &mut *guard;
+            let sum = match entries.entry(
+                place.hash,
+                |slot| keys_eq::<C>(slot.key.as_key_ref(), key),
+                |slot| self.rehash(slot),
+            ) {
+                Entry::Occupied(mut entry) => {
+                    let slot = entry.get_mut();
+                    let sum = delta.add_to(&slot.value, slot.key.as_key_ref())?;
+                    slot.version = tick(clock, place.shard);
+                    // The old value was a number: nothing to release.
+                    slot.value = sum.stored();
+                    sum
+                }
+                Entry::Vacant(entry) => {
+                    let sum = delta.add_to(&StoredValue::Int(0), key)?;
+                    let version = tick(clock, place.shard);
+                    entry.insert(Slot {
+                        key: StoredKey::new(key),
+                        value: sum.stored(),
+                        version,
+                    });
+                    sum
+                }
+            };
+            (sum, self.wake_slot(place))
         };
         self.after_write(wake, None);
-        Ok(sum)
+        Ok(sum.value())
     }
 
-    fn compare_exchange(&self, key: Key, expected: &Value, new: Value) -> Swap {
-        let (swap, garbage, wake) = match self.map.get_mut(query::<C>(&key)) {
-            Some(mut entry) if entry.value().value.same_as(expected) => {
-                let version = self.tick();
-                let wake = self.wake_slot(entry.key());
-                let stamped = entry.value_mut();
-                stamped.version = version;
-                let old = mem::replace(&mut stamped.value, new);
-                (Swap::Swapped { version }, Some(old), wake)
+    fn compare_exchange(&self, key: KeyRef<'_>, expected: &Value, new: Value) -> Swap {
+        let place = self.place(key);
+        let (swap, garbage, wake) = {
+            let mut guard = self.shards[place.shard].write();
+            let Shard { entries, clock } = &mut *guard;
+            match entries.find_mut(place.hash, |slot| keys_eq::<C>(slot.key.as_key_ref(), key)) {
+                Some(slot) if slot.value.same_as(expected) => {
+                    let version = tick(clock, place.shard);
+                    slot.version = version;
+                    let old = mem::replace(&mut slot.value, StoredValue::from(new));
+                    (Swap::Swapped { version }, Some(old), self.wake_slot(place))
+                }
+                Some(slot) => (
+                    Swap::Mismatch {
+                        current: Some(slot.versioned()),
+                    },
+                    Some(StoredValue::from(new)),
+                    None,
+                ),
+                None => (
+                    Swap::Mismatch { current: None },
+                    Some(StoredValue::from(new)),
+                    None,
+                ),
             }
-            Some(entry) => (
-                Swap::Mismatch {
-                    current: Some(versioned(entry.key(), entry.value())),
-                },
-                Some(new),
-                None,
-            ),
-            None => (Swap::Mismatch { current: None }, Some(new), None),
         };
         self.after_write(wake, garbage);
         swap
     }
 
-    fn get_or_add(&self, key: Key, value: Value) -> (Versioned, bool) {
-        let (found, garbage, wake) = match self.map.entry(MapKey::new(key)) {
-            Entry::Occupied(entry) => (
-                (versioned(entry.key(), entry.get()), false),
-                Some(value),
-                None,
-            ),
-            Entry::Vacant(entry) => {
-                let version = self.tick();
-                let wake = self.wake_slot(entry.key());
-                let added = entry.insert(Stamped { value, version });
-                ((versioned(added.key(), added.value()), true), None, wake)
+    fn get_or_add(&self, key: KeyRef<'_>, value: Value) -> (Versioned, bool) {
+        let value = StoredValue::from(value);
+        let place = self.place(key);
+        let (found, garbage, wake) = {
+            let mut guard = self.shards[place.shard].write();
+            let Shard { entries, clock } = &mut *guard;
+            match entries.entry(
+                place.hash,
+                |slot| keys_eq::<C>(slot.key.as_key_ref(), key),
+                |slot| self.rehash(slot),
+            ) {
+                Entry::Occupied(entry) => ((entry.get().versioned(), false), Some(value), None),
+                Entry::Vacant(entry) => {
+                    let added = entry.insert(Slot {
+                        key: StoredKey::new(key),
+                        value,
+                        version: tick(clock, place.shard),
+                    });
+                    ((added.get().versioned(), true), None, self.wake_slot(place))
+                }
             }
         };
         self.after_write(wake, garbage);
         found
     }
 
-    fn replace_if_version(&self, key: Key, expected_version: Option<u64>, value: Value) -> Swap {
-        let (swap, garbage, wake) = match (self.map.entry(MapKey::new(key)), expected_version) {
-            (Entry::Occupied(mut entry), Some(expected)) if entry.get().version == expected => {
-                let version = self.tick();
-                let wake = self.wake_slot(entry.key());
-                let stamped = entry.get_mut();
-                stamped.version = version;
-                let old = mem::replace(&mut stamped.value, value);
-                (Swap::Swapped { version }, Some(old), wake)
+    fn replace_if_version(
+        &self,
+        key: KeyRef<'_>,
+        expected_version: Option<u64>,
+        value: Value,
+    ) -> Swap {
+        let value = StoredValue::from(value);
+        let place = self.place(key);
+        let (swap, garbage, wake) = {
+            let mut guard = self.shards[place.shard].write();
+            let Shard { entries, clock } = &mut *guard;
+            match (
+                entries.entry(
+                    place.hash,
+                    |slot| keys_eq::<C>(slot.key.as_key_ref(), key),
+                    |slot| self.rehash(slot),
+                ),
+                expected_version,
+            ) {
+                (Entry::Occupied(mut entry), Some(expected)) if entry.get().version == expected => {
+                    let version = tick(clock, place.shard);
+                    let slot = entry.get_mut();
+                    slot.version = version;
+                    let old = mem::replace(&mut slot.value, value);
+                    (Swap::Swapped { version }, Some(old), self.wake_slot(place))
+                }
+                (Entry::Occupied(entry), _) => (
+                    Swap::Mismatch {
+                        current: Some(entry.get().versioned()),
+                    },
+                    Some(value),
+                    None,
+                ),
+                (Entry::Vacant(entry), None) => {
+                    let version = tick(clock, place.shard);
+                    entry.insert(Slot {
+                        key: StoredKey::new(key),
+                        value,
+                        version,
+                    });
+                    (Swap::Swapped { version }, None, self.wake_slot(place))
+                }
+                (Entry::Vacant(_), Some(_)) => {
+                    (Swap::Mismatch { current: None }, Some(value), None)
+                }
             }
-            (Entry::Occupied(entry), _) => (
-                Swap::Mismatch {
-                    current: Some(versioned(entry.key(), entry.get())),
-                },
-                Some(value),
-                None,
-            ),
-            (Entry::Vacant(entry), None) => {
-                let version = self.tick();
-                let wake = self.wake_slot(entry.key());
-                entry.insert(Stamped { value, version });
-                (Swap::Swapped { version }, None, wake)
-            }
-            (Entry::Vacant(_), Some(_)) => (Swap::Mismatch { current: None }, Some(value), None),
         };
         self.after_write(wake, garbage);
         swap
     }
 
-    fn remove_if_version(&self, key: &Key, expected_version: u64) -> Swap {
-        let mut current = None;
-        let removed = self.map.remove_if(query::<C>(key), |key, stamped| {
-            if stamped.version == expected_version {
-                return true;
+    fn remove_if_version(&self, key: KeyRef<'_>, expected_version: u64) -> Swap {
+        let place = self.place(key);
+        // The removed slot is dropped after the shard unlocks.
+        let (swap, _removed) = {
+            let mut shard = self.shards[place.shard].write();
+            match shard
+                .entries
+                .find_entry(place.hash, |slot| keys_eq::<C>(slot.key.as_key_ref(), key))
+            {
+                Ok(entry) if entry.get().version == expected_version => {
+                    let (slot, _) = entry.remove();
+                    (
+                        Swap::Swapped {
+                            version: slot.version,
+                        },
+                        Some(slot),
+                    )
+                }
+                Ok(entry) => (
+                    Swap::Mismatch {
+                        current: Some(entry.get().versioned()),
+                    },
+                    None,
+                ),
+                Err(_) => (Swap::Mismatch { current: None }, None),
             }
-            current = Some(versioned(key, stamped));
-            false
-        });
-        match removed {
-            Some((_, stamped)) => Swap::Swapped {
-                version: stamped.version,
-            },
-            None => Swap::Mismatch { current },
-        }
+        };
+        swap
     }
 
     fn wait_for(
         &self,
-        key: &Key,
+        key: KeyRef<'_>,
         after_version: Option<u64>,
         timeout: Duration,
     ) -> Option<Versioned> {
         let check = || {
-            self.map
-                .get(query::<C>(key))
-                .filter(|e| after_version.is_none_or(|after| e.value().version > after))
-                .map(|e| versioned(e.key(), e.value()))
+            self.read(key, |slot| {
+                after_version
+                    .is_none_or(|after| slot.version > after)
+                    .then(|| slot.versioned())
+            })
+            .flatten()
         };
         if let Some(found) = check() {
             return Some(found);
@@ -525,13 +742,23 @@ impl<C: Comparer> Table<C> {
         }
         // `None` (a timeout too large to represent) waits without a deadline.
         let deadline = Instant::now().checked_add(timeout);
-        let slot = self.waiters.slot_for(self.map.hash_usize(&query::<C>(key)));
+        let slot = self.waiters.slot_for(self.place(key).hash as usize);
         self.waiters.wait_until(slot, deadline, check)
     }
 
     fn snapshot(&self) -> Vec<Versioned> {
-        let mut out = Vec::with_capacity(self.map.len());
-        out.extend(self.map.iter().map(|e| versioned(e.key(), e.value())));
+        let mut out = Vec::with_capacity(self.len());
+        for shard in self.shards.iter() {
+            out.extend(shard.read().entries.iter().map(Slot::versioned));
+        }
+        out
+    }
+
+    fn keys(&self) -> Vec<Key> {
+        let mut out = Vec::with_capacity(self.len());
+        for shard in self.shards.iter() {
+            out.extend(shard.read().entries.iter().map(|slot| slot.key.to_key()));
+        }
         out
     }
 }
@@ -539,20 +766,26 @@ impl<C: Comparer> Table<C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::table::key::fold_char;
     use crate::table::value::tests::{object, recording_releaser};
     use crate::table::value::{ObjectRef, Releaser};
     use std::sync::{Arc, Barrier, Mutex};
     use std::thread;
 
-    fn text(s: &str) -> Key {
+    fn text(s: &str) -> KeyRef<'_> {
+        KeyRef::Text(s)
+    }
+
+    /// The owned form, to compare with what the store hands back.
+    fn key(s: &str) -> Key {
         Key::Text(s.to_owned())
     }
 
-    fn value_of(store: &Store, key: &Key) -> Option<Value> {
-        store.get(key).map(|e| e.value)
+    fn value_of(store: &Store, key: KeyRef<'_>) -> Option<Value> {
+        store.get_value(key).map(|(value, _)| value)
     }
 
-    fn assert_value(store: &Store, key: &Key, expected: &Value) {
+    fn assert_value(store: &Store, key: KeyRef<'_>, expected: &Value) {
         let found = value_of(store, key);
         assert!(
             found.as_ref().is_some_and(|v| v.same_as(expected)),
@@ -573,9 +806,12 @@ mod tests {
 
     #[test]
     fn entries_stay_small() {
-        // One map slot per key: the key once, the value, the version.
-        assert_eq!(mem::size_of::<MapKey<IgnoreCase>>(), mem::size_of::<Key>());
-        assert!(mem::size_of::<(MapKey<IgnoreCase>, Stamped)>() <= 64);
+        // One table slot per key: the key once (short text inline), the
+        // value, the version. A hash table keeps up to twice as many slots
+        // as entries, so every byte here counts double in a big table.
+        assert_eq!(mem::size_of::<StoredKey>(), mem::size_of::<Key>());
+        assert_eq!(mem::size_of::<StoredValue>(), 16);
+        assert!(mem::size_of::<Slot>() <= 48);
     }
 
     #[test]
@@ -586,21 +822,21 @@ mod tests {
         let v2 = store.set(text("A"), Value::Int(2));
         assert!(v2 > v1);
         assert_eq!(store.len(), 1);
-        let entry = store.get(&text("A")).unwrap();
-        assert_eq!(entry.key, text("a"), "$h.a=1; $h.A=2 keeps key 'a'");
+        let entry = store.get(text("A")).unwrap();
+        assert_eq!(entry.key, key("a"), "$h.a=1; $h.A=2 keeps key 'a'");
         assert!(entry.value.same_as(&Value::Int(2)));
         assert_eq!(entry.version, v2);
 
         store.set(text("Größe"), Value::Int(3));
-        assert_value(&store, &text("GRÖßE"), &Value::Int(3));
+        assert_value(&store, text("GRÖßE"), &Value::Int(3));
         store.set(text("ß"), Value::Int(4));
         assert!(
-            !store.contains(&text("SS")),
+            !store.contains(text("SS")),
             "'ß' and 'SS' are different keys"
         );
         store.set(text("SS"), Value::Int(5));
-        assert_value(&store, &text("ß"), &Value::Int(4));
-        assert_value(&store, &text("ss"), &Value::Int(5));
+        assert_value(&store, text("ß"), &Value::Int(4));
+        assert_value(&store, text("ss"), &Value::Int(5));
         assert_eq!(store.keys().len(), 4);
     }
 
@@ -611,22 +847,22 @@ mod tests {
         store.set(text("a"), Value::Int(1));
         store.set(text("A"), Value::Int(2));
         assert_eq!(store.len(), 2);
-        assert_value(&store, &text("a"), &Value::Int(1));
-        assert_value(&store, &text("A"), &Value::Int(2));
-        assert!(store.get(&text("ä")).is_none());
+        assert_value(&store, text("a"), &Value::Int(1));
+        assert_value(&store, text("A"), &Value::Int(2));
+        assert!(store.get(text("ä")).is_none());
     }
 
     #[test]
     fn int_and_text_keys_are_different() {
         for case_sensitive in [true, false] {
             let store = Store::new(case_sensitive);
-            store.set(Key::Int(1), Value::from("int"));
+            store.set(KeyRef::Int(1), Value::from("int"));
             store.set(text("1"), Value::from("text"));
             assert_eq!(store.len(), 2);
-            assert_value(&store, &Key::Int(1), &Value::from("int"));
-            assert_value(&store, &text("1"), &Value::from("text"));
-            assert_eq!(store.remove(&Key::Int(1)).unwrap().key, Key::Int(1));
-            assert!(store.contains(&text("1")));
+            assert_value(&store, KeyRef::Int(1), &Value::from("int"));
+            assert_value(&store, text("1"), &Value::from("text"));
+            assert_eq!(store.remove(KeyRef::Int(1)).unwrap().key, Key::Int(1));
+            assert!(store.contains(text("1")));
         }
     }
 
@@ -639,14 +875,76 @@ mod tests {
         let Ok(_) = store.increment(text("k"), Value::Int(1)) else {
             panic!()
         };
-        let c = store.get(&text("k")).unwrap().version;
+        let c = store.get(text("k")).unwrap().version;
         assert!(c > b);
-        let removed = store.remove(&text("K")).unwrap();
+        let removed = store.remove(text("K")).unwrap();
         assert_eq!(removed.version, c);
-        assert_eq!(removed.key, text("k"));
-        assert!(store.remove(&text("k")).is_none());
+        assert_eq!(removed.key, key("k"));
+        assert!(store.remove(text("k")).is_none());
         let d = store.set(text("k"), Value::Int(1));
         assert!(d > c, "re-added key gets a fresh, higher version");
+    }
+
+    #[test]
+    fn clear_never_reuses_versions_either() {
+        let store = Store::new(true);
+        let before = store.set(text("k"), Value::Int(1));
+        store.clear();
+        assert!(store.get_value(text("k")).is_none());
+        assert!(store.set(text("k"), Value::Int(1)) > before);
+    }
+
+    #[test]
+    fn get_value_matches_get_without_the_key() {
+        let store = Store::new(false);
+        let version = store.set(text("Name"), Value::from("Ada"));
+        let (value, found) = store.get_value(text("NAME")).unwrap();
+        assert_eq!(found, version);
+        assert!(value.same_as(&Value::from("Ada")));
+        let entry = store.get(text("name")).unwrap();
+        assert_eq!((entry.key, entry.version), (key("Name"), version));
+        assert!(store.get_value(text("other")).is_none());
+        assert!(store.get_value(KeyRef::Int(0)).is_none());
+    }
+
+    #[test]
+    fn many_keys_survive_growth_in_every_spelling() {
+        // Shard tables grow and rehash their stored keys many times here;
+        // every key must still be found by each spelling afterwards. Covers
+        // inline and heap-stored text, ASCII and not, and integers.
+        for case_sensitive in [false, true] {
+            let store = Store::new(case_sensitive);
+            let spell = |i: i64| match i % 4 {
+                0 => format!("key-{i}"),
+                1 => format!("straße-{i}-ä"),
+                2 => format!("a key long enough to live on the heap, number {i}"),
+                _ => format!("ſ-ı-{i}"),
+            };
+            for i in 0..5_000 {
+                store.set(text(&spell(i)), Value::Int(i));
+                store.set(KeyRef::Int(i), Value::Int(-i));
+            }
+            assert_eq!(store.len(), 10_000);
+            // The spelling .NET's OrdinalIgnoreCase treats as the same key
+            // (`to_uppercase` would turn 'ß' into "SS", a different key).
+            let other = |text: &str| -> String { text.chars().map(fold_char).collect() };
+            for i in 0..5_000 {
+                let lower = spell(i);
+                let upper = other(&lower);
+                assert_value(&store, text(&lower), &Value::Int(i));
+                assert_value(&store, KeyRef::Int(i), &Value::Int(-i));
+                assert_eq!(
+                    store.contains(text(&upper)),
+                    !case_sensitive || upper == lower,
+                    "{upper:?} (case_sensitive: {case_sensitive})"
+                );
+            }
+            for i in (0..5_000).step_by(2) {
+                let removed = store.remove(text(&other(&spell(i))));
+                assert_eq!(removed.is_some(), !case_sensitive, "{i}");
+            }
+            assert_eq!(store.len(), if case_sensitive { 10_000 } else { 7_500 });
+        }
     }
 
     #[test]
@@ -684,8 +982,8 @@ mod tests {
                 .unwrap()
                 .same_as(&Value::Double(1.25))
         );
-        assert_value(&store, &text("n"), &Value::Double(0.5));
-        assert_eq!(store.get(&text("n")).unwrap().key, text("n"));
+        assert_value(&store, text("n"), &Value::Double(0.5));
+        assert_eq!(store.get(text("n")).unwrap().key, key("n"));
     }
 
     #[test]
@@ -698,26 +996,30 @@ mod tests {
                 .unwrap()
                 .same_as(&Value::Int(i64::MAX))
         );
-        let version_after = store.get(&text("big")).unwrap().version;
+        let version_after = store.get(text("big")).unwrap().version;
         assert!(version_after > version);
         assert_eq!(
             store.increment(text("BIG"), Value::Int(1)).unwrap_err(),
             TableError::Overflow { key: "big".into() }
         );
-        let entry = store.get(&text("big")).unwrap();
+        let entry = store.get(text("big")).unwrap();
         assert!(entry.value.same_as(&Value::Int(i64::MAX)));
         assert_eq!(
             entry.version, version_after,
             "failed increment does not bump the version"
         );
 
-        store.set(Key::Int(-1), Value::Int(i64::MIN));
+        store.set(KeyRef::Int(-1), Value::Int(i64::MIN));
         assert_eq!(
-            store.increment(Key::Int(-1), Value::Int(-1)).unwrap_err(),
+            store
+                .increment(KeyRef::Int(-1), Value::Int(-1))
+                .unwrap_err(),
             TableError::Overflow { key: "-1".into() }
         );
         assert!(
-            store.increment(Key::Int(-1), Value::Double(-1.0)).is_ok(),
+            store
+                .increment(KeyRef::Int(-1), Value::Double(-1.0))
+                .is_ok(),
             "double arithmetic does not overflow"
         );
     }
@@ -733,8 +1035,8 @@ mod tests {
                 found: "string"
             }
         );
-        assert_eq!(store.get(&text("s")).unwrap().version, version);
-        assert_value(&store, &text("s"), &Value::from("x"));
+        assert_eq!(store.get(text("s")).unwrap().version, version);
+        assert_value(&store, text("s"), &Value::from("x"));
 
         assert_eq!(
             store.increment(text("new"), Value::from("1")).unwrap_err(),
@@ -745,7 +1047,7 @@ mod tests {
             TableError::DeltaNotNumeric("null")
         );
         assert!(
-            !store.contains(&text("new")),
+            !store.contains(text("new")),
             "failed increment of a missing key adds nothing"
         );
         store.set(text("b"), Value::Bool(true));
@@ -765,7 +1067,7 @@ mod tests {
             Swap::Mismatch { current: None } => {}
             other => panic!("missing key must not swap: {other:?}"),
         }
-        assert!(!store.contains(&text("k")));
+        assert!(!store.contains(text("k")));
 
         let v1 = store.set(text("k"), Value::Int(1));
         let Swap::Swapped { version: v2 } =
@@ -774,14 +1076,14 @@ mod tests {
             panic!()
         };
         assert!(v2 > v1);
-        assert_value(&store, &text("k"), &Value::Int(2));
+        assert_value(&store, text("k"), &Value::Int(2));
         match store.compare_exchange(text("k"), &Value::Int(1), Value::Int(3)) {
             Swap::Mismatch {
                 current: Some(current),
             } => {
                 assert!(current.value.same_as(&Value::Int(2)));
                 assert_eq!(current.version, v2);
-                assert_eq!(current.key, text("k"));
+                assert_eq!(current.key, key("k"));
             }
             other => panic!("{other:?}"),
         }
@@ -801,11 +1103,11 @@ mod tests {
         let store = Store::new(false);
         let (added, was_added) = store.get_or_add(text("Key"), Value::Int(1));
         assert!(was_added);
-        assert_eq!(added.key, text("Key"));
+        assert_eq!(added.key, key("Key"));
         assert!(added.value.same_as(&Value::Int(1)));
         let (found, was_added) = store.get_or_add(text("KEY"), Value::Int(2));
         assert!(!was_added);
-        assert_eq!(found.key, text("Key"));
+        assert_eq!(found.key, key("Key"));
         assert!(found.value.same_as(&Value::Int(1)));
         assert_eq!(found.version, added.version);
     }
@@ -830,7 +1132,7 @@ mod tests {
             panic!()
         };
         assert!(v2 > v1);
-        assert_eq!(store.get(&text("k")).unwrap().key, text("k"));
+        assert_eq!(store.get(text("k")).unwrap().key, key("k"));
         match store.replace_if_version(text("k"), Some(v1), Value::Int(3)) {
             Swap::Mismatch {
                 current: Some(current),
@@ -844,8 +1146,8 @@ mod tests {
             store.replace_if_version(text("missing"), Some(v2), Value::Int(1)),
             Swap::Mismatch { current: None }
         ));
-        assert!(!store.contains(&text("missing")));
-        assert_value(&store, &text("k"), &Value::Int(2));
+        assert!(!store.contains(text("missing")));
+        assert_value(&store, text("k"), &Value::Int(2));
     }
 
     #[test]
@@ -853,19 +1155,19 @@ mod tests {
         let store = Store::new(false);
         let v1 = store.set(text("k"), Value::Int(1));
         let v2 = store.set(text("k"), Value::Int(2));
-        match store.remove_if_version(&text("K"), v1) {
+        match store.remove_if_version(text("K"), v1) {
             Swap::Mismatch {
                 current: Some(current),
             } => assert_eq!(current.version, v2),
             other => panic!("{other:?}"),
         }
-        assert!(store.contains(&text("k")));
+        assert!(store.contains(text("k")));
         assert!(
-            matches!(store.remove_if_version(&text("K"), v2), Swap::Swapped { version } if version == v2)
+            matches!(store.remove_if_version(text("K"), v2), Swap::Swapped { version } if version == v2)
         );
-        assert!(!store.contains(&text("k")));
+        assert!(!store.contains(text("k")));
         assert!(matches!(
-            store.remove_if_version(&text("k"), v2),
+            store.remove_if_version(text("k"), v2),
             Swap::Mismatch { current: None }
         ));
     }
@@ -875,7 +1177,7 @@ mod tests {
         let store = Store::new(false);
         assert!(store.is_empty());
         for i in 0..100 {
-            store.set(Key::Int(i), Value::Int(i * 2));
+            store.set(KeyRef::Int(i), Value::Int(i * 2));
         }
         store.set(text("Mixed"), Value::Null);
         assert_eq!(store.len(), 101);
@@ -887,11 +1189,11 @@ mod tests {
             let Key::Int(i) = e.key else { unreachable!() };
             assert!(e.value.same_as(&Value::Int(i * 2)));
         }
-        assert!(store.keys().contains(&text("Mixed")));
+        assert!(store.keys().contains(&key("Mixed")));
         store.clear();
         assert!(store.is_empty());
         assert!(store.snapshot().is_empty());
-        assert!(store.get(&Key::Int(5)).is_none());
+        assert!(store.get(KeyRef::Int(5)).is_none());
         assert!(format!("{store:?}").contains("len: 0"));
     }
 
@@ -901,42 +1203,36 @@ mod tests {
         let v = store.set(text("k"), Value::Int(1));
         assert_eq!(
             store
-                .wait_for(&text("K"), None, Duration::ZERO)
+                .wait_for(text("K"), None, Duration::ZERO)
                 .unwrap()
                 .version,
             v
         );
         assert_eq!(
             store
-                .wait_for(&text("k"), Some(v - 1), LONG)
+                .wait_for(text("k"), Some(v - 1), LONG)
                 .unwrap()
                 .version,
             v
         );
         assert!(
-            store
-                .wait_for(&text("k"), Some(v), Duration::ZERO)
-                .is_none(),
+            store.wait_for(text("k"), Some(v), Duration::ZERO).is_none(),
             "zero timeout checks once"
         );
-        assert!(
-            store
-                .wait_for(&text("nope"), None, Duration::ZERO)
-                .is_none()
-        );
+        assert!(store.wait_for(text("nope"), None, Duration::ZERO).is_none());
     }
 
     #[test]
     fn wait_for_times_out() {
         let store = Store::new(false);
         let start = Instant::now();
-        assert!(store.wait_for(&text("k"), None, SHORT).is_none());
+        assert!(store.wait_for(text("k"), None, SHORT).is_none());
         let waited = start.elapsed();
         assert!(waited >= SHORT, "returned early: {waited:?}");
         assert!(waited < Duration::from_secs(5), "returned late: {waited:?}");
         let v = store.set(text("k"), Value::Int(1));
         let start = Instant::now();
-        assert!(store.wait_for(&text("k"), Some(v), SHORT).is_none());
+        assert!(store.wait_for(text("k"), Some(v), SHORT).is_none());
         assert!(start.elapsed() >= SHORT);
     }
 
@@ -949,20 +1245,20 @@ mod tests {
             thread::spawn(move || {
                 ready.wait();
                 let start = Instant::now();
-                (store.wait_for(&text("KEY"), None, LONG), start.elapsed())
+                (store.wait_for(text("KEY"), None, LONG), start.elapsed())
             })
         };
         ready.wait();
         thread::sleep(Duration::from_millis(20));
         // Writes to other keys (maybe in the same wait slot) do not satisfy it.
         for i in 0..50 {
-            store.set(Key::Int(i), Value::Int(i));
+            store.set(KeyRef::Int(i), Value::Int(i));
         }
         let version = store.set(text("key"), Value::from("here"));
         let (found, waited) = waiter.join().unwrap();
         let found = found.expect("woken by the write");
         assert_eq!(found.version, version);
-        assert_eq!(found.key, text("key"));
+        assert_eq!(found.key, key("key"));
         assert!(waited < LONG / 2, "woken, not timed out: {waited:?}");
     }
 
@@ -972,7 +1268,7 @@ mod tests {
         let v1 = store.set(text("k"), Value::Int(1));
         let waiter = {
             let store = Arc::clone(&store);
-            thread::spawn(move || store.wait_for(&text("k"), Some(v1), LONG))
+            thread::spawn(move || store.wait_for(text("k"), Some(v1), LONG))
         };
         thread::sleep(Duration::from_millis(20));
         let Ok(Value::Int(2)) = store.increment(text("k"), Value::Int(1)) else {
@@ -1008,7 +1304,7 @@ mod tests {
             let store = Arc::new(Store::new(false));
             let waiter = {
                 let store = Arc::clone(&store);
-                thread::spawn(move || store.wait_for(&text("K"), None, LONG).is_some())
+                thread::spawn(move || store.wait_for(text("K"), None, LONG).is_some())
             };
             thread::sleep(Duration::from_millis(10));
             write(&store);
@@ -1022,43 +1318,43 @@ mod tests {
         let waiters: Vec<_> = (0..8)
             .map(|i| {
                 let store = Arc::clone(&store);
-                thread::spawn(move || store.wait_for(&Key::Int(i % 2), None, LONG).is_some())
+                thread::spawn(move || store.wait_for(KeyRef::Int(i % 2), None, LONG).is_some())
             })
             .collect();
         thread::sleep(Duration::from_millis(20));
-        store.set(Key::Int(0), Value::Null);
-        store.set(Key::Int(1), Value::Null);
+        store.set(KeyRef::Int(0), Value::Null);
+        store.set(KeyRef::Int(1), Value::Null);
         assert!(waiters.into_iter().all(|w| w.join().unwrap()));
     }
 
     #[test]
     fn key_locks_through_the_store() {
         let store = Store::new(false);
-        assert!(store.lock_key(&text("Account"), 1, Duration::ZERO));
+        assert!(store.lock_key(text("Account"), 1, Duration::ZERO));
         assert!(
-            store.lock_key(&text("ACCOUNT"), 1, Duration::ZERO),
+            store.lock_key(text("ACCOUNT"), 1, Duration::ZERO),
             "reentrant, folded"
         );
-        assert!(!store.lock_key(&text("account"), 2, SHORT));
-        assert_eq!(store.lock_holder(&text("account")), Some((1, 2)));
+        assert!(!store.lock_key(text("account"), 2, SHORT));
+        assert_eq!(store.lock_holder(text("account")), Some((1, 2)));
         assert_eq!(
-            store.unlock_key(&text("account"), 2),
+            store.unlock_key(text("account"), 2),
             Err(TableError::NotLockOwner {
                 key: "account".into()
             })
         );
-        store.unlock_key(&text("account"), 1).unwrap();
-        store.unlock_key(&text("account"), 1).unwrap();
-        assert!(store.unlock_key(&text("account"), 1).is_err());
+        store.unlock_key(text("account"), 1).unwrap();
+        store.unlock_key(text("account"), 1).unwrap();
+        assert!(store.unlock_key(text("account"), 1).is_err());
         assert!(
-            !store.contains(&text("account")),
+            !store.contains(text("account")),
             "locking does not create the key"
         );
-        assert!(store.lock_key(&Key::Int(1), 3, Duration::ZERO));
-        assert!(store.lock_key(&Key::Int(2), 3, Duration::ZERO));
+        assert!(store.lock_key(KeyRef::Int(1), 3, Duration::ZERO));
+        assert!(store.lock_key(KeyRef::Int(2), 3, Duration::ZERO));
         store.unlock_all(3);
-        assert_eq!(store.lock_holder(&Key::Int(1)), None);
-        assert!(store.lock_key(&Key::Int(2), 4, Duration::ZERO));
+        assert_eq!(store.lock_holder(KeyRef::Int(1)), None);
+        assert!(store.lock_key(KeyRef::Int(2), 4, Duration::ZERO));
     }
 
     #[test]
@@ -1070,7 +1366,7 @@ mod tests {
                 let (store, counter) = (Arc::clone(&store), Arc::clone(&counter));
                 thread::spawn(move || {
                     for _ in 0..200 {
-                        assert!(store.lock_key(&text("pair"), owner, LONG));
+                        assert!(store.lock_key(text("pair"), owner, LONG));
                         // Two-step update that would tear without the lock.
                         let (a, _) = *counter.lock().unwrap();
                         counter.lock().unwrap().0 = a + 1;
@@ -1078,7 +1374,7 @@ mod tests {
                         let (a, b) = *counter.lock().unwrap();
                         assert_eq!(a, b + 1, "another owner got into the critical section");
                         counter.lock().unwrap().1 = b + 1;
-                        store.unlock_key(&text("pair"), owner).unwrap();
+                        store.unlock_key(text("pair"), owner).unwrap();
                     }
                 })
             })
@@ -1101,14 +1397,14 @@ mod tests {
 
         store.set(text("a"), object(1, &releaser));
         assert!(released_ids().is_empty(), "not released while stored");
-        let copy = store.get(&text("a")).unwrap();
+        let copy = store.get(text("a")).unwrap();
         store.set(text("A"), Value::Int(0));
         assert!(released_ids().is_empty(), "a copy from get keeps it alive");
         drop(copy);
         assert_eq!(released_ids(), [1], "released when overwritten");
 
         store.set(text("b"), object(2, &releaser));
-        let removed = store.remove(&text("b")).unwrap();
+        let removed = store.remove(text("b")).unwrap();
         assert_eq!(released_ids(), [1]);
         drop(removed);
         assert_eq!(
@@ -1133,7 +1429,7 @@ mod tests {
         assert_eq!(released_ids(), [1, 2, 3, 3, 4]);
 
         let v = store.set(text("e"), object(5, &releaser));
-        store.remove_if_version(&text("e"), v);
+        store.remove_if_version(text("e"), v);
         assert_eq!(released_ids(), [1, 2, 3, 3, 4, 5]);
 
         store.set(text("f"), object(6, &releaser));
@@ -1198,7 +1494,7 @@ mod tests {
         );
         table.get_or_add(text("released"), obj());
         let v = table.set(text("k"), obj());
-        table.remove_if_version(&text("k"), v);
+        table.remove_if_version(text("k"), v);
         table.set(text("k"), obj());
         table.clear();
         assert_eq!(*calls.lock().unwrap(), 7);

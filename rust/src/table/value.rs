@@ -8,6 +8,8 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
+use compact_str::CompactString;
+
 /// Called with an object's registry id when the table no longer refers to it.
 pub type Releaser = Arc<dyn Fn(u64) + Send + Sync>;
 
@@ -143,6 +145,115 @@ impl From<Vec<u8>> for Value {
     }
 }
 
+/// A value as a table slot holds it: the same data as [`Value`] in 16 bytes
+/// instead of 32.
+///
+/// Slot size is most of a table's memory (a hash table keeps up to twice as
+/// many slots as entries), and most values are numbers. Text and bytes are
+/// boxed one level deeper so every variant fits in 8 bytes of payload; short
+/// text stays inside that box ([`CompactString`] keeps up to 24 bytes
+/// inline), so it still costs one allocation, as a `String` does.
+#[derive(Clone, Debug)]
+pub(crate) enum StoredValue {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Double(f64),
+    Text(Box<CompactString>),
+    // The extra box is the point: a `Vec` inline would make every slot
+    // 8 bytes bigger for the sake of a rare kind of value.
+    #[allow(clippy::box_collection)]
+    Bytes(Box<Vec<u8>>),
+    DateTime {
+        ticks: i64,
+        kind: u8,
+    },
+    Object(Arc<ObjectRef>),
+}
+
+impl From<Value> for StoredValue {
+    /// Moves the payload in; a long text or a byte array keeps its buffer.
+    #[inline]
+    fn from(value: Value) -> Self {
+        match value {
+            Value::Null => StoredValue::Null,
+            Value::Bool(b) => StoredValue::Bool(b),
+            Value::Int(n) => StoredValue::Int(n),
+            Value::Double(x) => StoredValue::Double(x),
+            Value::Text(text) => StoredValue::Text(Box::new(CompactString::from(text))),
+            Value::Bytes(bytes) => StoredValue::Bytes(Box::new(bytes)),
+            Value::DateTime { ticks, kind } => StoredValue::DateTime { ticks, kind },
+            Value::Object(object) => StoredValue::Object(object),
+        }
+    }
+}
+
+impl StoredValue {
+    /// A copy for a caller (text and bytes are copied, objects shared).
+    /// Always inlined: called out of line, the 32-byte `Value` it returns
+    /// went through the stack in pieces and reloading it whole stalled.
+    #[inline(always)]
+    pub(crate) fn to_value(&self) -> Value {
+        match self {
+            StoredValue::Null => Value::Null,
+            StoredValue::Bool(b) => Value::Bool(*b),
+            StoredValue::Int(n) => Value::Int(*n),
+            StoredValue::Double(x) => Value::Double(*x),
+            StoredValue::Text(text) => Value::Text(text.as_str().to_owned()),
+            StoredValue::Bytes(bytes) => Value::Bytes(bytes.as_ref().clone()),
+            StoredValue::DateTime { ticks, kind } => Value::DateTime {
+                ticks: *ticks,
+                kind: *kind,
+            },
+            StoredValue::Object(object) => Value::Object(Arc::clone(object)),
+        }
+    }
+
+    /// The value itself, for an entry leaving the table.
+    #[inline]
+    pub(crate) fn into_value(self) -> Value {
+        match self {
+            StoredValue::Text(text) => Value::Text(text.into_string()),
+            StoredValue::Bytes(bytes) => Value::Bytes(*bytes),
+            StoredValue::Object(object) => Value::Object(object),
+            other => other.to_value(),
+        }
+    }
+
+    /// [`Value::same_as`] between a stored value and a caller's value.
+    #[inline]
+    pub(crate) fn same_as(&self, other: &Value) -> bool {
+        match (self, other) {
+            (StoredValue::Null, Value::Null) => true,
+            (StoredValue::Bool(a), Value::Bool(b)) => a == b,
+            (StoredValue::Int(a), Value::Int(b)) => a == b,
+            (StoredValue::Double(a), Value::Double(b)) => a.to_bits() == b.to_bits(),
+            (StoredValue::Text(a), Value::Text(b)) => a.as_str() == b,
+            (StoredValue::Bytes(a), Value::Bytes(b)) => a.as_slice() == b.as_slice(),
+            (
+                StoredValue::DateTime { ticks: a, kind: ka },
+                Value::DateTime { ticks: b, kind: kb },
+            ) => a == b && ka == kb,
+            (StoredValue::Object(a), Value::Object(b)) => a.id() == b.id(),
+            _ => false,
+        }
+    }
+
+    /// [`Value::type_name`] of the value.
+    pub(crate) fn type_name(&self) -> &'static str {
+        match self {
+            StoredValue::Null => "null",
+            StoredValue::Bool(_) => "bool",
+            StoredValue::Int(_) => "int",
+            StoredValue::Double(_) => "double",
+            StoredValue::Text(_) => "string",
+            StoredValue::Bytes(_) => "bytes",
+            StoredValue::DateTime { .. } => "datetime",
+            StoredValue::Object(_) => "object",
+        }
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -223,6 +334,50 @@ pub(crate) mod tests {
     fn panicking_releaser_does_not_unwind() {
         let r: Releaser = Arc::new(|_| panic!("release failed"));
         drop(object(1, &r));
+    }
+
+    #[test]
+    fn stored_values_are_16_bytes_and_round_trip() {
+        assert_eq!(std::mem::size_of::<StoredValue>(), 16);
+        let (r, released) = recording_releaser();
+        let long = "long text ".repeat(10);
+        let samples = [
+            Value::Null,
+            Value::Bool(true),
+            Value::Int(i64::MIN),
+            Value::Double(f64::from_bits(0xfff8_0000_0000_0001)),
+            Value::Double(-0.0),
+            Value::Text(String::new()),
+            Value::Text("short".into()),
+            Value::Text(long.clone()),
+            Value::Bytes(vec![]),
+            Value::Bytes(vec![0, 255]),
+            Value::DateTime { ticks: 7, kind: 2 },
+            object(3, &r),
+        ];
+        for value in samples {
+            let stored = StoredValue::from(value.clone());
+            assert_eq!(stored.type_name(), value.type_name());
+            assert!(stored.same_as(&value), "{value:?}");
+            assert!(stored.to_value().same_as(&value), "{value:?}");
+            assert!(stored.into_value().same_as(&value), "{value:?}");
+        }
+        assert_eq!(
+            *released.lock().unwrap(),
+            [3],
+            "conversions share the object: released once, by the last copy"
+        );
+        let stored = StoredValue::from(Value::Text(long.clone()));
+        let StoredValue::Text(inner) = &stored else {
+            unreachable!()
+        };
+        let buffer = inner.as_ptr();
+        let Value::Text(back) = stored.into_value() else {
+            unreachable!()
+        };
+        assert_eq!(back.as_ptr(), buffer, "long text is moved, not copied");
+        assert!(!StoredValue::Int(1).same_as(&Value::Double(1.0)));
+        assert!(!StoredValue::from(Value::from("a")).same_as(&Value::from("A")));
     }
 
     #[test]
