@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.CompilerServices;
 
 namespace SyncPool.Table;
@@ -8,12 +9,17 @@ namespace SyncPool.Table;
 /// </summary>
 internal static class PowerShellValues
 {
-    private const string PSObjectTypeName = "System.Management.Automation.PSObject";
+    /// <summary>
+    /// PowerShell's PSObject type, or null when PowerShell is not loaded (then
+    /// nothing can be a PSObject). Resolved once: this runs on every table call.
+    /// </summary>
+    private static readonly Type? PSObjectType =
+        Type.GetType("System.Management.Automation.PSObject, System.Management.Automation", throwOnError: false);
 
     /// <summary>The wrapped value for PSObjects around natively storable values; anything else unchanged.</summary>
     public static object? Unwrap(object? value)
     {
-        if (value is null || value.GetType().FullName != PSObjectTypeName) return value;
+        if (value is null || PSObjectType is null || value.GetType() != PSObjectType) return value;
         object? inner = BaseObject(value);
         return inner is string or bool or int or long or short or sbyte or byte or ushort or uint or ulong or double or float or byte[] or System.DateTime or char
             ? inner
