@@ -29,7 +29,7 @@ Write-Host "`n== A stuck task is timed out instead of hanging the script"
 $stuck = Start-ParallelTask { [Threading.Thread]::Sleep(600000) } -TimeoutSeconds 1
 $sw = [Diagnostics.Stopwatch]::StartNew()
 $stuck | Wait-ParallelTask | Format-Table Id, State, StatusMessage -AutoSize
-"caller got control back after $([math]::Round($sw.Elapsed.TotalSeconds, 1)) s"
+'caller got control back after {0:N1} s' -f $sw.Elapsed.TotalSeconds
 
 Write-Host "`n== Waiting for another runspace's result without polling"
 $t = New-SyncTable
