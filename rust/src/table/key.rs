@@ -11,15 +11,20 @@
 //!   `'ß'` never equals `"SS"` — the same answer .NET gives.
 //!
 //! Callers name keys with a borrowed [`KeyRef`], so a lookup never allocates;
-//! a table makes an owned copy (`StoredKey`) only when it adds a new entry.
+//! a table makes an owned copy (`StoredKey`, wrapped in [`MapKey`]) only when
+//! it adds a new entry. Maps find a `MapKey` from a `KeyRef` through the
+//! [`Lookup`] trait object (see [`Probe`]).
 //! It stores every key exactly once, in the spelling it had when it was
 //! first inserted; hashing and equality fold on the fly instead of keeping a
 //! folded copy next to it.
 
+use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{BuildHasher, Hash, Hasher};
+use std::marker::PhantomData;
 
 use compact_str::CompactString;
+use once_cell::sync::Lazy;
 
 /// A table key: text or a 64-bit integer.
 ///
@@ -339,9 +344,10 @@ pub(crate) fn hash_key<C: Comparer>(key: KeyRef<'_>, hasher: &impl BuildHasher) 
     state.finish()
 }
 
-/// The hasher tables use: foldhash with per-process and per-table random
-/// seeds. It is several times faster than std's SipHash on short keys, and
-/// the random seeds still keep an attacker from precomputing colliding keys.
+/// The hash function behind [`map_hash`]: foldhash, seeded randomly once
+/// per process. It is several times faster than std's SipHash on short
+/// keys, and the random seed still keeps an attacker from precomputing
+/// colliding keys.
 pub(crate) type KeyHasher = foldhash::fast::RandomState;
 
 /// A key as a table owns it: the original spelling, with text of up to 24
@@ -381,6 +387,195 @@ impl StoredKey {
         match self {
             StoredKey::Text(text) => Key::Text(text.into_string()),
             StoredKey::Int(n) => Key::Int(n),
+        }
+    }
+}
+
+/// A key as a map stores it: the [`StoredKey`] (first spelling, short text
+/// inline), hashed and compared by comparer `C`.
+///
+/// Zero-cost wrapper: the size of `StoredKey`, and no second, folded copy.
+pub(crate) struct MapKey<C> {
+    key: StoredKey,
+    // `fn() -> C` keeps the wrapper Send + Sync whatever `C` is.
+    _comparer: PhantomData<fn() -> C>,
+}
+
+impl<C> MapKey<C> {
+    /// An owned copy of `key` (allocates only for text over 24 bytes).
+    #[inline]
+    pub(crate) fn new(key: KeyRef<'_>) -> Self {
+        MapKey {
+            key: StoredKey::new(key),
+            _comparer: PhantomData,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn stored(&self) -> &StoredKey {
+        &self.key
+    }
+
+    #[inline]
+    pub(crate) fn into_stored(self) -> StoredKey {
+        self.key
+    }
+}
+
+impl<C: Comparer> Hash for MapKey<C> {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(map_hash::<C>(self.key.as_key_ref()));
+    }
+}
+
+impl<C: Comparer> PartialEq for MapKey<C> {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        keys_eq::<C>(self.key.as_key_ref(), other.key.as_key_ref())
+    }
+}
+
+impl<C: Comparer> Eq for MapKey<C> {}
+
+/// Lets a map keyed by `MapKey<C>` be searched with a borrowed key.
+///
+/// Maps (`DashMap`, std `HashMap`) look keys up through `Borrow<Q>`, and a
+/// `MapKey` cannot borrow as a `KeyRef` (it holds a `CompactString`, not a
+/// `&str`, and `KeyRef`'s own `Hash`/`Eq` are ordinal). It borrows as this
+/// trait object instead, whose `Hash`/`Eq` go through `C`; a `&Probe`
+/// coerces to it for free, so a lookup needs no owned key, no allocation and
+/// no `unsafe`.
+///
+/// Both sides hash to [`map_hash`], which they feed to the map's
+/// [`PassThrough`] hasher as one `u64`: a probe carries the hash its caller
+/// computed once (the store also needs it for the version clock and the
+/// wait slot), so an operation hashes its key once, not once per use.
+pub(crate) trait Lookup<C> {
+    fn key_ref(&self) -> KeyRef<'_>;
+    fn map_hash(&self) -> u64;
+}
+
+/// A borrowed key with its [`map_hash`] under comparer `C`, computed once.
+#[derive(Clone, Copy)]
+pub(crate) struct Probe<'a, C> {
+    key: KeyRef<'a>,
+    hash: u64,
+    _comparer: PhantomData<fn() -> C>,
+}
+
+impl<'a, C: Comparer> Probe<'a, C> {
+    #[inline]
+    pub(crate) fn new(key: KeyRef<'a>) -> Self {
+        Probe {
+            key,
+            hash: map_hash::<C>(key),
+            _comparer: PhantomData,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn hash(&self) -> u64 {
+        self.hash
+    }
+
+    /// The form in which the probe is passed to map lookups.
+    #[inline]
+    pub(crate) fn query(&self) -> &(dyn Lookup<C> + '_) {
+        self
+    }
+}
+
+impl<C: Comparer> Lookup<C> for Probe<'_, C> {
+    #[inline]
+    fn key_ref(&self) -> KeyRef<'_> {
+        self.key
+    }
+
+    #[inline]
+    fn map_hash(&self) -> u64 {
+        self.hash
+    }
+}
+
+impl<C: Comparer> Lookup<C> for MapKey<C> {
+    #[inline]
+    fn key_ref(&self) -> KeyRef<'_> {
+        self.key.as_key_ref()
+    }
+
+    /// Recomputed: only needed when a map grows or an owned key is inserted.
+    #[inline]
+    fn map_hash(&self) -> u64 {
+        map_hash::<C>(self.key.as_key_ref())
+    }
+}
+
+impl<C: Comparer> Hash for dyn Lookup<C> + '_ {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.map_hash());
+    }
+}
+
+impl<C: Comparer> PartialEq for dyn Lookup<C> + '_ {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        keys_eq::<C>(self.key_ref(), other.key_ref())
+    }
+}
+
+impl<C: Comparer> Eq for dyn Lookup<C> + '_ {}
+
+impl<'a, C: Comparer> Borrow<dyn Lookup<C> + 'a> for MapKey<C> {
+    #[inline]
+    fn borrow(&self) -> &(dyn Lookup<C> + 'a) {
+        self
+    }
+}
+
+/// The hash maps of keys use: [`hash_key`] with a per-process random seed.
+/// (Not per table: a stored key must be able to rehash itself when its map
+/// grows, without a reference to the table. A random seed per process still
+/// keeps an attacker from precomputing colliding keys.)
+#[inline]
+pub(crate) fn map_hash<C: Comparer>(key: KeyRef<'_>) -> u64 {
+    static SEED: Lazy<KeyHasher> = Lazy::new(KeyHasher::default);
+    hash_key::<C>(key, &*SEED)
+}
+
+/// The hasher of maps keyed by [`MapKey`]: the key's `Hash` already wrote
+/// its finished [`map_hash`] as one `u64`, which this hands back unchanged.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct PassThrough;
+
+impl BuildHasher for PassThrough {
+    type Hasher = PassThroughHasher;
+
+    #[inline]
+    fn build_hasher(&self) -> PassThroughHasher {
+        PassThroughHasher(0)
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct PassThroughHasher(u64);
+
+impl Hasher for PassThroughHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    #[inline]
+    fn write_u64(&mut self, hash: u64) {
+        self.0 = hash;
+    }
+
+    /// Keys only ever write one `u64`; anything else still hashes, slowly.
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
         }
     }
 }

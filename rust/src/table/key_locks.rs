@@ -10,33 +10,34 @@
 //! next to reads and writes, so this stays simple and never polls: blocked
 //! lockers sleep on a condition variable until some lock is released.
 
+use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
-use hashbrown::HashTable;
 use parking_lot::{Condvar, Mutex};
 
 use super::error::TableError;
-use super::key::{Comparer, KeyHasher, KeyRef, StoredKey, hash_key, keys_eq};
+use super::key::{Comparer, KeyRef, MapKey, PassThrough, Probe};
 
 /// Who holds a key and how many times they took it.
 struct Hold {
-    key: StoredKey,
     owner: u64,
     depth: u64,
 }
 
-struct Held {
-    holds: HashTable<Hold>,
+struct Held<C> {
+    /// Keyed like the store's map, so a borrowed key finds its hold without
+    /// an owned copy. A std map keeps its capacity when holds are removed,
+    /// so re-taking a lock on a short key allocates nothing.
+    holds: HashMap<MapKey<C>, Hold, PassThrough>,
     /// Lockers currently asleep; releases notify only when this is non-zero.
     sleepers: usize,
 }
 
 /// The key locks of one store; keys compare as the store's keys do.
 pub(crate) struct KeyLocks<C> {
-    held: Mutex<Held>,
+    held: Mutex<Held<C>>,
     released: Condvar,
-    hasher: KeyHasher,
     _comparer: PhantomData<fn() -> C>,
 }
 
@@ -44,41 +45,24 @@ impl<C: Comparer> KeyLocks<C> {
     pub(crate) fn new() -> Self {
         KeyLocks {
             held: Mutex::new(Held {
-                holds: HashTable::new(),
+                holds: HashMap::default(),
                 sleepers: 0,
             }),
             released: Condvar::new(),
-            hasher: KeyHasher::default(),
             _comparer: PhantomData,
         }
-    }
-
-    fn hash(&self, key: KeyRef<'_>) -> u64 {
-        hash_key::<C>(key, &self.hasher)
     }
 
     /// Takes the lock on `key` for `owner`, waiting up to `timeout`.
     /// Returns `false` on timeout. A zero timeout tries once.
     pub(crate) fn lock(&self, key: KeyRef<'_>, owner: u64, timeout: Duration) -> bool {
         let deadline = Instant::now().checked_add(timeout);
-        let hash = self.hash(key);
+        let probe = Probe::<C>::new(key);
         let mut held = self.held.lock();
         loop {
-            let found = held
-                .holds
-                .find_mut(hash, |hold| keys_eq::<C>(hold.key.as_key_ref(), key));
-            match found {
+            match held.holds.get_mut(probe.query()) {
                 None => {
-                    let key = StoredKey::new(key);
-                    held.holds.insert_unique(
-                        hash,
-                        Hold {
-                            key,
-                            owner,
-                            depth: 1,
-                        },
-                        |hold| self.hash(hold.key.as_key_ref()),
-                    );
+                    held.holds.insert(MapKey::new(key), Hold { owner, depth: 1 });
                     return true;
                 }
                 Some(hold) if hold.owner == owner => {
@@ -116,25 +100,19 @@ impl<C: Comparer> KeyLocks<C> {
 
     /// Releases one take of `key` by `owner`.
     pub(crate) fn unlock(&self, key: KeyRef<'_>, owner: u64) -> Result<(), TableError> {
-        let hash = self.hash(key);
+        let probe = Probe::<C>::new(key);
         let mut held = self.held.lock();
-        let Ok(mut entry) = held
-            .holds
-            .find_entry(hash, |hold| keys_eq::<C>(hold.key.as_key_ref(), key))
-        else {
-            return Err(TableError::NotLockOwner {
-                key: key.to_string(),
-            });
+        let not_owner = || TableError::NotLockOwner {
+            key: key.to_string(),
         };
-        let hold = entry.get_mut();
-        if hold.owner != owner {
-            return Err(TableError::NotLockOwner {
-                key: key.to_string(),
-            });
-        }
+        let hold = held
+            .holds
+            .get_mut(probe.query())
+            .filter(|hold| hold.owner == owner)
+            .ok_or_else(not_owner)?;
         hold.depth -= 1;
         if hold.depth == 0 {
-            entry.remove();
+            held.holds.remove(probe.query());
             if held.sleepers > 0 {
                 self.released.notify_all();
             }
@@ -146,7 +124,7 @@ impl<C: Comparer> KeyLocks<C> {
     pub(crate) fn unlock_all(&self, owner: u64) {
         let mut held = self.held.lock();
         let before = held.holds.len();
-        held.holds.retain(|hold| hold.owner != owner);
+        held.holds.retain(|_, hold| hold.owner != owner);
         if held.holds.len() != before && held.sleepers > 0 {
             self.released.notify_all();
         }
@@ -154,11 +132,10 @@ impl<C: Comparer> KeyLocks<C> {
 
     /// The owner and depth of the lock on `key`, if it is held.
     pub(crate) fn holder(&self, key: KeyRef<'_>) -> Option<(u64, u64)> {
-        let hash = self.hash(key);
         self.held
             .lock()
             .holds
-            .find(hash, |hold| keys_eq::<C>(hold.key.as_key_ref(), key))
+            .get(Probe::<C>::new(key).query())
             .map(|hold| (hold.owner, hold.depth))
     }
 }

@@ -1,44 +1,51 @@
 //! The table itself: a concurrent map from keys to versioned [`Value`]s.
 //!
-//! The map is split into 64 shards, each a hash table behind its own
-//! reader-writer lock; a key's hash picks its shard. Every compound operation
-//! (increment, compare-and-swap, get-or-add, replace-if-version) runs under
-//! the lock of the one shard it touches, so it is atomic without a
+//! The map is a [`DashMap`]: a fixed set of shards, each a hash table
+//! behind its own reader-writer lock, the shard picked by the key's hash.
+//! Every compound operation (increment, compare-and-swap, get-or-add,
+//! replace-if-version) runs under the lock of the one shard it touches
+//! (inside `get_mut`, `entry` or `remove_if`), so it is atomic without a
 //! table-wide lock.
 //!
-//! Callers name keys with a borrowed [`KeyRef`]: a read, or a write to a key
-//! that exists, allocates no key. A new entry gets an owned copy, made while
-//! the shard lock is held, so "look up, then insert" stays one atomic step.
+//! Callers name keys with a borrowed [`KeyRef`]: the map's keys borrow as
+//! a [`Lookup`](super::key::Lookup) trait object that hashes and compares
+//! by the store's comparer, so a read, or a write to a key that exists,
+//! allocates nothing (`get`/`get_mut`/`remove` take that borrowed form).
+//! Only adding a key needs an owned copy, which `DashMap::entry` takes; the
+//! entry re-checks under the shard lock, so "look up, then insert" stays
+//! one atomic step.
 //!
 //! # Versions
-//! Each write stamps the entry with a version from its shard's clock, which
-//! lives under the shard lock: writers to one shard are serialized by that
-//! lock anyway, so the clock costs no extra atomic and no extra contended
-//! cache line (one store-wide atomic counter made every write on every core
-//! fight over the same line). A key always hashes to the same shard, so its
-//! versions only grow, also across removal and re-adding: a removed and
-//! re-added key never reuses a version (no ABA for optimistic updates). The
-//! shard's index is folded into the low bits of each version, so no version
-//! is handed out twice in one store either. Versions of *different* keys are
-//! not ordered by time.
+//! Each write stamps the entry with a version from one of [`CLOCKS`]
+//! cache-padded atomic clocks, picked by the key's hash and advanced while
+//! the entry's shard lock is held. One store-wide counter made every write
+//! on every core fight over the same cache line; with a clock per hash
+//! bucket, writers to different keys rarely share one. A key always hashes
+//! to the same clock and successive writes to it are ordered by its shard
+//! lock, so its versions only grow, also across removal and re-adding: a
+//! removed and re-added key never reuses a version (no ABA for optimistic
+//! updates). The clock's index is folded into the low bits of each version,
+//! so no version is handed out twice in one store either. Versions of
+//! *different* keys are not ordered by time.
 //!
 //! Values are never dropped while a shard lock is held. Dropping a
 //! [`Value::Object`] may call into C# (the releaser), and C# must be free to
-//! call back into the table from there.
+//! call back into the table from there (DashMap locks are not reentrant).
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry as HashEntry;
 use std::fmt;
-use std::marker::PhantomData;
 use std::mem;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam::utils::CachePadded;
-use hashbrown::HashTable;
-use hashbrown::hash_table::Entry;
-use parking_lot::RwLock;
+use dashmap::DashMap;
+use dashmap::mapref::entry::Entry;
 
 use super::error::TableError;
 use super::key::{
-    Comparer, IgnoreCase, Key, KeyHasher, KeyRef, Ordinal, StoredKey, hash_key, keys_eq,
+    Comparer, IgnoreCase, Key, KeyRef, Lookup, MapKey, Ordinal, PassThrough, Probe, map_hash,
 };
 use super::key_locks::KeyLocks;
 use super::value::{StoredValue, Value};
@@ -264,81 +271,60 @@ impl fmt::Debug for Store {
 fn first_duplicate<'k, C: Comparer>(
     keys: impl IntoIterator<Item = &'k Key>,
 ) -> Option<(usize, usize)> {
-    let hasher = KeyHasher::default();
-    let hash = |key: KeyRef<'_>| hash_key::<C>(key, &hasher);
-    let mut seen: HashTable<(KeyRef<'k>, usize)> = HashTable::new();
-    for (index, key) in keys.into_iter().enumerate() {
-        let key = KeyRef::from(key);
-        match seen.entry(
-            hash(key),
-            |(other, _)| keys_eq::<C>(*other, key),
-            |(other, _)| hash(*other),
-        ) {
-            Entry::Occupied(first) => return Some((first.get().1, index)),
-            Entry::Vacant(slot) => {
-                slot.insert((key, index));
+    let probes: Vec<Probe<'k, C>> = keys
+        .into_iter()
+        .map(|key| Probe::new(KeyRef::from(key)))
+        .collect();
+    let mut seen: HashMap<&dyn Lookup<C>, usize, PassThrough> =
+        HashMap::with_capacity_and_hasher(probes.len(), PassThrough);
+    for (index, probe) in probes.iter().enumerate() {
+        match seen.entry(probe.query()) {
+            HashEntry::Occupied(first) => return Some((*first.get(), index)),
+            HashEntry::Vacant(slot) => {
+                slot.insert(index);
             }
         }
     }
     None
 }
 
-/// Number of shards (a power of two). Enough that writers on different keys
-/// rarely meet on one lock even with many cores; an empty shard costs one
-/// cache-padded lock (128 bytes), so a store starts at 8 KiB.
+/// Number of map shards, and of version clocks (a power of two). Enough
+/// that writers on different keys rarely meet on one lock even with many
+/// cores; an empty shard costs one cache-padded lock and an empty table
+/// (128 bytes), so a store starts at about 16 KiB with its clocks.
 const SHARD_BITS: u32 = 6;
 const SHARDS: usize = 1 << SHARD_BITS;
 
-/// The shard of a key with this hash. Uses bits that the shard's own table
-/// does not: hashbrown takes its bucket index from the low bits and its
-/// control tag from the top 7.
+/// Number of version clocks: one per shard.
+const CLOCKS: usize = SHARDS;
+
+/// The clock of a key with this hash. Takes the same bits DashMap takes its
+/// shard index from (`(hash << 7) >> (64 - SHARD_BITS)`; the map's hasher
+/// passes this very hash through), so a clock is normally only advanced under one shard's lock and
+/// its cache line does not bounce between shards. Correctness does not
+/// depend on that: a key always maps to the same clock, whatever DashMap
+/// does.
 #[inline]
-fn shard_of(hash: u64) -> usize {
-    (hash >> (64 - 7 - SHARD_BITS)) as usize & (SHARDS - 1)
+fn clock_of(hash: u64) -> usize {
+    ((hash << 7) >> (64 - SHARD_BITS)) as usize & (CLOCKS - 1)
 }
 
-/// What the table holds for each key: 48 bytes, with short keys inline.
-struct Slot {
-    key: StoredKey,
+/// What the map holds for each key besides the key itself: the value and
+/// the version of the write that stored it. With the key, 48 bytes per
+/// entry, short keys inline.
+struct Stamped {
     value: StoredValue,
     version: u64,
 }
 
-impl Slot {
-    fn versioned(&self) -> Versioned {
-        Versioned {
-            key: self.key.to_key(),
-            value: self.value.to_value(),
-            version: self.version,
-        }
-    }
-
-    fn into_versioned(self) -> Versioned {
-        Versioned {
-            key: self.key.into_key(),
-            value: self.value.into_value(),
-            version: self.version,
-        }
-    }
-}
-
-/// One shard: its entries and its version clock, both under the shard lock.
-struct Shard {
-    entries: HashTable<Slot>,
-    /// Writes stamped by this shard so far.
-    clock: u64,
-}
-
-/// The next version of shard `index`, from that shard's `clock`: the clock
-/// in the high bits, the shard in the low ones, so shards never hand out the
-/// same version. Called under the shard's write lock, which orders
-/// successive writes to one key. Overflow would take 2^57 writes to one
-/// shard (versions stay below 2^63, as C# reads them as `long`): at a billion
-/// writes a second, over four years of nothing but writes.
+/// A caller's copy of one entry.
 #[inline]
-fn tick(clock: &mut u64, index: usize) -> u64 {
-    *clock += 1;
-    (*clock << SHARD_BITS) | index as u64
+fn versioned<C>(key: &MapKey<C>, stamped: &Stamped) -> Versioned {
+    Versioned {
+        key: key.stored().to_key(),
+        value: stamped.value.to_value(),
+        version: stamped.version,
+    }
 }
 
 /// A number: an increment amount, or the sum it produces. `Copy`, so the
@@ -398,60 +384,49 @@ impl Number {
 
 /// The store's state for one comparer.
 struct Table<C: Comparer> {
-    shards: Box<[CachePadded<RwLock<Shard>>]>,
-    hasher: KeyHasher,
+    /// Hashed by [`PassThrough`]: lookups hand it the hash their [`Probe`]
+    /// already computed.
+    map: DashMap<MapKey<C>, Stamped, PassThrough>,
+    /// Writes stamped by each clock so far (see the module docs).
+    clocks: Box<[CachePadded<AtomicU64>]>,
     waiters: Waiters,
     locks: KeyLocks<C>,
-    _comparer: PhantomData<fn() -> C>,
-}
-
-/// Where a key lives: its hash, and the index of its shard.
-#[derive(Clone, Copy)]
-struct Place {
-    hash: u64,
-    shard: usize,
 }
 
 impl<C: Comparer> Table<C> {
     fn new() -> Self {
         Table {
-            shards: (0..SHARDS)
-                .map(|_| {
-                    CachePadded::new(RwLock::new(Shard {
-                        entries: HashTable::new(),
-                        clock: 0,
-                    }))
-                })
+            map: DashMap::with_capacity_and_hasher_and_shard_amount(0, PassThrough, SHARDS),
+            clocks: (0..CLOCKS)
+                .map(|_| CachePadded::new(AtomicU64::new(0)))
                 .collect(),
-            hasher: KeyHasher::default(),
             waiters: Waiters::new(),
             locks: KeyLocks::new(),
-            _comparer: PhantomData,
         }
     }
 
+    /// The next version from clock `clock`: the clock's count in the high
+    /// bits, its index in the low ones, so clocks never hand out the same
+    /// version. Called while the written entry's shard lock is held, which
+    /// orders successive writes to one key; `Relaxed` is enough because
+    /// read-modify-writes of one atomic are totally ordered. Overflow would
+    /// take 2^57 writes on one clock (versions stay below 2^63, as C# reads
+    /// them as `long`): at a billion writes a second, over four years of
+    /// nothing but writes.
     #[inline]
-    fn place(&self, key: KeyRef<'_>) -> Place {
-        let hash = hash_key::<C>(key, &self.hasher);
-        Place {
-            hash,
-            shard: shard_of(hash),
-        }
+    fn tick(&self, clock: usize) -> u64 {
+        let count = self.clocks[clock].fetch_add(1, Ordering::Relaxed) + 1;
+        (count << SHARD_BITS) | clock as u64
     }
 
-    /// Rehashes a stored key; the shard's table calls this when it grows.
+    /// The wait slot to wake after a write of a key with this hash, decided
+    /// while the shard lock is still held (see `waiters`); `None` when
+    /// nobody waits.
     #[inline]
-    fn rehash(&self, slot: &Slot) -> u64 {
-        hash_key::<C>(slot.key.as_key_ref(), &self.hasher)
-    }
-
-    /// The wait slot to wake after a write at `place`, decided while the
-    /// shard lock is still held (see `waiters`); `None` when nobody waits.
-    #[inline]
-    fn wake_slot(&self, place: Place) -> Option<usize> {
+    fn wake_slot(&self, hash: u64) -> Option<usize> {
         self.waiters
             .any()
-            .then(|| self.waiters.slot_for(place.hash as usize))
+            .then(|| self.waiters.slot_for(hash as usize))
     }
 
     /// Runs after every shard lock is released.
@@ -464,175 +439,185 @@ impl<C: Comparer> Table<C> {
     }
 
     fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.read().entries.len()).sum()
+        self.map.len()
     }
 
-    /// Runs `read` on the slot of `key`, if any, under the shard's read lock.
+    /// Runs `read` on the entry of `key`, if any, under its shard's read lock.
     #[inline]
-    fn read<R>(&self, key: KeyRef<'_>, read: impl FnOnce(&Slot) -> R) -> Option<R> {
-        let place = self.place(key);
-        let shard = self.shards[place.shard].read();
-        shard
-            .entries
-            .find(place.hash, |slot| keys_eq::<C>(slot.key.as_key_ref(), key))
-            .map(read)
+    fn read<R>(&self, key: KeyRef<'_>, read: impl FnOnce(&MapKey<C>, &Stamped) -> R) -> Option<R> {
+        let probe = Probe::<C>::new(key);
+        self.map
+            .get(probe.query())
+            .map(|entry| read(entry.key(), entry.value()))
     }
 
     fn get(&self, key: KeyRef<'_>) -> Option<Versioned> {
-        self.read(key, Slot::versioned)
+        self.read(key, versioned)
     }
 
     fn get_value(&self, key: KeyRef<'_>) -> Option<(Value, u64)> {
-        self.read(key, |slot| (slot.value.to_value(), slot.version))
+        self.read(key, |_, stamped| (stamped.value.to_value(), stamped.version))
     }
 
     fn contains(&self, key: KeyRef<'_>) -> bool {
-        self.read(key, |_| ()).is_some()
+        self.map.contains_key(Probe::<C>::new(key).query())
     }
 
     fn set(&self, key: KeyRef<'_>, value: Value) -> u64 {
         let value = StoredValue::from(value);
-        let place = self.place(key);
-        let (version, old, wake) = {
-            let mut guard = self.shards[place.shard].write();
-            let Shard { entries, clock } = &mut *guard;
-            let version = tick(clock, place.shard);
-            let old = match entries.entry(
-                place.hash,
-                |slot| keys_eq::<C>(slot.key.as_key_ref(), key),
-                |slot| self.rehash(slot),
-            ) {
+        let probe = Probe::<C>::new(key);
+        let hash = probe.hash();
+        let clock = clock_of(hash);
+        // An existing key is updated through `get_mut` (borrowed key, no
+        // allocation); only a missing one goes through `entry`, which needs
+        // an owned key and re-checks under the shard lock.
+        let (version, old, wake) = match self.map.get_mut(probe.query()) {
+            Some(mut entry) => {
+                let version = self.tick(clock);
+                entry.version = version;
+                let old = mem::replace(&mut entry.value, value);
+                (version, Some(old), self.wake_slot(hash))
+            }
+            None => match self.map.entry(MapKey::new(key)) {
                 Entry::Occupied(mut entry) => {
-                    let slot = entry.get_mut();
-                    slot.version = version;
-                    Some(mem::replace(&mut slot.value, value))
+                    let version = self.tick(clock);
+                    let stamped = entry.get_mut();
+                    stamped.version = version;
+                    let old = mem::replace(&mut stamped.value, value);
+                    (version, Some(old), self.wake_slot(hash))
                 }
                 Entry::Vacant(entry) => {
-                    entry.insert(Slot {
-                        key: StoredKey::new(key),
-                        value,
-                        version,
-                    });
-                    None
+                    let version = self.tick(clock);
+                    entry.insert(Stamped { value, version });
+                    (version, None, self.wake_slot(hash))
                 }
-            };
-            (version, old, self.wake_slot(place))
+            },
         };
         self.after_write(wake, old);
         version
     }
 
     fn remove(&self, key: KeyRef<'_>) -> Option<Versioned> {
-        let place = self.place(key);
-        let removed = {
-            let mut shard = self.shards[place.shard].write();
-            match shard
-                .entries
-                .find_entry(place.hash, |slot| keys_eq::<C>(slot.key.as_key_ref(), key))
-            {
-                Ok(entry) => Some(entry.remove().0),
-                Err(_) => None,
-            }
-        };
-        removed.map(Slot::into_versioned)
+        // `remove` hands the entry back; it is dropped after the shard unlocks.
+        self.map
+            .remove(Probe::<C>::new(key).query())
+            .map(|(key, stamped)| Versioned {
+                key: key.into_stored().into_key(),
+                value: stamped.value.into_value(),
+                version: stamped.version,
+            })
     }
 
     fn clear(&self) {
-        // Each shard's table is swapped for an empty one and dropped after
-        // the shard unlocks: objects are released outside the lock, and the
-        // memory goes back too.
-        for shard in self.shards.iter() {
-            let old = mem::take(&mut shard.write().entries);
-            drop(old);
-        }
+        // `DashMap::clear` would drop values under the shard locks, so the
+        // objects (the only values whose drop runs foreign code) are moved
+        // out first and dropped after `retain` has unlocked every shard.
+        // The shards then shrink, so the memory goes back too.
+        let mut objects = Vec::new();
+        self.map.retain(|_, stamped| {
+            if matches!(stamped.value, StoredValue::Object(_)) {
+                objects.push(mem::replace(&mut stamped.value, StoredValue::Null));
+            }
+            false
+        });
+        self.map.shrink_to_fit();
+        drop(objects);
     }
 
     fn increment(&self, key: KeyRef<'_>, delta: Value) -> Result<Value, TableError> {
         let delta = Number::delta(&delta)?;
-        let place = self.place(key);
-        let (sum, wake) = {
-            let mut guard = self.shards[place.shard].write();
-            let Shard { entries, clock } = &mut *guard;
-            let sum = match entries.entry(
-                place.hash,
-                |slot| keys_eq::<C>(slot.key.as_key_ref(), key),
-                |slot| self.rehash(slot),
-            ) {
+        let probe = Probe::<C>::new(key);
+        let hash = probe.hash();
+        let clock = clock_of(hash);
+        // The old value is a number: nothing to release.
+        let sum = match self.map.get_mut(probe.query()) {
+            Some(mut entry) => {
+                let (stored, stamped) = entry.pair_mut();
+                let sum = delta.add_to(&stamped.value, stored.stored().as_key_ref())?;
+                stamped.version = self.tick(clock);
+                stamped.value = sum.stored();
+                (sum, self.wake_slot(hash))
+            }
+            None => match self.map.entry(MapKey::new(key)) {
                 Entry::Occupied(mut entry) => {
-                    let slot = entry.get_mut();
-                    let sum = delta.add_to(&slot.value, slot.key.as_key_ref())?;
-                    slot.version = tick(clock, place.shard);
-                    // The old value was a number: nothing to release.
-                    slot.value = sum.stored();
-                    sum
+                    let stored = entry.key().stored().as_key_ref();
+                    let sum = delta.add_to(&entry.get().value, stored)?;
+                    let version = self.tick(clock);
+                    let stamped = entry.get_mut();
+                    stamped.version = version;
+                    stamped.value = sum.stored();
+                    (sum, self.wake_slot(hash))
                 }
                 Entry::Vacant(entry) => {
                     let sum = delta.add_to(&StoredValue::Int(0), key)?;
-                    let version = tick(clock, place.shard);
-                    entry.insert(Slot {
-                        key: StoredKey::new(key),
+                    let version = self.tick(clock);
+                    entry.insert(Stamped {
                         value: sum.stored(),
                         version,
                     });
-                    sum
+                    (sum, self.wake_slot(hash))
                 }
-            };
-            (sum, self.wake_slot(place))
+            },
         };
+        let (sum, wake) = sum;
         self.after_write(wake, None);
         Ok(sum.value())
     }
 
     fn compare_exchange(&self, key: KeyRef<'_>, expected: &Value, new: Value) -> Swap {
-        let place = self.place(key);
-        let (swap, garbage, wake) = {
-            let mut guard = self.shards[place.shard].write();
-            let Shard { entries, clock } = &mut *guard;
-            match entries.find_mut(place.hash, |slot| keys_eq::<C>(slot.key.as_key_ref(), key)) {
-                Some(slot) if slot.value.same_as(expected) => {
-                    let version = tick(clock, place.shard);
-                    slot.version = version;
-                    let old = mem::replace(&mut slot.value, StoredValue::from(new));
-                    (Swap::Swapped { version }, Some(old), self.wake_slot(place))
-                }
-                Some(slot) => (
-                    Swap::Mismatch {
-                        current: Some(slot.versioned()),
-                    },
-                    Some(StoredValue::from(new)),
-                    None,
-                ),
-                None => (
-                    Swap::Mismatch { current: None },
-                    Some(StoredValue::from(new)),
-                    None,
-                ),
+        let probe = Probe::<C>::new(key);
+        let hash = probe.hash();
+        let (swap, garbage, wake) = match self.map.get_mut(probe.query()) {
+            Some(mut entry) if entry.value.same_as(expected) => {
+                let version = self.tick(clock_of(hash));
+                entry.version = version;
+                let old = mem::replace(&mut entry.value, StoredValue::from(new));
+                (Swap::Swapped { version }, Some(old), self.wake_slot(hash))
             }
+            Some(entry) => (
+                Swap::Mismatch {
+                    current: Some(versioned(entry.key(), entry.value())),
+                },
+                Some(StoredValue::from(new)),
+                None,
+            ),
+            None => (
+                Swap::Mismatch { current: None },
+                Some(StoredValue::from(new)),
+                None,
+            ),
         };
         self.after_write(wake, garbage);
         swap
     }
 
     fn get_or_add(&self, key: KeyRef<'_>, value: Value) -> (Versioned, bool) {
+        let probe = Probe::<C>::new(key);
+        let hash = probe.hash();
+        // A key that exists is found under a read lock, without an owned key.
+        let found = self
+            .map
+            .get(probe.query())
+            .map(|entry| versioned(entry.key(), entry.value()));
+        if let Some(found) = found {
+            drop(value);
+            return (found, false);
+        }
         let value = StoredValue::from(value);
-        let place = self.place(key);
-        let (found, garbage, wake) = {
-            let mut guard = self.shards[place.shard].write();
-            let Shard { entries, clock } = &mut *guard;
-            match entries.entry(
-                place.hash,
-                |slot| keys_eq::<C>(slot.key.as_key_ref(), key),
-                |slot| self.rehash(slot),
-            ) {
-                Entry::Occupied(entry) => ((entry.get().versioned(), false), Some(value), None),
-                Entry::Vacant(entry) => {
-                    let added = entry.insert(Slot {
-                        key: StoredKey::new(key),
-                        value,
-                        version: tick(clock, place.shard),
-                    });
-                    ((added.get().versioned(), true), None, self.wake_slot(place))
-                }
+        let (found, garbage, wake) = match self.map.entry(MapKey::new(key)) {
+            Entry::Occupied(entry) => (
+                (versioned(entry.key(), entry.get()), false),
+                Some(value),
+                None,
+            ),
+            Entry::Vacant(entry) => {
+                let version = self.tick(clock_of(hash));
+                let added = entry.insert(Stamped { value, version });
+                (
+                    (versioned(added.key(), added.value()), true),
+                    None,
+                    self.wake_slot(hash),
+                )
             }
         };
         self.after_write(wake, garbage);
@@ -646,78 +631,72 @@ impl<C: Comparer> Table<C> {
         value: Value,
     ) -> Swap {
         let value = StoredValue::from(value);
-        let place = self.place(key);
-        let (swap, garbage, wake) = {
-            let mut guard = self.shards[place.shard].write();
-            let Shard { entries, clock } = &mut *guard;
-            match (
-                entries.entry(
-                    place.hash,
-                    |slot| keys_eq::<C>(slot.key.as_key_ref(), key),
-                    |slot| self.rehash(slot),
-                ),
-                expected_version,
-            ) {
-                (Entry::Occupied(mut entry), Some(expected)) if entry.get().version == expected => {
-                    let version = tick(clock, place.shard);
-                    let slot = entry.get_mut();
-                    slot.version = version;
-                    let old = mem::replace(&mut slot.value, value);
-                    (Swap::Swapped { version }, Some(old), self.wake_slot(place))
+        let probe = Probe::<C>::new(key);
+        let hash = probe.hash();
+        let clock = clock_of(hash);
+        let (swap, garbage, wake) = match expected_version {
+            // Only an existing key can match a version: no owned key needed.
+            Some(expected) => match self.map.get_mut(probe.query()) {
+                Some(mut entry) if entry.version == expected => {
+                    let version = self.tick(clock);
+                    entry.version = version;
+                    let old = mem::replace(&mut entry.value, value);
+                    (Swap::Swapped { version }, Some(old), self.wake_slot(hash))
                 }
-                (Entry::Occupied(entry), _) => (
+                Some(entry) => (
                     Swap::Mismatch {
-                        current: Some(entry.get().versioned()),
+                        current: Some(versioned(entry.key(), entry.value())),
                     },
                     Some(value),
                     None,
                 ),
-                (Entry::Vacant(entry), None) => {
-                    let version = tick(clock, place.shard);
-                    entry.insert(Slot {
-                        key: StoredKey::new(key),
-                        value,
-                        version,
-                    });
-                    (Swap::Swapped { version }, None, self.wake_slot(place))
-                }
-                (Entry::Vacant(_), Some(_)) => {
-                    (Swap::Mismatch { current: None }, Some(value), None)
-                }
-            }
+                None => (Swap::Mismatch { current: None }, Some(value), None),
+            },
+            None => match self.read(key, versioned) {
+                Some(current) => (
+                    Swap::Mismatch {
+                        current: Some(current),
+                    },
+                    Some(value),
+                    None,
+                ),
+                None => match self.map.entry(MapKey::new(key)) {
+                    Entry::Occupied(entry) => (
+                        Swap::Mismatch {
+                            current: Some(versioned(entry.key(), entry.get())),
+                        },
+                        Some(value),
+                        None,
+                    ),
+                    Entry::Vacant(entry) => {
+                        let version = self.tick(clock);
+                        entry.insert(Stamped { value, version });
+                        (Swap::Swapped { version }, None, self.wake_slot(hash))
+                    }
+                },
+            },
         };
         self.after_write(wake, garbage);
         swap
     }
 
     fn remove_if_version(&self, key: KeyRef<'_>, expected_version: u64) -> Swap {
-        let place = self.place(key);
-        // The removed slot is dropped after the shard unlocks.
-        let (swap, _removed) = {
-            let mut shard = self.shards[place.shard].write();
-            match shard
-                .entries
-                .find_entry(place.hash, |slot| keys_eq::<C>(slot.key.as_key_ref(), key))
-            {
-                Ok(entry) if entry.get().version == expected_version => {
-                    let (slot, _) = entry.remove();
-                    (
-                        Swap::Swapped {
-                            version: slot.version,
-                        },
-                        Some(slot),
-                    )
-                }
-                Ok(entry) => (
-                    Swap::Mismatch {
-                        current: Some(entry.get().versioned()),
-                    },
-                    None,
-                ),
-                Err(_) => (Swap::Mismatch { current: None }, None),
+        let mut current = None;
+        // The removed entry is dropped after the shard unlocks.
+        let probe = Probe::<C>::new(key);
+        let removed = self.map.remove_if(probe.query(), |stored, stamped| {
+            if stamped.version == expected_version {
+                return true;
             }
-        };
-        swap
+            current = Some(versioned(stored, stamped));
+            false
+        });
+        match removed {
+            Some((_, stamped)) => Swap::Swapped {
+                version: stamped.version,
+            },
+            None => Swap::Mismatch { current },
+        }
     }
 
     fn wait_for(
@@ -727,10 +706,10 @@ impl<C: Comparer> Table<C> {
         timeout: Duration,
     ) -> Option<Versioned> {
         let check = || {
-            self.read(key, |slot| {
+            self.read(key, |stored, stamped| {
                 after_version
-                    .is_none_or(|after| slot.version > after)
-                    .then(|| slot.versioned())
+                    .is_none_or(|after| stamped.version > after)
+                    .then(|| versioned(stored, stamped))
             })
             .flatten()
         };
@@ -742,23 +721,23 @@ impl<C: Comparer> Table<C> {
         }
         // `None` (a timeout too large to represent) waits without a deadline.
         let deadline = Instant::now().checked_add(timeout);
-        let slot = self.waiters.slot_for(self.place(key).hash as usize);
+        let slot = self.waiters.slot_for(map_hash::<C>(key) as usize);
         self.waiters.wait_until(slot, deadline, check)
     }
 
     fn snapshot(&self) -> Vec<Versioned> {
         let mut out = Vec::with_capacity(self.len());
-        for shard in self.shards.iter() {
-            out.extend(shard.read().entries.iter().map(Slot::versioned));
-        }
+        out.extend(
+            self.map
+                .iter()
+                .map(|entry| versioned(entry.key(), entry.value())),
+        );
         out
     }
 
     fn keys(&self) -> Vec<Key> {
         let mut out = Vec::with_capacity(self.len());
-        for shard in self.shards.iter() {
-            out.extend(shard.read().entries.iter().map(|slot| slot.key.to_key()));
-        }
+        out.extend(self.map.iter().map(|entry| entry.key().stored().to_key()));
         out
     }
 }
@@ -806,12 +785,12 @@ mod tests {
 
     #[test]
     fn entries_stay_small() {
-        // One table slot per key: the key once (short text inline), the
+        // One map slot per key: the key once (short text inline), the
         // value, the version. A hash table keeps up to twice as many slots
         // as entries, so every byte here counts double in a big table.
-        assert_eq!(mem::size_of::<StoredKey>(), mem::size_of::<Key>());
+        assert_eq!(mem::size_of::<MapKey<IgnoreCase>>(), mem::size_of::<Key>());
         assert_eq!(mem::size_of::<StoredValue>(), 16);
-        assert!(mem::size_of::<Slot>() <= 48);
+        assert!(mem::size_of::<(MapKey<IgnoreCase>, Stamped)>() <= 48);
     }
 
     #[test]
