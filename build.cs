@@ -160,7 +160,12 @@ sealed class Builder(string root)
         Step("SyncTable vs Hashtable.Synchronized (.NET, same process)");
         Run("dotnet", $"run -c Release --project {Quote(Path.Combine(root, "tests", "bench", "SyncPool.Bench", "SyncPool.Bench.csproj"))} -- {Quote(resultsDir)} {Quote(Stage)}");
         Step("Rust store alone (criterion)");
-        Run("cargo", "bench -p syncpool --bench table -- --noplot");
+        var (_, criterion) = Run("cargo", "bench -p syncpool --bench table -- --noplot");
+        // Keep the benchmark names and their time/throughput lines.
+        var summary = criterion.Split('\n').Select(l => l.TrimEnd())
+            .Where(l => Regex.IsMatch(l, @"^\S+/\S+") || l.Contains("time:") || l.Contains("thrpt:"));
+        File.WriteAllText(Path.Combine(resultsDir, "rust-store-latest.md"),
+            $"# Rust store alone (criterion), {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores\n\n```\n{string.Join("\n", summary)}\n```\n");
         var pwsh = FindPowerShell();
         if (pwsh is null)
         {
