@@ -86,39 +86,7 @@ $script:Failures = [System.Collections.Generic.List[string]]::new()
 
 # ---- helpers ----------------------------------------------------------------------
 
-function Write-Report {
-    param([string]$Text = '')
-    Write-Host $Text
-    $script:ReportLines.Add($Text)
-}
-
-function Add-Failure {
-    param([string]$Message)
-    $script:Failures.Add($Message)
-    Write-Report "**FAIL**: $Message"
-}
-
-function Format-Number {
-    param([double]$Value, [string]$Format = 'N2')
-    if ([double]::IsNaN($Value) -or [double]::IsInfinity($Value)) { return 'n/a' }
-    $Value.ToString($Format, [System.Globalization.CultureInfo]::InvariantCulture)
-}
-
-function Get-Verdict {
-    param([double]$Value, [double]$Limit, [ValidateSet('AtMost', 'AtLeast')][string]$Direction)
-    if ([double]::IsNaN($Value) -or [double]::IsInfinity($Value)) { return 'n/a' }
-    $ok = if ($Direction -eq 'AtLeast') { $Value -ge $Limit } else { $Value -le $Limit }
-    if ($ok) { 'met' } else { 'NOT met' }
-}
-
-function Get-Median {
-    param([double[]]$Values)
-    if ($null -eq $Values -or $Values.Count -eq 0) { return [double]::NaN }
-    $sorted = @($Values | Sort-Object)
-    $mid = [int][math]::Floor($sorted.Count / 2)
-    if ($sorted.Count % 2 -eq 1) { return [double]$sorted[$mid] }
-    return ([double]$sorted[$mid - 1] + [double]$sorted[$mid]) / 2
-}
+. (Join-Path $PSScriptRoot 'BenchSupport.ps1')
 
 # Runs $MeasureBody $MeasureRuns times and returns the best and median wall time in
 # seconds. The body runs in a child scope of this function, so these parameter
@@ -142,16 +110,6 @@ function Measure-Best {
         Median = Get-Median $measureTimes.ToArray()
         Times  = $measureTimes.ToArray()
     }
-}
-
-function Save-Report {
-    param([string]$Name)
-    $text = ($script:ReportLines -join "`n") + "`n"
-    $file = Join-Path $ResultsDir "$Name-$($script:Stamp).md"
-    [System.IO.File]::WriteAllText($file, $text)
-    [System.IO.File]::WriteAllText((Join-Path $ResultsDir "$Name-latest.md"), $text)
-    Write-Host ''
-    Write-Host "written: $file"
 }
 
 # The command line that starts a fresh pwsh like this one. Under 'dotnet tool run pwsh'
@@ -379,10 +337,6 @@ $script:MemoryChild = @'
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 Import-Module '__MODULE__' -Force
-function Invoke-Settle {
-    for ($s = 0; $s -lt 3; $s++) { [GC]::Collect(); [GC]::WaitForPendingFinalizers() }
-    [GC]::Collect(2, [GCCollectionMode]::Forced, $true, $true)
-}
 $kind = '__KIND__'
 $entries = __ENTRIES__
 # Warm both paths (native library loaded, loop and indexer compiled) before the baseline.
