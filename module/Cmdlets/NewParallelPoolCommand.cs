@@ -1,7 +1,6 @@
 using System;
 using System.Collections;
 using System.Management.Automation;
-using System.Management.Automation.Runspaces;
 using SyncPool.Pool;
 
 namespace SyncPool.Cmdlets;
@@ -58,12 +57,8 @@ public sealed class NewParallelPoolCommand : SyncPoolCmdlet
         try
         {
             var settings = ParallelSettings.Build(this, ImportModule, ImportFunction, Variable);
-            pool = new TaskPool(ThrottleLimit, RunspaceWorker.Factory(settings, () => pool), name: Name)
-            {
-                DefaultTaskTimeout = TimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : null,
-                WorkerSettings = settings,
-            };
-            PoolRegistry.Add(pool, Runspace.DefaultRunspace);
+            pool = RunspaceWorker.CreatePool(ThrottleLimit, settings, Name);
+            pool.DefaultTaskTimeout = TimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : null;
             WriteObject(pool);
         }
         catch (ItemNotFoundException e)

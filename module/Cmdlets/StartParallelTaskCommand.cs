@@ -3,7 +3,6 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
-using System.Management.Automation.Runspaces;
 using SyncPool.Pool;
 
 namespace SyncPool.Cmdlets;
@@ -219,12 +218,8 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
     {
         if (Pool is not null) return Pool;
         if (_pool is not null) return _pool;
-        var settings = _settings!;
-        TaskPool? pool = null;
-        pool = new TaskPool(ThrottleLimit, RunspaceWorker.Factory(settings, () => pool), perCall: true) { WorkerSettings = settings };
-        PoolRegistry.Add(pool, Runspace.DefaultRunspace);
-        _pool = pool;
-        return pool;
+        _pool = RunspaceWorker.CreatePool(ThrottleLimit, _settings!, perCall: true);
+        return _pool;
     }
 
     private void Refuse(string message) =>

@@ -38,4 +38,22 @@ internal readonly struct Deadline
         double remaining = Remaining.TotalMilliseconds;
         return (ulong)Math.Clamp(Math.Ceiling(remaining), 0, sliceMs);
     }
+
+    /// <summary>
+    /// Repeats a native wait of at most <paramref name="sliceMs"/> until it
+    /// reports success (true), the timeout passes (false) or
+    /// <paramref name="cancel"/> fires (throws). <paramref name="onSlice"/>
+    /// runs after each unsuccessful slice (progress reporting).
+    /// </summary>
+    public static bool WaitInSlices(TimeSpan timeout, CancellationToken cancel, int sliceMs, Func<ulong, bool> attempt, Action? onSlice = null)
+    {
+        var deadline = After(timeout);
+        while (true)
+        {
+            cancel.ThrowIfCancellationRequested();
+            if (attempt(deadline.NextSlice(sliceMs))) return true;
+            onSlice?.Invoke();
+            if (deadline.Passed) return false;
+        }
+    }
 }

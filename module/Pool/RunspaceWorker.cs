@@ -47,6 +47,20 @@ public sealed class RunspaceWorker : ITaskWorker
             return new RunspaceWorker(settings, name, e => owner?.ReportFault(e));
         };
 
+    /// <summary>
+    /// A pool whose workers run PowerShell with <paramref name="settings"/>,
+    /// registered (owned by the calling runspace) so tasks can be found by id
+    /// and the pool is shut down on Remove-Module and exit.
+    /// </summary>
+    public static TaskPool CreatePool(int throttleLimit, RunspaceSettings settings, string? name = null, bool perCall = false)
+    {
+        TaskPool? pool = null;
+        // Workers are created lazily, after the constructor returned: the factory reads `pool` then.
+        pool = new TaskPool(throttleLimit, Factory(settings, () => pool), name: name, perCall: perCall) { WorkerSettings = settings };
+        PoolRegistry.Add(pool, Runspace.DefaultRunspace);
+        return pool;
+    }
+
     public bool Run(ParallelTask task)
     {
         if (task.Work is not TaskScript script)

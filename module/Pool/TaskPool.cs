@@ -200,15 +200,8 @@ public sealed class TaskPool : IDisposable
     {
         var pending = Pending(tasks);
         if (pending.Length == 0) return true;
-        var deadline = Deadline.After(timeout);
-        while (true)
-        {
-            cancel.ThrowIfCancellationRequested();
-            ulong slice = deadline.NextSlice(WaitSliceMilliseconds);
-            if (WaitNative(pending, slice, all: true) >= 0) return true;
-            onSlice?.Invoke();
-            if (deadline.Passed) return false;
-        }
+        return Deadline.WaitInSlices(timeout, cancel, WaitSliceMilliseconds,
+            slice => WaitNative(pending, slice, all: true) >= 0, onSlice);
     }
 
     /// <summary>The first of <paramref name="tasks"/> to be finished, or null on timeout.</summary>
@@ -217,16 +210,11 @@ public sealed class TaskPool : IDisposable
         if (tasks.Count == 0) return null;
         var pending = Pending(tasks);
         if (pending.Length < tasks.Count) return tasks.First(t => t.IsFrozen);
-        var deadline = Deadline.After(timeout);
-        while (true)
-        {
-            cancel.ThrowIfCancellationRequested();
-            ulong slice = deadline.NextSlice(WaitSliceMilliseconds);
-            long found = WaitNative(pending, slice, all: false);
-            if (found >= 0) return tasks.First(t => t.NativeId == (ulong)found || t.IsFrozen);
-            onSlice?.Invoke();
-            if (deadline.Passed) return null;
-        }
+        long found = -1;
+        if (!Deadline.WaitInSlices(timeout, cancel, WaitSliceMilliseconds,
+                slice => (found = WaitNative(pending, slice, all: false)) >= 0, onSlice))
+            return null;
+        return tasks.First(t => t.NativeId == (ulong)found || t.IsFrozen);
     }
 
     /// <summary>Stops a task: a queued one never runs; a running one is asked to stop and abandoned after the grace period.</summary>

@@ -329,28 +329,16 @@ public sealed class SyncTable : IDictionary, IDisposable
             return (entry.Value, result.added.Is);
         });
 
-    private bool Acquire(object key, ulong owner, TimeSpan timeout, CancellationToken cancel)
-    {
-        var deadline = Deadline.After(timeout);
-        while (true)
-        {
-            cancel.ThrowIfCancellationRequested();
-            ulong slice = deadline.NextSlice(WaitSliceMilliseconds);
-            if (WithKey(key, (core, k) => core.LockKey(k, owner, slice).Is)) return true;
-            if (deadline.Passed) return false;
-        }
-    }
+    private bool Acquire(object key, ulong owner, TimeSpan timeout, CancellationToken cancel) =>
+        Deadline.WaitInSlices(timeout, cancel, WaitSliceMilliseconds,
+            slice => WithKey(key, (core, k) => core.LockKey(k, owner, slice).Is));
 
     private Entry? WaitForEntry(object key, long? afterVersion, TimeSpan timeout, CancellationToken cancel)
     {
-        var deadline = Deadline.After(timeout);
-        while (true)
-        {
-            cancel.ThrowIfCancellationRequested();
-            ulong slice = deadline.NextSlice(WaitSliceMilliseconds);
-            var entry = WithKey(key, (core, k) => DecodeEntry(core.WaitFor(k, afterVersion.HasValue, (ulong)Math.Max(afterVersion ?? 0, 0), slice)));
-            if (entry is not null || deadline.Passed) return entry;
-        }
+        Entry? entry = null;
+        Deadline.WaitInSlices(timeout, cancel, WaitSliceMilliseconds, slice =>
+            (entry = WithKey(key, (core, k) => DecodeEntry(core.WaitFor(k, afterVersion.HasValue, (ulong)Math.Max(afterVersion ?? 0, 0), slice)))) is not null);
+        return entry;
     }
 
     /// <summary>Copies an owned optional entry out and frees it.</summary>

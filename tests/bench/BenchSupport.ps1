@@ -1,5 +1,10 @@
-# Helpers shared by the *.bench.ps1 scripts (dot-sourced; they use the calling
-# script's $script:ReportLines, $script:Failures, $script:Stamp and $ResultsDir).
+# Helpers shared by the *.bench.ps1 scripts. Dot-sourced: the state below lives
+# in the calling script's scope, and the functions also read its $ResultsDir and
+# $ModulePath parameters.
+
+$script:Stamp = [DateTime]::UtcNow.ToString('yyyyMMdd-HHmmss', [System.Globalization.CultureInfo]::InvariantCulture)
+$script:ReportLines = [System.Collections.Generic.List[string]]::new()
+$script:Failures = [System.Collections.Generic.List[string]]::new()
 
 function Write-Report {
     param([string]$Text = '')
@@ -48,4 +53,13 @@ function Save-Report {
 function Invoke-Settle {
     for ($s = 0; $s -lt 3; $s++) { [GC]::Collect(); [GC]::WaitForPendingFinalizers() }
     [GC]::Collect(2, [GCCollectionMode]::Forced, $true, $true)
+}
+
+# The machine and versions every results file starts with.
+function Write-EnvironmentReport {
+    Write-Report "- cores: $([Environment]::ProcessorCount)"
+    Write-Report "- PowerShell: $($PSVersionTable.PSVersion)"
+    Write-Report "- .NET: $([System.Runtime.InteropServices.RuntimeInformation]::FrameworkDescription)"
+    Write-Report "- OS: $([System.Runtime.InteropServices.RuntimeInformation]::OSDescription.Trim()) ($([System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture))"
+    Write-Report "- run: $([DateTime]::UtcNow.ToString('yyyy-MM-dd HH:mm:ss', [System.Globalization.CultureInfo]::InvariantCulture)) UTC; module $ModulePath"
 }

@@ -114,9 +114,6 @@ $ResultsDir = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromP
 $null = New-Item -ItemType Directory -Force -Path $ResultsDir
 Import-Module $ModulePath -Force
 
-$script:Stamp = [DateTime]::UtcNow.ToString('yyyyMMdd-HHmmss', [System.Globalization.CultureInfo]::InvariantCulture)
-$script:ReportLines = [System.Collections.Generic.List[string]]::new()
-$script:Failures = [System.Collections.Generic.List[string]]::new()
 $script:Pools = [System.Collections.Generic.List[object]]::new()
 $script:Last = $null
 $script:PoolSuffix = [guid]::NewGuid().ToString('N').Substring(0, 8)
@@ -531,11 +528,7 @@ function Invoke-ChurnBench {
 
 Write-Report '# Start-ParallelTask vs ForEach-Object -Parallel, Start-ThreadJob and a RunspacePool (PowerShell level)'
 Write-Report ''
-Write-Report "- cores: $([Environment]::ProcessorCount)"
-Write-Report "- PowerShell: $($PSVersionTable.PSVersion)"
-Write-Report "- .NET: $([System.Runtime.InteropServices.RuntimeInformation]::FrameworkDescription)"
-Write-Report "- OS: $([System.Runtime.InteropServices.RuntimeInformation]::OSDescription.Trim()) ($([System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture))"
-Write-Report "- run: $([DateTime]::UtcNow.ToString('yyyy-MM-dd HH:mm:ss', [System.Globalization.CultureInfo]::InvariantCulture)) UTC; module $ModulePath"
+Write-EnvironmentReport
 Write-Report "- sizes: Items=$Items, ThrottleLimit=$ThrottleLimit, BatchSize=$BatchSize, SleepTasks=$SleepTasks, SleepMilliseconds=$SleepMilliseconds, SleepThrottle=$SleepThrottle, LatencySamples=$LatencySamples, WakeSamples=$WakeSamples, ChurnTasks=$ChurnTasks, ChurnBatch=$ChurnBatch, Runs=$Runs"
 Write-Report '- Every ratio compares measurements taken in this same run; absolute numbers depend on the machine. $ProgressPreference = SilentlyContinue throughout.'
 Write-Report ''

@@ -80,9 +80,6 @@ $ResultsDir = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromP
 $null = New-Item -ItemType Directory -Force -Path $ResultsDir
 Import-Module $ModulePath -Force
 
-$script:Stamp = [DateTime]::UtcNow.ToString('yyyyMMdd-HHmmss', [System.Globalization.CultureInfo]::InvariantCulture)
-$script:ReportLines = [System.Collections.Generic.List[string]]::new()
-$script:Failures = [System.Collections.Generic.List[string]]::new()
 
 # ---- helpers ----------------------------------------------------------------------
 
@@ -427,11 +424,7 @@ function Invoke-MemoryBench {
 
 Write-Report '# SyncTable vs [hashtable]::Synchronized (PowerShell level)'
 Write-Report ''
-Write-Report "- cores: $([Environment]::ProcessorCount)"
-Write-Report "- PowerShell: $($PSVersionTable.PSVersion)"
-Write-Report "- .NET: $([System.Runtime.InteropServices.RuntimeInformation]::FrameworkDescription)"
-Write-Report "- OS: $([System.Runtime.InteropServices.RuntimeInformation]::OSDescription.Trim()) ($([System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture))"
-Write-Report "- run: $([DateTime]::UtcNow.ToString('yyyy-MM-dd HH:mm:ss', [System.Globalization.CultureInfo]::InvariantCulture)) UTC; module $ModulePath"
+Write-EnvironmentReport
 Write-Report "- sizes: GetSetOps=$GetSetOps, KeyCount=$KeyCount, Runspaces=$Runspaces, IncrementsPerRunspace=$IncrementsPerRunspace, MemoryEntries=$MemoryEntries, MemoryRuns=$MemoryRuns, Runs=$Runs"
 Write-Report '- Every ratio compares measurements taken in this same run; absolute numbers depend on the machine.'
 Write-Report ''

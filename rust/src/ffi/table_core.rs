@@ -48,10 +48,6 @@ impl TableCore {
         guard(|| Ok(self.store.case_sensitive().into()))
     }
 
-    pub fn get(&self, key: KeyIn) -> ffi::Result<ffi::Option<EntryOut>, ErrorCode> {
-        guard(|| Ok(self.store.get(key.key_ref()?).map(EntryOut::from).into()))
-    }
-
     /// The value and its version, without the key (the common read).
     pub fn get_value(&self, key: KeyIn) -> ffi::Result<ffi::Option<VersionedOut>, ErrorCode> {
         guard(|| {
