@@ -148,8 +148,9 @@ sealed class Builder(string root)
         foreach (var r in results)
             Console.WriteLine($"  {r.Name,-16} {r.Passed,5} passed {r.Failed,4} failed {r.Skipped,4} skipped{(r.Note is null ? "" : "  (" + r.Note + ")")}");
         int passed = results.Sum(r => r.Passed), failed = results.Sum(r => r.Failed), skipped = results.Sum(r => r.Skipped);
-        Console.WriteLine($"{passed} passed, {failed} failed, {skipped} skipped");
-        return failed == 0 ? 0 : 1;
+        // Nothing may be skipped silently: a skip is listed and fails the run.
+        Console.WriteLine(skipped == 0 ? $"{passed} passed, {failed} failed" : $"{passed} passed, {failed} failed, {skipped} skipped");
+        return failed == 0 && skipped == 0 ? 0 : 1;
     }
 
     public int Bench()
@@ -166,19 +167,14 @@ sealed class Builder(string root)
             .Where(l => Regex.IsMatch(l, @"^\S+/\S+") || l.Contains("time:") || l.Contains("thrpt:"));
         File.WriteAllText(Path.Combine(resultsDir, "rust-store-latest.md"),
             $"# Rust store alone (criterion), {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores\n\n```\n{string.Join("\n", summary)}\n```\n");
-        var pwsh = FindPowerShell();
-        if (pwsh is null)
-        {
-            Console.WriteLine("PowerShell-level benchmarks skipped: no PowerShell 7 found (see README, 'PowerShell').");
-        }
-        else
+        var pwsh = RequirePowerShell();
         {
             Step("PowerShell-level benchmarks");
             var failedScripts = new List<string>();
             foreach (var script in Directory.GetFiles(Path.Combine(root, "tests", "bench"), "*.bench.ps1").Order())
             {
                 // Each script runs even if an earlier one reported a correctness failure.
-                var (code, _) = Run(pwsh.Value.File, $"{pwsh.Value.Prefix}-NoProfile -File {Quote(script)} -ModulePath {Quote(Stage)} -ResultsDir {Quote(resultsDir)}", check: false);
+                var (code, _) = Run(pwsh.File, $"{pwsh.Prefix}-NoProfile -File {Quote(script)} -ModulePath {Quote(Stage)} -ResultsDir {Quote(resultsDir)}", check: false);
                 if (code != 0) failedScripts.Add(Path.GetFileName(script));
             }
             if (failedScripts.Count > 0)
@@ -193,9 +189,8 @@ sealed class Builder(string root)
     public int Demo()
     {
         Build();
-        var pwsh = FindPowerShell() ?? throw new BuildError(
-            "The demo runs in PowerShell 7, which was not found. Run 'dotnet tool restore' (installs the pinned PowerShell tool) or install PowerShell 7.4+.");
-        Run(pwsh.File, $"{pwsh.Prefix}-NoProfile -Command \"Import-Module '{Stage}'; & '{Path.Combine(root, "examples", "demo.ps1")}'\"", workDir: Path.GetTempPath());
+        var pwsh = RequirePowerShell();
+        Run(pwsh.File, $"{pwsh.Prefix}-NoProfile -NonInteractive -Command \"Import-Module '{Stage}'; & '{Path.Combine(root, "examples", "demo.ps1")}'\"", workDir: Path.GetTempPath());
         return 0;
     }
 
@@ -299,10 +294,16 @@ sealed class Builder(string root)
         return new SuiteResult("help coverage", passed, failed, 0);
     }
 
+    /// <summary>Time limits for whole suites: a hang becomes a failure, never a stalled CI run.</summary>
+    static readonly TimeSpan CargoLimit = TimeSpan.FromMinutes(25), DotnetLimit = TimeSpan.FromMinutes(15), PesterFileLimit = TimeSpan.FromMinutes(12);
+
+    string Results => Path.Combine(Out, "test-results");
+
     SuiteResult CargoTests()
     {
         Step("Rust tests (cargo test)");
-        var (code, output) = Run("cargo", "test --workspace --release", check: false);
+        // cargo has no result file on stable: its own "test result:" lines are the record.
+        var (code, output) = Run("cargo", "test --workspace --release", check: false, timeout: CargoLimit);
         int passed = 0, failed = 0, skipped = 0;
         foreach (Match m in Regex.Matches(output, @"test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored"))
         {
@@ -310,6 +311,7 @@ sealed class Builder(string root)
             failed += int.Parse(m.Groups[2].Value);
             skipped += int.Parse(m.Groups[3].Value);
         }
+        if (code == TimedOut) return new SuiteResult("cargo test", passed, failed + 1, skipped, $"killed after {CargoLimit.TotalMinutes} min");
         if (code != 0 && failed == 0) failed = 1; // build failure or crash: count it
         return new SuiteResult("cargo test", passed, failed, skipped);
     }
@@ -318,38 +320,85 @@ sealed class Builder(string root)
     {
         Step("C# tests (dotnet test: module engine against the real native library)");
         var project = Path.Combine(root, "tests", "SyncPool.Tests", "SyncPool.Tests.csproj");
-        var (code, output) = Run("dotnet", $"test {Quote(project)} -c Release -nologo -p:NativeLibraryPath={Quote(NativeBuilt)}", check: false);
-        var m = Regex.Matches(output, @"Failed:\s+(\d+), Passed:\s+(\d+), Skipped:\s+(\d+)");
-        if (m.Count == 0) return new SuiteResult("dotnet test", 0, 1, 0, "no result line: the run failed");
-        var last = m[^1];
-        int failed = int.Parse(last.Groups[1].Value);
+        var trx = Path.Combine(Results, "dotnet.trx");
+        if (File.Exists(trx)) File.Delete(trx);
+        // --blame-hang-timeout names a hung test and kills the host; the outer limit backs it up.
+        var (code, _) = Run("dotnet",
+            $"test {Quote(project)} -c Release -nologo -p:NativeLibraryPath={Quote(NativeBuilt)} -p:NativeRid={Rid} " +
+            $"--logger \"trx;LogFileName=dotnet.trx\" --results-directory {Quote(Results)} --blame-hang-timeout 5m",
+            check: false, timeout: DotnetLimit);
+        if (!File.Exists(trx))
+            return new SuiteResult("dotnet test", 0, 1, 0, code == TimedOut ? $"killed after {DotnetLimit.TotalMinutes} min" : "no result file: the run failed");
+        var counters = System.Xml.Linq.XDocument.Load(trx).Descendants().First(e => e.Name.LocalName == "Counters");
+        int Count(string name) => int.Parse(counters.Attribute(name)?.Value ?? "0");
+        int failed = Count("failed") + Count("error") + Count("timeout") + Count("aborted");
+        int skipped = Count("notExecuted") + Count("inconclusive") + Count("notRunnable");
         if (code != 0 && failed == 0) failed = 1;
-        return new SuiteResult("dotnet test", int.Parse(last.Groups[2].Value), failed, int.Parse(last.Groups[3].Value));
+        return new SuiteResult("dotnet test", Count("passed"), failed, skipped);
     }
 
+    /// <summary>
+    /// Each tests/pester/*.Tests.ps1 file in its own fresh pwsh, under a time
+    /// limit; counts come from Pester's NUnit XML. A suite that has to be
+    /// killed counts as one failure naming the test it hung in (each suite's
+    /// BeforeEach records it), plus whatever its console showed as done.
+    /// </summary>
     SuiteResult PesterTests()
     {
-        Step("PowerShell tests (Pester, in a fresh pwsh)");
+        Step("PowerShell tests (Pester, one fresh pwsh per suite)");
         var pwsh = FindPowerShell();
         var pester = FindPester();
         if (pwsh is null || pester is null)
         {
-            var missing = pwsh is null ? "PowerShell 7" : "Pester 5";
-            Console.WriteLine($"SKIPPED: {missing} is not installed on this machine, so the Pester suites in tests/pester did not run. " +
-                              "'dotnet tool restore' installs the pinned PowerShell; the build restores Pester from NuGet into .tools/.");
-            // Every It block that did not run counts as skipped, so the summary shows how much went unverified.
-            int blocks = Directory.GetFiles(Path.Combine(root, "tests", "pester"), "*.Tests.ps1")
-                .Sum(f => Regex.Matches(File.ReadAllText(f), @"(?m)^\s*It\s+['""]").Count);
-            return new SuiteResult("pester", 0, 0, blocks, $"not run: {missing} unavailable");
+            var missing = pwsh is null ? "PowerShell 7 (run 'dotnet tool restore')" : $"Pester {PesterVersion} (NuGet restore failed)";
+            Console.WriteLine($"FAILED: {missing} is not available, so the Pester suites cannot run.");
+            return new SuiteResult("pester", 0, 1, 0, $"not run: {missing} unavailable");
         }
-        var (code, output) = Run(pwsh.Value.File,
-            $"{pwsh.Value.Prefix}-NoProfile -NonInteractive -File {Quote(Path.Combine(root, "tests", "pester", "Invoke-Tests.ps1"))} -ModulePath {Quote(Stage)} -PesterPath {Quote(pester)}",
-            check: false, workDir: Path.GetTempPath());
-        var m = Regex.Match(output, @"(?m)^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$");
-        if (!m.Success) return new SuiteResult("pester", 0, 1, 0, "no result line: the run failed");
-        int failed = int.Parse(m.Groups[2].Value);
-        if (code != 0 && failed == 0) failed = 1;
-        return new SuiteResult("pester", int.Parse(m.Groups[1].Value), failed, m.Groups[3].Success ? int.Parse(m.Groups[3].Value) : 0);
+        Directory.CreateDirectory(Results);
+        int passed = 0, failed = 0, skipped = 0;
+        var notes = new List<string>();
+        foreach (var file in Directory.GetFiles(Path.Combine(root, "tests", "pester"), "*.Tests.ps1").Order())
+        {
+            string suite = Path.GetFileNameWithoutExtension(file);
+            var xml = Path.Combine(Results, $"pester-{suite}.xml");
+            var progress = Path.Combine(Results, $"pester-{suite}.current");
+            foreach (var stale in new[] { xml, progress }) if (File.Exists(stale)) File.Delete(stale);
+            var (code, output) = Run(pwsh.Value.File,
+                $"{pwsh.Value.Prefix}-NoProfile -NonInteractive -File {Quote(Path.Combine(root, "tests", "pester", "Invoke-Tests.ps1"))} " +
+                $"-ModulePath {Quote(Stage)} -PesterPath {Quote(pester)} -TestPath {Quote(file)} -ResultPath {Quote(xml)}",
+                check: false, workDir: Path.GetTempPath(), timeout: PesterFileLimit,
+                environment: new() { ["SYNCPOOL_TEST_PROGRESS"] = progress });
+            if (code == TimedOut)
+            {
+                string hung = File.Exists(progress) ? File.ReadAllText(progress) : "before its first test";
+                var plain = Regex.Replace(output, @"\x1b\[[0-9;]*m", "");
+                int done = Regex.Matches(plain, @"(?m)^\s*\[\+\] ").Count, bad = Regex.Matches(plain, @"(?m)^\s*\[-\] ").Count;
+                Console.WriteLine($"FAILED: {suite} was killed after {PesterFileLimit.TotalMinutes} min; it hung in: {hung}");
+                passed += done;
+                failed += bad + 1;
+                notes.Add($"{suite} hung in '{hung}'");
+                continue;
+            }
+            if (!File.Exists(xml))
+            {
+                failed++;
+                notes.Add($"{suite}: no result file (exit {code})");
+                continue;
+            }
+            var cases = System.Xml.Linq.XDocument.Load(xml).Descendants().Where(e => e.Name.LocalName == "test-case").ToList();
+            int p = cases.Count(c => (string?)c.Attribute("result") == "Success");
+            int f = cases.Count(c => (string?)c.Attribute("result") is "Failure" or "Error");
+            int sk = cases.Count - p - f;
+            if (code != 0 && f == 0)
+            {
+                f = 1; // a failure outside any It (BeforeAll, discovery): Invoke-Tests.ps1 said which
+                notes.Add($"{suite}: failed outside a test");
+            }
+            passed += p;
+            failed += f;
+            skipped += sk;
+        }
+        return new SuiteResult("pester", passed, failed, skipped, notes.Count == 0 ? null : string.Join("; ", notes));
     }
 
     // ---- staging ---------------------------------------------------------------------
@@ -379,14 +428,32 @@ sealed class Builder(string root)
 
     // ---- tools -----------------------------------------------------------------------
 
-    /// <summary>pwsh to run scripts with: the repo's pinned dotnet tool first, then PATH.</summary>
+    (string File, string Prefix)? _pwsh;
+    bool _pwshLookedUp;
+
+    /// <summary>
+    /// pwsh to run scripts with: the repository's pinned dotnet tool, resolved
+    /// once to its real entry point (the dotnet host plus pwsh.dll) so it runs
+    /// from any working directory; pwsh on PATH otherwise.
+    /// </summary>
     (string File, string Prefix)? FindPowerShell()
     {
-        var (code, _) = Run("dotnet", "tool run pwsh -- -NoProfile -Command exit", check: false, quiet: true);
-        if (code == 0) return ("dotnet", "tool run pwsh -- ");
+        if (_pwshLookedUp) return _pwsh;
+        _pwshLookedUp = true;
+        var (code, output) = Run("dotnet", "tool run pwsh -- -NoProfile -NonInteractive -Command \"[Environment]::GetCommandLineArgs()[0]\"",
+            check: false, quiet: true, workDir: root);
+        var entry = output.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.Length > 0);
+        if (code == 0 && entry is not null && entry.EndsWith("pwsh.dll", StringComparison.OrdinalIgnoreCase) && File.Exists(entry)
+            && Which("dotnet") is { } dotnet)
+        {
+            return _pwsh = (dotnet, Quote(entry) + " ");
+        }
         var onPath = Which("pwsh");
-        return onPath is null ? null : (onPath, "");
+        return _pwsh = onPath is null ? null : (onPath, "");
     }
+
+    (string File, string Prefix) RequirePowerShell() => FindPowerShell() ?? throw new BuildError(
+        "PowerShell 7 was not found. Run 'dotnet tool restore' in the repository (it installs the pinned PowerShell tool), or install PowerShell 7.4+.");
 
     const string PesterVersion = "5.7.1";
 
@@ -405,12 +472,6 @@ sealed class Builder(string root)
             File.WriteAllText(Path.Combine(scratch, "restore.csproj"),
                 $"<Project Sdk=\"Microsoft.NET.Sdk\"><PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup>" +
                 $"<ItemGroup><PackageDownload Include=\"Pester\" Version=\"[{PesterVersion}]\" /></ItemGroup></Project>");
-            // ../shared/nuget (a folder of .nupkg files) is searched too when it
-            // exists, on top of the machine's own NuGet sources.
-            var localFeed = Path.GetFullPath(Path.Combine(root, "..", "shared", "nuget"));
-            if (Directory.Exists(localFeed))
-                File.WriteAllText(Path.Combine(scratch, "nuget.config"),
-                    $"<configuration><packageSources><add key=\"shared\" value=\"{localFeed}\" /></packageSources></configuration>");
             var (code, output) = Run("dotnet", "restore restore.csproj -nologo", check: false, workDir: scratch, quiet: true);
             if (code != 0)
             {
@@ -452,7 +513,11 @@ sealed class Builder(string root)
 
     static string Quote(string s) => s.Contains(' ') ? $"\"{s}\"" : s;
 
-    (int Code, string Output) Run(string file, string arguments, bool check = true, string? workDir = null, bool quiet = false)
+    /// <summary>The exit code <see cref="Run"/> reports for a process it killed at its time limit.</summary>
+    const int TimedOut = -999;
+
+    (int Code, string Output) Run(string file, string arguments, bool check = true, string? workDir = null, bool quiet = false,
+        TimeSpan? timeout = null, Dictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(file, arguments)
         {
@@ -461,6 +526,7 @@ sealed class Builder(string root)
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (key, value) in environment ?? new()) psi.Environment[key] = value;
         var output = new StringBuilder();
         using var process = new Process { StartInfo = psi };
         void Collect(object _, DataReceivedEventArgs e)
@@ -481,6 +547,13 @@ sealed class Builder(string root)
         }
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        if (timeout is { } limit && !process.WaitForExit(limit))
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+            if (check) throw new BuildError($"'{Path.GetFileName(file)} {arguments}' did not finish within {limit} and was killed.");
+            return (TimedOut, output.ToString());
+        }
         process.WaitForExit();
         if (check && process.ExitCode != 0)
             throw new BuildError($"'{Path.GetFileName(file)} {arguments}' failed with exit code {process.ExitCode}.");

@@ -92,7 +92,7 @@ public sealed class WaitParallelTaskCommand : ParallelTaskCmdlet
                 result = tasks;
             }
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException or PipelineStoppedException)
         {
             // Ctrl+C / PowerShell.Stop(): what it waited on stops too; the
             // pipeline reports the stop when this returns.

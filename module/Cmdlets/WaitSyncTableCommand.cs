@@ -55,7 +55,7 @@ public sealed class WaitSyncTableCommand : SyncPoolCmdlet
         }
         if (arrived)
         {
-            WriteObject(PassThru ? Table[Key] : true);
+            WriteObject(PassThru ? (Table.TryGetValue(Key, out var value) ? value : null) : true);
             return;
         }
         WriteError(new ErrorRecord(

@@ -51,6 +51,15 @@ public sealed class RunningTaskSlot
         }
     }
 
+    /// <summary>Interrupts <paramref name="thread"/> if it is still running <paramref name="task"/>.</summary>
+    public void Interrupt(ParallelTask task, System.Threading.Thread thread)
+    {
+        lock (_gate)
+        {
+            if (ReferenceEquals(_task, task)) thread.Interrupt();
+        }
+    }
+
     /// <summary>
     /// Stops <paramref name="task"/> if it is the one running; returns whether
     /// the stop action ran. The request is recorded on the task either way,

@@ -108,7 +108,8 @@ public sealed class RunspaceWorker : ITaskWorker
             // From here a stop request for this task stops this pipeline (never
             // synchronously: Stop() from another pipeline's StopProcessing can
             // deadlock). A request that came earlier means: do not start.
-            if (!_slot.Enter(task, () => ps.BeginStop(null, null))) return false;
+            var thread = System.Threading.Thread.CurrentThread;
+            if (!_slot.Enter(task, () => StopPipeline(ps, thread, task))) return false;
             ps.Invoke(inputCollection, output, settings);
             return !task.StopRequested;
         }
@@ -132,7 +133,7 @@ public sealed class RunspaceWorker : ITaskWorker
         }
         finally
         {
-            _slot.Leave();
+            LeaveSlot();
             inputCollection?.Dispose();
             output.Dispose();
             ResetAfterTask();
@@ -160,6 +161,47 @@ public sealed class RunspaceWorker : ITaskWorker
             _reportFault(e);
             DiscardRunspace();
         }
+    }
+
+    /// <summary>Leaves the slot, absorbing an interrupt that arrived as the task ended (it must not hit the next task).</summary>
+    private void LeaveSlot()
+    {
+        try
+        {
+            _slot.Leave();
+        }
+        catch (System.Threading.ThreadInterruptedException)
+        {
+            _slot.Leave();
+        }
+        try
+        {
+            System.Threading.Thread.Sleep(0);
+        }
+        catch (System.Threading.ThreadInterruptedException)
+        {
+        }
+    }
+
+    /// <summary>How long a stopped pipeline may ignore the stop before its thread is interrupted.</summary>
+    private static readonly TimeSpan InterruptAfter = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Asks the pipeline to stop; if the script is still inside a blocking
+    /// .NET wait (Thread.Sleep, WaitOne, Monitor.Wait) after a grace period,
+    /// interrupts the thread so the wait throws and the runspace becomes
+    /// closable (pwsh disposes every open runspace on exit and would
+    /// otherwise wait for this one forever).
+    /// </summary>
+    private void StopPipeline(PowerShell ps, System.Threading.Thread thread, ParallelTask task)
+    {
+        ps.BeginStop(null, null);
+        System.Threading.Timer? timer = null;
+        timer = new System.Threading.Timer(_ =>
+        {
+            timer?.Dispose();
+            _slot.Interrupt(task, thread);
+        }, null, InterruptAfter, System.Threading.Timeout.InfiniteTimeSpan);
     }
 
     public void RequestStop(ParallelTask task)

@@ -35,7 +35,7 @@ internal static class ScriptAnalysis
         int start = -1, stop = -1;
         if (!named && end is not null)
         {
-            foreach (Ast part in end.Statements.Cast<Ast>().Concat(end.Traps))
+            foreach (Ast part in end.Statements.Cast<Ast>().Concat(end.Traps ?? Enumerable.Empty<TrapStatementAst>()))
             {
                 if (start < 0 || part.Extent.StartOffset < start) start = part.Extent.StartOffset;
                 if (part.Extent.EndOffset > stop) stop = part.Extent.EndOffset;

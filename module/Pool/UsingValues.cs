@@ -96,12 +96,18 @@ internal static class UsingValues
         }
     }
 
-    /// <summary>True if <paramref name="usingAst"/> sits inside a nested parallel command's arguments.</summary>
+    /// <summary>
+    /// True if <paramref name="usingAst"/> sits inside a scriptblock given to a
+    /// nested parallel command. A $using: in that command's other arguments
+    /// (<c>-Pool $using:pool</c>) is evaluated by the task itself, so it is ours.
+    /// </summary>
     private static bool InNestedParallelCommand(UsingExpressionAst usingAst, Ast root)
     {
+        bool inScriptBlock = false;
         for (var parent = usingAst.Parent; parent is not null && !ReferenceEquals(parent, root); parent = parent.Parent)
         {
-            if (parent is not CommandAst command || command.CommandElements.Count == 0) continue;
+            if (parent is ScriptBlockExpressionAst) inScriptBlock = true;
+            if (!inScriptBlock || parent is not CommandAst command || command.CommandElements.Count == 0) continue;
             if (command.CommandElements[0] is not StringConstantExpressionAst name) continue;
             string commandName = name.Value;
             if (ParallelCommands.Any(c => c.Equals(commandName, StringComparison.OrdinalIgnoreCase))) return true;

@@ -48,15 +48,48 @@ public sealed class SyncTable : IDictionary, IDisposable
 
     // ---- hashtable surface -------------------------------------------------
 
+    /// <summary>
+    /// The value under <paramref name="key"/>, or null. On a removed table,
+    /// PowerShell code gets <see cref="RemovedTableUse.Removed"/> and a
+    /// SyncPool.Disposed error (PowerShell swallows exceptions here); .NET code
+    /// gets ObjectDisposedException.
+    /// </summary>
     public object? this[object key]
     {
-        get => TryGetValue(key, out var value) ? value : null;
+        get
+        {
+            try
+            {
+                return TryGetValue(key, out var value) ? value : null;
+            }
+            catch (ObjectDisposedException) when (RemovedTableUse.CanReport)
+            {
+                return RemovedTableUse.Report(this, $"key '{key}'");
+            }
+        }
         set => Set(key, value);
     }
 
+    /// <summary>Entries at this moment. On a removed table see <see cref="this[object]"/>: PowerShell code gets -1 and an error.</summary>
     public int Count
     {
-        get { using (_guard.Enter()) return (int)NativeCall.Run(() => _core.Count()); }
+        get
+        {
+            try
+            {
+                return CountNow();
+            }
+            catch (ObjectDisposedException) when (RemovedTableUse.CanReport)
+            {
+                RemovedTableUse.Report(this, "Count");
+                return -1;
+            }
+        }
+    }
+
+    private int CountNow()
+    {
+        using (_guard.Enter()) return (int)NativeCall.Run(() => _core.Count());
     }
 
     /// <summary>The keys at this moment (a copy: safe to enumerate while others write).</summary>
@@ -64,12 +97,20 @@ public sealed class SyncTable : IDictionary, IDisposable
     {
         get
         {
-            using (_guard.Enter())
+            try
             {
-                using var keys = NativeCall.Run(() => _core.KeyList());
-                var list = new List<object>(keys.Count);
-                for (int i = 0; i < keys.Count; i++) list.Add(EncodedKey.Decode(keys[i]));
-                return list;
+                using (_guard.Enter())
+                {
+                    using var keys = NativeCall.Run(() => _core.KeyList());
+                    var list = new List<object>(keys.Count);
+                    for (int i = 0; i < keys.Count; i++) list.Add(EncodedKey.Decode(keys[i]));
+                    return list;
+                }
+            }
+            catch (ObjectDisposedException) when (RemovedTableUse.CanReport)
+            {
+                RemovedTableUse.Report(this, "Keys");
+                return Array.Empty<object>();
             }
         }
     }
@@ -79,15 +120,38 @@ public sealed class SyncTable : IDictionary, IDisposable
     {
         get
         {
-            var values = new List<object?>();
-            foreach (var entry in Entries()) values.Add(entry.Value);
-            return values;
+            try
+            {
+                var values = new List<object?>();
+                foreach (var entry in Entries()) values.Add(entry.Value);
+                return values;
+            }
+            catch (ObjectDisposedException) when (RemovedTableUse.CanReport)
+            {
+                RemovedTableUse.Report(this, "Values");
+                return Array.Empty<object>();
+            }
         }
     }
 
     public bool ContainsKey(object key) => Contains(key);
 
     public bool Contains(object key) => WithKey(key, (core, k) => core.Contains(k).Is);
+
+    /// <summary>
+    /// What PowerShell's binder asks before <c>$t.name</c>. On a removed table
+    /// it answers "yes" for data keys, so the indexer reports the removal, and
+    /// "no" for the table's own properties (<c>$t.IsDisposed</c> keeps working).
+    /// </summary>
+    bool IDictionary.Contains(object key)
+    {
+        if (IsDisposed && RemovedTableUse.CanReport)
+            return !(PowerShellValues.Unwrap(key) is string name && OwnProperties.Contains(name));
+        return Contains(key);
+    }
+
+    private static readonly HashSet<string> OwnProperties = new(
+        Array.ConvertAll(typeof(SyncTable).GetProperties(), p => p.Name), StringComparer.OrdinalIgnoreCase);
 
     public bool TryGetValue(object key, out object? value)
     {
@@ -284,7 +348,7 @@ public sealed class SyncTable : IDictionary, IDisposable
         if (_guard.Close()) SyncTableRegistry.Forget(this);
     }
 
-    public override string ToString() => Name is null ? $"SyncTable ({Count} entries)" : $"SyncTable '{Name}' ({Count} entries)";
+    public override string ToString() => Name is null ? $"SyncTable ({CountNow()} entries)" : $"SyncTable '{Name}' ({CountNow()} entries)";
 
     // ---- plumbing -----------------------------------------------------------
 

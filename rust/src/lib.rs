@@ -6,9 +6,12 @@
 //! - [`pool`]: a thread pool whose queue, throttle, task states, timeouts and
 //!   waits are decided here (the engine behind `Start-ParallelTask`).
 //!
+//! [`cancel`] is the signal that ends any blocking wait early (Ctrl+C).
+//!
 //! [`ffi`] is the only module that knows about the C ABI; the C# bindings in
 //! `bindings/` are generated from [`inventory`].
 
+pub mod cancel;
 pub mod table;
 pub mod pool;
 pub mod ffi;

@@ -2,6 +2,7 @@
 # and New/Get/Remove-ParallelPool. Each Describe cleans up its tasks and pools.
 
 BeforeAll {
+    . $PSScriptRoot/TestSupport.ps1
     Import-Module $env:SYNCPOOL_MODULE_PATH -Force
 
     function Remove-AllParallel {
@@ -25,6 +26,7 @@ BeforeAll {
 }
 
 Describe 'Input reaches the script' {
+    BeforeEach { Register-CurrentTest }
     AfterAll { Remove-AllParallel }
 
     It 'sets $_ and $PSItem to each item' {
@@ -91,6 +93,7 @@ Describe 'Input reaches the script' {
 }
 
 Describe '$using:, -Variable, -ImportFunction, -ImportModule' {
+    BeforeEach { Register-CurrentTest }
     AfterAll { Remove-AllParallel }
 
     It 'passes $using: values, member and index expressions, in nested scriptblocks too' {
@@ -107,11 +110,11 @@ Describe '$using:, -Variable, -ImportFunction, -ImportModule' {
 
     It 'refuses a scriptblock in $using: with SyncPool.UsingScriptBlock' {
         $sb = { 'inner' }
-        { Start-ParallelTask { & $using:sb } } | Should -Throw -ErrorId 'SyncPool.UsingScriptBlock'
+        { Start-ParallelTask { & $using:sb } } | Should -Throw -ErrorId 'SyncPool.UsingScriptBlock,*'
     }
 
     It 'reports an undefined $using: variable with SyncPool.UsingVariableUndefined' {
-        { Start-ParallelTask { $using:syncPoolNoSuchVariable42 } } | Should -Throw -ErrorId 'SyncPool.UsingVariableUndefined'
+        { Start-ParallelTask { $using:syncPoolNoSuchVariable42 } } | Should -Throw -ErrorId 'SyncPool.UsingVariableUndefined,*'
     }
 
     It 'leaves $using: inside a nested Start-ParallelTask to that call' {
@@ -132,7 +135,7 @@ Describe '$using:, -Variable, -ImportFunction, -ImportModule' {
         function Get-SyncPoolTestDouble([int]$n) { $n * 2 }
         $r = 1..3 | Start-ParallelTask { Get-SyncPoolTestDouble $_ } -ImportFunction 'Get-SyncPoolTestDouble' | Wait-ParallelTask -Receive
         ($r | Sort-Object) | Should -Be @(2, 4, 6)
-        { Start-ParallelTask { 1 } -ImportFunction 'No-SuchFunction42' } | Should -Throw -ErrorId 'SyncPool.NotFound'
+        { Start-ParallelTask { 1 } -ImportFunction 'No-SuchFunction42' } | Should -Throw -ErrorId 'SyncPool.NotFound,*'
     }
 
     It 'imports modules given to -ImportModule' {
@@ -147,6 +150,7 @@ Describe '$using:, -Variable, -ImportFunction, -ImportModule' {
 }
 
 Describe 'Shared state' {
+    BeforeEach { Register-CurrentTest }
     AfterAll { Remove-AllParallel }
 
     It 'shares a SyncTable by reference and keeps exact totals across 8 tasks' {
@@ -201,6 +205,7 @@ Describe 'Shared state' {
 }
 
 Describe 'Throttling and pools' {
+    BeforeEach { Register-CurrentTest }
     AfterAll { Remove-AllParallel }
 
     It 'limits how many tasks of one call run at once' {
@@ -231,8 +236,8 @@ Describe 'Throttling and pools' {
         $b = 1..3 | Start-ParallelTask { [System.Management.Automation.Runspaces.Runspace]::DefaultRunspace.Name } -Pool $pool
         $names = $a + $b | Wait-ParallelTask -Timeout 60 -Receive
         @($names | Sort-Object -Unique).Count | Should -BeLessOrEqual 2
-        { New-ParallelPool -Name 'SyncPoolTestPool' } | Should -Throw -ErrorId 'SyncPool.PoolExists'
-        { Start-ParallelTask { 1 } -Pool $pool -ThrottleLimit 3 } | Should -Throw -ErrorId 'SyncPool.InvalidArgument'
+        { New-ParallelPool -Name 'SyncPoolTestPool' } | Should -Throw -ErrorId 'SyncPool.PoolExists,*'
+        { Start-ParallelTask { 1 } -Pool $pool -ThrottleLimit 3 } | Should -Throw -ErrorId 'SyncPool.InvalidArgument,*'
         $pool | Remove-ParallelPool -Confirm:$false
         Get-ParallelPool -Name 'SyncPoolTestPool' -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
@@ -275,6 +280,7 @@ Describe 'Throttling and pools' {
 }
 
 Describe 'Timeouts, failures and stopping' {
+    BeforeEach { Register-CurrentTest }
     AfterAll { Remove-AllParallel }
 
     It 'times out a task stuck in a .NET call and returns within seconds' {
@@ -393,6 +399,7 @@ Describe 'Timeouts, failures and stopping' {
 }
 
 Describe 'Receiving streams' {
+    BeforeEach { Register-CurrentTest }
     AfterAll { Remove-AllParallel }
 
     It 'sends errors through the caller''s error stream (-ErrorVariable)' {
@@ -474,6 +481,7 @@ Describe 'Receiving streams' {
 }
 
 Describe 'Finding, stopping and removing tasks; bad input' {
+    BeforeEach { Register-CurrentTest }
     AfterAll { Remove-AllParallel }
 
     It 'finds tasks by id, name and state' {
@@ -482,19 +490,19 @@ Describe 'Finding, stopping and removing tasks; bad input' {
         @(Get-ParallelTask -Name 'SyncPoolF*').Count | Should -Be 2
         @(Get-ParallelTask -Name 'SyncPoolFind' -State Completed).Count | Should -Be 2
         @(Get-ParallelTask -Name 'SyncPoolFind' -State Failed).Count | Should -Be 0
-        { Get-ParallelTask -Id 987654321 -ErrorAction Stop } | Should -Throw -ErrorId 'SyncPool.TaskNotFound'
+        { Get-ParallelTask -Id 987654321 -ErrorAction Stop } | Should -Throw -ErrorId 'SyncPool.TaskNotFound,*'
     }
 
     It 'refuses to wait on a removed task with SyncPool.TaskRemoved' {
         $task = Start-ParallelTask { 1 } | Wait-ParallelTask
         $task | Remove-ParallelTask
         $task.IsRemoved | Should -BeTrue
-        { $task | Wait-ParallelTask -ErrorAction Stop } | Should -Throw -ErrorId 'SyncPool.TaskRemoved'
+        { $task | Wait-ParallelTask -ErrorAction Stop } | Should -Throw -ErrorId 'SyncPool.TaskRemoved,*'
     }
 
     It 'refuses to remove an unfinished task unless -Force' {
         $task = Start-ParallelTask { Start-Sleep -Seconds 60 }
-        { $task | Remove-ParallelTask -ErrorAction Stop } | Should -Throw -ErrorId 'SyncPool.NotFinished'
+        { $task | Remove-ParallelTask -ErrorAction Stop } | Should -Throw -ErrorId 'SyncPool.NotFinished,*'
         $task | Remove-ParallelTask -Force
         $task.IsRemoved | Should -BeTrue
         $task.State | Should -Be 'Stopped'
@@ -503,25 +511,25 @@ Describe 'Finding, stopping and removing tasks; bad input' {
     It 'refuses to start on a removed pool with SyncPool.Disposed' {
         $pool = New-ParallelPool -ThrottleLimit 1
         $pool | Remove-ParallelPool -Confirm:$false
-        { Start-ParallelTask { 1 } -Pool $pool } | Should -Throw -ErrorId 'SyncPool.Disposed'
+        { Start-ParallelTask { 1 } -Pool $pool } | Should -Throw -ErrorId 'SyncPool.Disposed,*'
     }
 
     It 'validates -ThrottleLimit, -TimeoutSeconds, -BatchSize and -ScriptBlock' {
-        { Start-ParallelTask { 1 } -ThrottleLimit 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError'
-        { Start-ParallelTask { 1 } -TimeoutSeconds 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError'
-        { Start-ParallelTask { 1 } -TimeoutSeconds -5 } | Should -Throw -ErrorId 'ParameterArgumentValidationError'
-        { Start-ParallelTask { 1 } -BatchSize 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError'
-        { Start-ParallelTask -ScriptBlock $null } | Should -Throw -ErrorId 'ParameterArgumentValidationError'
-        { Wait-ParallelTask -Task (Start-ParallelTask { 1 }) -Timeout 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError'
+        { Start-ParallelTask { 1 } -ThrottleLimit 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
+        { Start-ParallelTask { 1 } -TimeoutSeconds 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
+        { Start-ParallelTask { 1 } -TimeoutSeconds -5 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
+        { Start-ParallelTask { 1 } -BatchSize 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
+        { Start-ParallelTask -ScriptBlock $null } | Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
+        { Wait-ParallelTask -Task (Start-ParallelTask { 1 }) -Timeout 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
     }
 
     It 'refuses -BatchSize for an advanced script that takes no pipeline input' {
-        { 1..3 | Start-ParallelTask { [CmdletBinding()] param($x) $x } -BatchSize 2 } | Should -Throw -ErrorId 'SyncPool.InvalidArgument'
+        { 1..3 | Start-ParallelTask { [CmdletBinding()] param($x) $x } -BatchSize 2 } | Should -Throw -ErrorId 'SyncPool.InvalidArgument,*'
     }
 
     It 'refuses -ImportModule with -Pool' {
         $pool = New-ParallelPool -ThrottleLimit 1
-        { Start-ParallelTask { 1 } -Pool $pool -ImportModule 'Foo' } | Should -Throw -ErrorId 'SyncPool.InvalidArgument'
+        { Start-ParallelTask { 1 } -Pool $pool -ImportModule 'Foo' } | Should -Throw -ErrorId 'SyncPool.InvalidArgument,*'
         $pool | Remove-ParallelPool -Confirm:$false
     }
 }

@@ -3,10 +3,12 @@
 # with New-SyncTable in place of [hashtable]::Synchronized(@{}).
 
 BeforeAll {
+    . $PSScriptRoot/TestSupport.ps1
     Import-Module $env:SYNCPOOL_MODULE_PATH -Force
 }
 
 Describe 'New-SyncTable behaves like a synchronized hashtable' {
+    BeforeEach { Register-CurrentTest }
     It 'supports dot, index, ++, Count, Keys, Values, ContainsKey, Remove, Clear' {
         $t = New-SyncTable
         $t.One = 1
@@ -58,7 +60,10 @@ Describe 'New-SyncTable behaves like a synchronized hashtable' {
 
     It 'rejects null and unsupported keys with a clear error naming the type' {
         $t = New-SyncTable
-        { $t[$null] = 1 } | Should -Throw '*cannot be null*'
+        # PowerShell itself refuses a $null index before the table sees it; the table's own check covers method calls.
+        { $t[$null] = 1 } | Should -Throw '*index evaluated to null*'
+        { $t.Add($null, 1) } | Should -Throw '*cannot be null*'
+        { $t.Increment($null) } | Should -Throw '*cannot be null*'
         { $t[[version]'1.0'] = 1 } | Should -Throw '*System.Version*'
     }
 
@@ -128,6 +133,7 @@ Describe 'New-SyncTable behaves like a synchronized hashtable' {
 }
 
 Describe 'Atomic operations' {
+    BeforeEach { Register-CurrentTest }
     It 'Increment from 4 runspaces x 25,000 gives exactly 100,000' {
         $t = New-SyncTable
         $naive = [hashtable]::Synchronized(@{ x = 0 })
@@ -184,6 +190,7 @@ Describe 'Atomic operations' {
 }
 
 Describe 'Wait-SyncTable' {
+    BeforeEach { Register-CurrentTest }
     It 'wakes when another runspace writes the key' {
         $t = New-SyncTable
         $job = Start-ThreadJob { param($t) Start-Sleep -Milliseconds 300; $t.Answer = 42 } -ArgumentList $t
@@ -214,26 +221,32 @@ Describe 'Wait-SyncTable' {
 }
 
 Describe 'Snapshots, export and import' {
+    BeforeEach { Register-CurrentTest }
     It 'Snapshot is a plain hashtable and enumeration never throws while others write' {
         $t = New-SyncTable
         $job = Start-ThreadJob { param($t) for ($i = 0; $i -lt 20000; $i++) { $t["k$($i % 300)"] = $i } } -ArgumentList $t
-        $errors = 0
-        while ($job.State -eq 'Running') {
-            try { foreach ($e in $t.GetEnumerator()) { } ; $null = $t.Snapshot() } catch { $errors++ }
-        }
-        $job | Remove-Job
+        $errors = 0; $rounds = 0
+        # The job may not have started yet: keep reading until it has finished writing.
+        do {
+            try { foreach ($e in $t.GetEnumerator()) { } ; $null = $t.Snapshot(); $rounds++ } catch { $errors++ }
+        } while ($job.State -in 'NotStarted', 'Running')
+        $job | Wait-Job -Timeout 60 | Remove-Job
         $errors | Should -Be 0
+        $rounds | Should -BeGreaterThan 0
+        $t.Count | Should -Be 300
         $t.Snapshot() | Should -BeOfType [hashtable]
     }
 
     It 'Export-SyncTable / Import-SyncTable round-trip types exactly' {
         $t = New-SyncTable
-        $t.int = 1; $t.double = 1.0; $t.text = 'x'; $t.date = [datetime]::new(2026, 1, 2, 3, 4, 5, 'Utc'); $t.bytes = [byte[]](1, 2)
+        $t.int = 1; $t.double = 1.0; $t.text = 'x'; $t.date = [datetime]::new(2026, 1, 2, 3, 4, 5, [DateTimeKind]::Utc); $t.bytes = [byte[]](1, 2)
         $path = Join-Path $TestDrive 't.json'
         $t | Export-SyncTable -Path $path
         $copy = Import-SyncTable -Path $path
         $copy.int | Should -BeOfType [int]
         $copy.double | Should -BeOfType [double]
+        $copy.text | Should -BeOfType [string]
+        $copy.date | Should -Be $t.date
         $copy.date.Kind | Should -Be 'Utc'
         $copy.bytes | Should -Be @(1, 2)
     }
@@ -252,6 +265,7 @@ Describe 'Snapshots, export and import' {
 }
 
 Describe 'Named tables and disposal' {
+    BeforeEach { Register-CurrentTest }
     It 'Get-SyncTable finds a named table from another runspace' {
         $t = New-SyncTable -Name "Shared$(Get-Random)"
         $name = $t.Name
@@ -262,28 +276,81 @@ Describe 'Named tables and disposal' {
         Get-SyncTable $name -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 
-    It 'Remove-SyncTable supports -WhatIf and makes later use an ObjectDisposedException' {
-        $t = New-SyncTable
+    It 'Remove-SyncTable supports -WhatIf; every later use of the table is an error the user sees' {
+        $t = New-SyncTable -InitialValue @{ a = 1 }
         Remove-SyncTable $t -WhatIf
         $t.IsDisposed | Should -BeFalse
+        $t.a | Should -Be 1
         Remove-SyncTable $t -Confirm:$false
-        { $t.Count } | Should -Throw -ExceptionType ([System.Management.Automation.GetValueInvocationException])
-        try { $t['x'] = 1 } catch { $_.Exception.InnerException | Should -BeOfType [ObjectDisposedException] }
+        $t.IsDisposed | Should -BeTrue
+        # Methods, writes, enumeration and string expansion throw ObjectDisposedException.
+        { $t.ContainsKey('a') } | Should -Throw -ExceptionType ([System.Management.Automation.MethodInvocationException])
+        try { $t.ContainsKey('a') } catch { $_.Exception.InnerException | Should -BeOfType [ObjectDisposedException] }
+        { $t['x'] = 1 } | Should -Throw -ExceptionType ([ObjectDisposedException])
+        { $t.x = 1 } | Should -Throw -ExceptionType ([ObjectDisposedException])
+        { $t.GetEnumerator() } | Should -Throw
+        { "$t" } | Should -Throw
+        { $t.Increment('n') } | Should -Throw
+        { Wait-SyncTable $t a -Timeout 1 } | Should -Throw -ErrorId 'SyncPool.Disposed,*'
+        # Reads PowerShell will not let throw (see the next test) write SyncPool.Disposed
+        # into the caller's error stream and answer a value no table holds.
+        foreach ($read in { $t.a }, { $t['a'] }, { $t.Count }, { $t.Keys }, { $t.Values }) {
+            $got = @(& $read 2>&1)
+            $errors = @($got | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+            $errors.Count | Should -Be 1 -Because "$read must report the removal"
+            $errors[0].FullyQualifiedErrorId | Should -BeLike 'SyncPool.Disposed*'
+            $errors[0].CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+            $values = @($got | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] })
+            foreach ($v in $values) { "$v" | Should -BeIn '(removed SyncTable)', '-1' }
+        }
+        $t.a | Should -BeOfType [SyncPool.Table.RemovedSyncTable] -ErrorAction SilentlyContinue 2>$null
+        $t.Count 2>$null | Should -Be -1
+    }
+
+    It 'cannot throw from $d.key, $d[key], $d.Count or $d.Keys: PowerShell swallows IDictionary exceptions (why the table reports instead)' {
+        Add-Type -TypeDefinition @"
+using System;
+using System.Collections;
+public sealed class SyncPoolThrowingDictionary : IDictionary {
+    static Exception Gone() { return new ObjectDisposedException("dictionary"); }
+    public object this[object key] { get { throw Gone(); } set { throw Gone(); } }
+    public bool IsFixedSize { get { return false; } } public bool IsReadOnly { get { return false; } }
+    public ICollection Keys { get { throw Gone(); } } public ICollection Values { get { throw Gone(); } }
+    public int Count { get { throw Gone(); } }
+    public bool IsSynchronized { get { return false; } } public object SyncRoot { get { return this; } }
+    public void Add(object k, object v) { throw Gone(); } public void Clear() { throw Gone(); }
+    public bool Contains(object k) { throw Gone(); }
+    public IDictionaryEnumerator GetEnumerator() { throw Gone(); }
+    IEnumerator IEnumerable.GetEnumerator() { throw Gone(); }
+    public void Remove(object k) { throw Gone(); } public void CopyTo(Array a, int i) { throw Gone(); }
+}
+"@
+        $d = [SyncPoolThrowingDictionary]::new()
+        $Error.Clear()
+        foreach ($read in { $d.a }, { $d['a'] }, { $d.Count }, { $d.Keys }) {
+            { $null = & $read } | Should -Not -Throw
+            & $read | Should -BeNullOrEmpty
+        }
+        $ErrorActionPreference = 'Stop'
+        { $null = $d.a } | Should -Not -Throw
+        $Error.Count | Should -Be 0
     }
 }
 
 Describe 'The module loads from its own folder' {
+    BeforeEach { Register-CurrentTest }
     It 'imports from an unrelated working directory and survives -Force re-import' {
-        $out = & ([Environment]::ProcessPath) -NoProfile -Command "Set-Location ([IO.Path]::GetTempPath()); Import-Module '$env:SYNCPOOL_MODULE_PATH'; Import-Module '$env:SYNCPOOL_MODULE_PATH' -Force; (New-SyncTable -InitialValue @{a=1}).a; (Get-Command -Module SyncPool).Count"
-        $out[0] | Should -Be 1
-        [int]$out[1] | Should -BeGreaterThan 10
+        $child = Invoke-ChildPwsh -TimeoutSeconds 60 -Command "Import-Module '$env:SYNCPOOL_MODULE_PATH'; Import-Module '$env:SYNCPOOL_MODULE_PATH' -Force; (New-SyncTable -InitialValue @{a=1}).a; (Get-Command -Module SyncPool).Count"
+        $child.Error | Should -BeNullOrEmpty
+        $child.Output[0] | Should -Be 1
+        [int]$child.Output[1] | Should -BeGreaterThan 10
     }
 
     It 'fails to import with the expected path when the native library is missing' {
         $copy = Join-Path $TestDrive 'SyncPool'
         Copy-Item $env:SYNCPOOL_MODULE_PATH $copy -Recurse
         Get-ChildItem (Join-Path $copy 'runtimes') -Recurse -File | Remove-Item
-        $out = & ([Environment]::ProcessPath) -NoProfile -Command "try { Import-Module '$copy' -ErrorAction Stop } catch { `$_.Exception.Message }" 2>&1
-        "$out" | Should -Match ([regex]::Escape((Join-Path $copy 'runtimes')))
+        $child = Invoke-ChildPwsh -TimeoutSeconds 60 -Command "try { Import-Module '$copy' -ErrorAction Stop } catch { `$_.Exception.Message }"
+        "$($child.Output)" | Should -Match ([regex]::Escape((Join-Path $copy 'runtimes')))
     }
 }

@@ -5,6 +5,7 @@
 //! it converts arguments, calls [`crate::table`] / [`crate::pool`], and turns
 //! failures (and panics) into error codes.
 
+pub mod cancel;
 pub mod fault;
 pub mod objects;
 pub mod pool_core;
@@ -23,6 +24,9 @@ pub fn inventory() -> RustInventory {
         .register(builtins_vec!(values::KeyOut))
         .register(function!(fault::syncpool_last_error))
         .register(function!(fault::syncpool_test_panic))
+        .register(function!(cancel::syncpool_cancel_create))
+        .register(function!(cancel::syncpool_cancel_signal))
+        .register(function!(cancel::syncpool_cancel_release))
         .register(function!(objects::syncpool_set_object_releaser))
         .register(function!(objects::syncpool_object_lease_end))
         .register(function!(objects::syncpool_object_leases_open))
