@@ -24,11 +24,11 @@ public sealed class ModuleLifecycle : IModuleAssemblyInitializer, IModuleAssembl
         {
             if (_exitHooked) return;
             // Workers are native threads: stop them before the runtime goes away.
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => PoolRegistry.DisposeAll();
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => TaskEngine.Shutdown();
             _exitHooked = true;
         }
     }
 
-    /// <summary>Remove-Module: pools started from this runspace stop; tables stay (other runspaces may use them).</summary>
-    public void OnRemove(PSModuleInfo psModuleInfo) => PoolRegistry.DisposeOwnedBy(System.Management.Automation.Runspaces.Runspace.DefaultRunspace);
+    /// <summary>Remove-Module: pools made from this runspace are removed; tables stay (other runspaces may use them).</summary>
+    public void OnRemove(PSModuleInfo psModuleInfo) => TaskEngine.RemovePoolsOwnedBy(System.Management.Automation.Runspaces.Runspace.DefaultRunspace);
 }

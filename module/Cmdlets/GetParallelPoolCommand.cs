@@ -21,11 +21,12 @@ public sealed class GetParallelPoolCommand : SyncPoolCmdlet
 
     /// <summary>Pool ids to return.</summary>
     [Parameter]
-    public int[]? Id { get; set; }
+    public long[]? Id { get; set; }
 
     protected override void ProcessRecord()
     {
-        var pools = PoolRegistry.All.ToList();
+        EngineFaults.Report(this);
+        var pools = TaskEngine.Pools();
         if (Id is not null) pools = pools.Where(p => Id.Contains(p.Id)).ToList();
         if (Name is null)
         {

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using SyncPool.Native;
 using SyncPool.Pool;
 
 namespace SyncPool.Cmdlets;
@@ -22,7 +23,7 @@ public sealed class GetParallelTaskCommand : SyncPoolCmdlet
 
     /// <summary>Only tasks in these states.</summary>
     [Parameter]
-    public ParallelTaskState[]? State { get; set; }
+    public TaskState[]? State { get; set; }
 
     /// <summary>Only tasks of this pool (object, name or id).</summary>
     [Parameter]
@@ -32,21 +33,23 @@ public sealed class GetParallelTaskCommand : SyncPoolCmdlet
 
     protected override void ProcessRecord()
     {
+        EngineFaults.Report(this);
         IEnumerable<ParallelTask> tasks;
         if (Id is not null)
         {
             tasks = ParallelLookup.TasksById(Id, WriteError).Where(t => Pool is null || ReferenceEquals(t.Pool, Pool));
+            if (State is not null) tasks = tasks.Where(t => State.Contains(t.State));
         }
         else
         {
-            tasks = Pool is not null ? Pool.Tasks : PoolRegistry.AllTasks;
+            // The engine filters by pool and state; names are PowerShell wildcards.
+            tasks = TaskEngine.Tasks(Pool, State);
             if (Name is not null)
             {
                 var patterns = Name.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
                 tasks = tasks.Where(t => patterns.Any(p => p.IsMatch(t.Name)));
             }
         }
-        if (State is not null) tasks = tasks.Where(t => State.Contains(t.State));
         foreach (var task in tasks) WriteObject(task);
     }
 }

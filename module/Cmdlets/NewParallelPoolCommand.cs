@@ -1,15 +1,17 @@
 using System;
 using System.Collections;
+using System.Linq;
 using System.Management.Automation;
 using SyncPool.Pool;
 
 namespace SyncPool.Cmdlets;
 
 /// <summary>
-/// New-ParallelPool: creates a reusable pool of worker runspaces that
-/// Start-ParallelTask -Pool runs tasks in. Its throttle, modules, functions
-/// and variables are fixed for its lifetime; it lives until Remove-ParallelPool
-/// (or Remove-Module SyncPool, or the end of the process).
+/// New-ParallelPool: creates a reusable, named pool that Start-ParallelTask
+/// -Pool runs tasks in: a queue with its own throttle, whose runspaces are set
+/// up with its modules and functions (once each, then kept warm) and whose
+/// tasks start with its variables. It lives until Remove-ParallelPool (or
+/// Remove-Module SyncPool, or the end of the process).
 /// </summary>
 [Cmdlet(VerbsCommon.New, "ParallelPool")]
 [OutputType(typeof(TaskPool))]
@@ -20,10 +22,10 @@ public sealed class NewParallelPoolCommand : SyncPoolCmdlet
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
 
-    /// <summary>How many tasks run at once: the number of worker runspaces. Default: CPU count, at least 5, at most 16.</summary>
+    /// <summary>How many tasks run at once. Default: CPU count, at least 5, at most 16 (the engine decides).</summary>
     [Parameter]
-    [ValidateRange(1, ParallelDefaults.MaxThrottleLimit)]
-    public int ThrottleLimit { get; set; } = ParallelDefaults.ThrottleLimit;
+    [ValidateRange(1, int.MaxValue)]
+    public int ThrottleLimit { get; set; }
 
     /// <summary>Modules (names or paths) every worker runspace imports before its first task.</summary>
     [Parameter]
@@ -47,19 +49,17 @@ public sealed class NewParallelPoolCommand : SyncPoolCmdlet
 
     protected override void EndProcessing()
     {
-        if (Name is not null && PoolRegistry.FindByName(Name) is { } existing)
-        {
-            ThrowTerminatingError(new ErrorRecord(
-                new ArgumentException($"A parallel pool named '{Name}' already exists ({existing}). Use it with -Pool '{Name}', or remove it with Remove-ParallelPool first."),
-                "SyncPool.PoolExists", ErrorCategory.ResourceExists, Name));
-        }
-        TaskPool? pool = null;
+        EngineFaults.Report(this);
         try
         {
-            var settings = ParallelSettings.Build(this, ImportModule, ImportFunction, Variable);
-            pool = RunspaceWorker.CreatePool(ThrottleLimit, settings, Name);
-            pool.DefaultTaskTimeout = TimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : null;
-            WriteObject(pool);
+            var settings = ParallelSettings.Build(this, ImportModule, ImportFunction);
+            var variables = ParallelSettings.Variables(Variable).ToList();
+            var timeout = TimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : (TimeSpan?)null;
+            WriteObject(TaskPool.Create(Name, ThrottleLimit, perCall: false, settings, variables, timeout));
+        }
+        catch (SyncPoolException e) when (e.Code.IsNameTaken)
+        {
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException(e.Message, e), "SyncPool.PoolExists", ErrorCategory.ResourceExists, Name));
         }
         catch (ItemNotFoundException e)
         {
@@ -67,7 +67,6 @@ public sealed class NewParallelPoolCommand : SyncPoolCmdlet
         }
         catch (Exception e) when (e is not PipelineStoppedException)
         {
-            pool?.Dispose();
             ThrowFailure(e, Name);
         }
     }

@@ -4,27 +4,10 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
+using SyncPool.Native;
 using SyncPool.Pool;
 
 namespace SyncPool.Cmdlets;
-
-/// <summary>Defaults shared by the parallel cmdlets.</summary>
-public static class ParallelDefaults
-{
-    /// <summary>
-    /// Tasks that run at once when -ThrottleLimit is not given: the number of
-    /// CPUs, but at least 5 and at most 16. At least 5 because the usual
-    /// parallel work is I/O (remote calls, pings, web requests) and 5 is what
-    /// ForEach-Object -Parallel, Start-ThreadJob and PoshRSJob use, so ported
-    /// scripts do not slow down; up to the CPU count so CPU-bound work uses
-    /// the machine; at most 16 because each worker holds a runspace (tens of
-    /// MB) and a thread. Pass -ThrottleLimit to choose.
-    /// </summary>
-    public static int ThrottleLimit => Math.Clamp(Environment.ProcessorCount, 5, 16);
-
-    /// <summary>The most workers one pool may have.</summary>
-    public const int MaxThrottleLimit = 1024;
-}
 
 /// <summary>Lets -Pool take a pool object, a pool name or a pool id.</summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
@@ -50,12 +33,12 @@ public sealed class PoolTransformationAttribute : ArgumentTransformationAttribut
             case null or TaskPool:
                 return value;
             case string name:
-                return PoolRegistry.FindByName(name)
+                return TaskEngine.FindPool(name)
                        ?? throw new ArgumentTransformationMetadataException(
                            $"No parallel pool named '{name}' exists. Create it with New-ParallelPool -Name '{name}', or list pools with Get-ParallelPool.");
             case int or long:
                 long id = Convert.ToInt64(value);
-                return PoolRegistry.All.FirstOrDefault(p => p.Id == id)
+                return TaskEngine.Pools().FirstOrDefault(p => p.Id == id)
                        ?? throw new ArgumentTransformationMetadataException($"No parallel pool with id {id} exists. List pools with Get-ParallelPool.");
             default:
                 return inputData;
@@ -85,20 +68,14 @@ public sealed class ValidatePositiveSecondsAttribute : ValidateArgumentsAttribut
 /// <summary>Builds what worker runspaces start with from cmdlet parameters, in the caller's session.</summary>
 internal static class ParallelSettings
 {
-    public static RunspaceSettings Build(PSCmdlet caller, string[]? modules, string[]? functions, IDictionary? variables,
-        IEnumerable<KeyValuePair<string, object?>>? extraVariables = null)
-    {
-        var allVariables = Variables(variables).ToList();
-        if (extraVariables is not null) allVariables.AddRange(extraVariables);
-        return new RunspaceSettings
+    public static RunspaceSettings Build(PSCmdlet caller, string[]? modules, string[]? functions) =>
+        new()
         {
             Modules = (modules ?? Array.Empty<string>()).Select(m => ResolveModule(caller, m)).ToList(),
             Functions = Functions(caller, functions).ToList(),
-            Variables = allVariables,
             ConstrainedLanguage = caller.SessionState.LanguageMode == PSLanguageMode.ConstrainedLanguage,
             SyncPoolModulePath = OwnModulePath(caller),
         };
-    }
 
     /// <summary>-Variable entries as (name, value); a leading '$' on a name is dropped.</summary>
     public static IEnumerable<KeyValuePair<string, object?>> Variables(IDictionary? variables)
@@ -199,7 +176,7 @@ internal static class ParallelLookup
     {
         foreach (long id in ids)
         {
-            if (PoolRegistry.FindTask(id) is { } task)
+            if (TaskEngine.FindTask(id) is { } task)
             {
                 yield return task;
             }
@@ -212,7 +189,10 @@ internal static class ParallelLookup
     }
 
     public static ErrorRecord Removed(ParallelTask task) =>
-        new(new TaskRemovedException(task), "SyncPool.TaskRemoved", ErrorCategory.InvalidOperation, task);
+        new(new InvalidOperationException(
+                $"Task {task.Id} ('{task.Name}') was removed (received, removed with Remove-ParallelTask, or its pool was removed), so it cannot be waited on. " +
+                "Its state and what it wrote stay on the task object; use Receive-ParallelTask -Keep to receive without removing."),
+            "SyncPool.TaskRemoved", ErrorCategory.InvalidOperation, task);
 
     /// <summary>Tasks in first-seen order, each once.</summary>
     public static List<ParallelTask> Distinct(IEnumerable<ParallelTask> tasks)
@@ -345,6 +325,11 @@ internal sealed class TaskReceiver
         _table = asHashtable ? new ResultTable(cmdlet) : null;
     }
 
+    /// <summary>
+    /// Writes what <paramref name="task"/> produced so far. Without -Keep, a
+    /// finished task is then removed (it leaves Get-ParallelTask; the object
+    /// keeps its state), so receiving in a loop leaves nothing behind.
+    /// </summary>
     public void Receive(ParallelTask task)
     {
         if (_table is not null && task.IsBatch)
@@ -352,7 +337,9 @@ internal sealed class TaskReceiver
             _table.RefuseBatch(task);
             return;
         }
-        var items = task.TakeResults(_keep);
+        var state = task.State;
+        bool listed = !task.IsRemoved;
+        var items = task.Results.Take(_keep);
         if (_table is null)
         {
             _writer.Write(task, items);
@@ -363,12 +350,13 @@ internal sealed class TaskReceiver
             _writer.Write(task, items, output);
             _table.Add(task, output);
         }
-        var state = task.State;
-        if (state is ParallelTaskState.Stopped or ParallelTaskState.TimedOut && (_keep || task.TryMarkEndNoticed()))
+        if (!listed) return;
+        if (state == TaskState.Stopped || state == TaskState.TimedOut)
         {
             string what = task.HasInput && !task.IsBatch ? $" (input '{task.Input}')" : "";
             _cmdlet.WriteWarning($"Task {task.Id} '{task.Name}'{what} ended {state}: {task.StatusMessage ?? state.ToString()}. Its output may be incomplete.");
         }
+        if (!_keep && state.IsFinished) NativeCall.Run(() => task.Native.Forget());
     }
 
     /// <summary>Writes the hashtable, with -AsHashtable.</summary>

@@ -1,5 +1,7 @@
+using System;
 using System.Collections.Generic;
 using System.Management.Automation;
+using SyncPool.Native;
 using SyncPool.Pool;
 
 namespace SyncPool.Cmdlets;
@@ -9,7 +11,7 @@ namespace SyncPool.Cmdlets;
 /// Remove): they take the tasks as objects (-Task or the pipeline) or by
 /// -Id, and resolve them the same way.
 /// </summary>
-public abstract class ParallelTaskCmdlet : SyncPoolCmdlet
+public abstract class ParallelTaskCmdlet : SyncPoolCmdlet, IDisposable
 {
     /// <summary>The tasks (from Start-ParallelTask or Get-ParallelTask).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "Task")]
@@ -20,10 +22,29 @@ public abstract class ParallelTaskCmdlet : SyncPoolCmdlet
     [Parameter(Mandatory = true, ParameterSetName = "Id")]
     public long[]? Id { get; set; }
 
+    private CancelSignal? _cancel;
+
+    /// <summary>Ends the engine waits of this cmdlet when the pipeline is stopped (Ctrl+C).</summary>
+    internal CancelSignal Cancel => _cancel ??= new CancelSignal();
+
+    protected override void StopProcessing()
+    {
+        base.StopProcessing();
+        _cancel?.Signal();
+    }
+
+    protected override void EndProcessing() => EngineFaults.Report(this);
+
     /// <summary>
     /// The tasks named by this pipeline record: -Task as given, -Id looked up
     /// (an unknown id writes SyncPool.TaskNotFound and is skipped).
     /// </summary>
+    public new void Dispose()
+    {
+        _cancel?.Dispose();
+        base.Dispose();
+    }
+
     protected IEnumerable<ParallelTask> SelectedTasks()
     {
         if (Task is not null)

@@ -5,10 +5,10 @@ using SyncPool.Pool;
 namespace SyncPool.Cmdlets;
 
 /// <summary>
-/// Remove-ParallelPool: shuts a pool down. Queued tasks never run, running
-/// ones are stopped (their worker is abandoned if they do not return within
-/// the stop grace), the worker runspaces are closed. Its tasks keep their
-/// results and final state for whoever still holds them.
+/// Remove-ParallelPool: removes a pool. Queued tasks never run, running ones
+/// are stopped (escalating as for any stop), and the pool and its tasks leave
+/// Get-ParallelPool and Get-ParallelTask. Its tasks keep their results and
+/// final state for whoever still holds them.
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "ParallelPool", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Pool")]
 public sealed class RemoveParallelPoolCommand : SyncPoolCmdlet
@@ -33,7 +33,7 @@ public sealed class RemoveParallelPoolCommand : SyncPoolCmdlet
         }
         foreach (string name in Name ?? Array.Empty<string>())
         {
-            if (PoolRegistry.FindByName(name) is { } pool) Remove(pool);
+            if (TaskEngine.FindPool(name) is { } pool) Remove(pool);
             else
             {
                 WriteError(new ErrorRecord(new ItemNotFoundException($"No parallel pool named '{name}' exists."),
@@ -47,8 +47,7 @@ public sealed class RemoveParallelPoolCommand : SyncPoolCmdlet
         if (!ShouldProcess(pool.ToString(), "Remove parallel pool (stops its tasks)")) return;
         try
         {
-            pool.Dispose();
-            PoolRegistry.Forget(pool);
+            pool.Remove();
         }
         catch (Exception e) when (e is not PipelineStoppedException)
         {

@@ -1,5 +1,6 @@
 using System;
 using System.Management.Automation;
+using SyncPool.Native;
 using SyncPool.Pool;
 
 namespace SyncPool.Cmdlets;
@@ -9,6 +10,7 @@ namespace SyncPool.Cmdlets;
 /// lists them; the objects keep their results). An unfinished task is an
 /// error unless -Force, which stops it first. When the last task of a pool
 /// made by one Start-ParallelTask call is removed, that pool goes too.
+/// (Receiving a finished task without -Keep removes it as well.)
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "ParallelTask", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = "Task")]
 public sealed class RemoveParallelTaskCommand : ParallelTaskCmdlet
@@ -37,9 +39,9 @@ public sealed class RemoveParallelTaskCommand : ParallelTaskCmdlet
                         "SyncPool.NotFinished", ErrorCategory.InvalidOperation, task));
                     return;
                 }
-                task.Pool.Stop(task);
+                NativeArgs.WithUtf8("stopped: removed with Remove-ParallelTask -Force", text => NativeCall.Run(() => task.Native.Stop(false, text)));
             }
-            task.Pool.Remove(task);
+            NativeCall.Run(() => task.Native.Forget());
         }
         catch (Exception e) when (e is not PipelineStoppedException)
         {

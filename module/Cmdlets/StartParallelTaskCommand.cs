@@ -14,12 +14,14 @@ namespace SyncPool.Cmdlets;
 /// </summary>
 /// <remarks>
 /// Without -Pool, the call gets a pool of its own (its -ThrottleLimit
-/// applies to this call only; there is no hidden global queue). That pool
-/// releases its threads and runspaces once the call is over and its tasks
-/// have finished, and leaves Get-ParallelPool once they are all removed.
-/// The item reaches the script as <c>$_</c>/<c>$PSItem</c> (pipeline input,
-/// so <c>process {}</c> works) and as the first positional argument, before
-/// -ArgumentList, so <c>param($item, $a, $b)</c> works too.
+/// applies to this call only; there is no hidden global queue). Its tasks
+/// run on the engine's shared worker threads, in warm runspaces reused
+/// across calls with the same modules and functions. The pool takes no more
+/// tasks once the call is over, and leaves Get-ParallelPool once its tasks
+/// have been received or removed. The item reaches the script as
+/// <c>$_</c>/<c>$PSItem</c> (pipeline input, so <c>process {}</c> works) and
+/// as the first positional argument, before -ArgumentList, so
+/// <c>param($item, $a, $b)</c> works too.
 /// </remarks>
 [Cmdlet(VerbsLifecycle.Start, "ParallelTask")]
 [OutputType(typeof(ParallelTask))]
@@ -39,10 +41,10 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
     [Alias("Args")]
     public object?[]? ArgumentList { get; set; }
 
-    /// <summary>How many tasks of this call run at once (not with -Pool, whose throttle is fixed). Default: CPU count, at least 5, at most 16.</summary>
+    /// <summary>How many tasks of this call run at once (not with -Pool, whose throttle is fixed). Default: CPU count, at least 5, at most 16 (the engine decides).</summary>
     [Parameter]
-    [ValidateRange(1, ParallelDefaults.MaxThrottleLimit)]
-    public int ThrottleLimit { get; set; } = ParallelDefaults.ThrottleLimit;
+    [ValidateRange(1, int.MaxValue)]
+    public int ThrottleLimit { get; set; }
 
     /// <summary>Each task's time limit in seconds, counted from the moment it starts running (not while queued). A task over it is stopped and ends TimedOut.</summary>
     [Parameter]
@@ -102,7 +104,7 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
                 Refuse($"-ImportModule and -ImportFunction set up the runspaces of the pool a call makes for itself; for pool '{Pool}', give them to New-ParallelPool.");
             if (Pool.IsPerCall)
                 Refuse($"Pool '{Pool}' was made for one Start-ParallelTask call and takes no more tasks. Create a reusable pool with New-ParallelPool.");
-            if (Pool.IsDisposed)
+            if (Pool.IsRemoved)
                 ThrowFailure(new ObjectDisposedException(nameof(TaskPool), $"Pool '{Pool}' has been removed; create a new one with New-ParallelPool."), Pool);
         }
 
@@ -110,21 +112,14 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
         {
             var (text, ast, shape) = ScriptAnalysis.Analyze(ScriptBlock!);
             var usingValues = UsingValues.Collect(ast, this);
-            var preferences = ParallelSettings.Preferences(this).ToList();
-            var taskVariables = new List<KeyValuePair<string, object?>>();
-            if (Pool is null)
-            {
-                // Variables of the pool made for this call live in its initial
-                // session state (re-applied by each reset, no per-task cost).
-                _settings = ParallelSettings.Build(this, ImportModule, ImportFunction, Variable, preferences);
-            }
-            else
-            {
-                taskVariables.AddRange(ParallelSettings.Variables(Variable));
-                taskVariables.AddRange(preferences);
-            }
+            // Variables are set in the runspace for each batch: the pool's, then this call's, then preferences.
+            var variables = new List<KeyValuePair<string, object?>>();
+            if (Pool is not null) variables.AddRange(Pool.Variables);
+            else _settings = ParallelSettings.Build(this, ImportModule, ImportFunction);
+            variables.AddRange(ParallelSettings.Variables(Variable));
+            variables.AddRange(ParallelSettings.Preferences(this));
             string? location = SessionState.Path.CurrentFileSystemLocation?.ProviderPath;
-            _script = TaskScript.Create(text, shape, usingValues, ArgumentList, ToDictionary(taskVariables), location, BatchSize);
+            _script = TaskScript.Create(text, shape, usingValues, ArgumentList, ToDictionary(variables), location, BatchSize);
             _timeout = TimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : null;
             if (BatchSize > 0) _batcher = new TaskBatcher(BatchSize);
         }
@@ -150,11 +145,11 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
         _sawInput = true;
         if (_batcher is null)
         {
-            Submit(pool => pool.Submit(InputObject, _script, _timeout, Name));
+            Submit(InputObject, hasInput: true);
         }
         else if (_batcher.Add(InputObject) is { } batch)
         {
-            Submit(pool => pool.Submit(batch, _script, _timeout, Name));
+            Submit(batch, hasInput: true);
         }
     }
 
@@ -164,17 +159,17 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
         {
             if (_batcher?.Flush() is { } last)
             {
-                Submit(pool => pool.Submit(last, _script, _timeout, Name));
+                Submit(last, hasInput: true);
             }
             else if (!_sawInput && !MyInvocation.ExpectingInput)
             {
                 // No input at all: the script runs once, on its own.
-                Submit(pool => pool.SubmitWithoutInput(_script, _timeout, Name));
+                Submit(null, hasInput: false);
             }
         }
         finally
         {
-            _pool?.Seal();
+            Seal();
         }
     }
 
@@ -183,44 +178,51 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
         base.StopProcessing();
         // Ctrl+C while input was streaming: the tasks already started keep
         // running (they were written out), but this call's pool takes no more.
-        _pool?.Seal();
+        Seal();
     }
 
     /// <summary>
     /// PowerShell disposes the command when its pipeline ends, however it
     /// ends (a later command's terminating error included): the pool of this
-    /// call is sealed then at the latest, so it can release itself.
+    /// call is sealed then at the latest, so it can leave the lists once done.
     /// </summary>
     public new void Dispose()
     {
-        _pool?.Seal();
+        Seal();
         base.Dispose();
     }
 
-    private void Submit(Func<TaskPool, ParallelTask> submit)
+    private void Seal()
+    {
+        try
+        {
+            _pool?.Seal();
+        }
+        catch (Exception e) when (e is not PipelineStoppedException)
+        {
+            TaskEngine.ReportFault("Sealing a call's pool failed", e);
+        }
+    }
+
+    private void Submit(object? input, bool hasInput)
     {
         ParallelTask task;
         try
         {
-            task = submit(PoolForCall());
+            task = PoolForCall().Submit(_script!, [(input, hasInput)], _timeout, Name)[0];
         }
         catch (Exception e) when (e is not PipelineStoppedException)
         {
-            _pool?.Seal();
-            ThrowFailure(e, InputObject);
+            Seal();
+            ThrowFailure(e, input);
             return;
         }
         WriteObject(task);
     }
 
     /// <summary>-Pool, or the pool of this call (made at the first task, so a call without input makes none).</summary>
-    private TaskPool PoolForCall()
-    {
-        if (Pool is not null) return Pool;
-        if (_pool is not null) return _pool;
-        _pool = RunspaceWorker.CreatePool(ThrottleLimit, _settings!, perCall: true);
-        return _pool;
-    }
+    private TaskPool PoolForCall() =>
+        Pool ?? (_pool ??= TaskPool.Create(null, ThrottleLimit, perCall: true, _settings!, Array.Empty<KeyValuePair<string, object?>>(), defaultTimeout: null));
 
     private void Refuse(string message) =>
         ThrowTerminatingError(new ErrorRecord(new ArgumentException(message), "SyncPool.InvalidArgument", ErrorCategory.InvalidArgument, Pool));

@@ -1,5 +1,6 @@
 using System;
 using System.Management.Automation;
+using SyncPool.Native;
 using SyncPool.Pool;
 
 namespace SyncPool.Cmdlets;
@@ -29,7 +30,7 @@ public sealed class StopParallelTaskCommand : ParallelTaskCmdlet
         if (!ShouldProcess(task.ToString(), "Stop parallel task")) return;
         try
         {
-            task.Pool.Stop(task);
+            NativeArgs.WithUtf8("stopped: Stop-ParallelTask", text => NativeCall.Run(() => task.Native.Stop(false, text)));
         }
         catch (Exception e) when (e is not PipelineStoppedException)
         {

@@ -4,7 +4,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.Management.Automation;
-using System.Threading;
+using SyncPool.Native;
 using SyncPool.Pool;
 
 namespace SyncPool.Cmdlets;
@@ -12,8 +12,9 @@ namespace SyncPool.Cmdlets;
 /// <summary>
 /// Wait-ParallelTask: waits until the given tasks have finished (or any one,
 /// with -Any), showing an overall progress bar, then writes the tasks (or,
-/// with -Receive, what they produced). Ctrl+C stops the tasks it waited on
-/// and returns at once.
+/// with -Receive, what they produced, each task's as soon as it finishes).
+/// The wait blocks in the engine and is woken by each completion; Ctrl+C
+/// stops the tasks it waited on and returns at once.
 /// </summary>
 /// <remarks>
 /// -Timeout limits the wait: tasks not finished by then are stopped and end
@@ -22,6 +23,8 @@ namespace SyncPool.Cmdlets;
 /// timeout only means no task finished in time: nothing is stopped and
 /// nothing is written (as Wait-Job -Any -Timeout), so it can be polled in a
 /// loop. A task's own time limit is Start-ParallelTask -TimeoutSeconds.
+/// A command after this one that stops early (Select-Object -First) stops
+/// the tasks still unfinished.
 /// </remarks>
 [Cmdlet(VerbsLifecycle.Wait, "ParallelTask", DefaultParameterSetName = "Task")]
 [OutputType(typeof(ParallelTask), typeof(object), typeof(Hashtable))]
@@ -36,7 +39,7 @@ public sealed class WaitParallelTaskCommand : ParallelTaskCmdlet
     [ValidatePositiveSeconds]
     public double? Timeout { get; set; }
 
-    /// <summary>Write what the tasks produced (as Receive-ParallelTask does) instead of the task objects.</summary>
+    /// <summary>Write what the tasks produced (as Receive-ParallelTask does) instead of the task objects, each task's as soon as it finishes.</summary>
     [Parameter]
     public SwitchParameter Receive { get; set; }
 
@@ -49,6 +52,9 @@ public sealed class WaitParallelTaskCommand : ParallelTaskCmdlet
     /// <summary>Progress record id (stable, so the host replaces the bar instead of stacking).</summary>
     private const int ProgressId = 0x5350;
 
+    /// <summary>How often the progress bar and verbose messages are refreshed while nothing finishes.</summary>
+    private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(1);
+
     protected override void ProcessRecord()
     {
         foreach (var task in SelectedTasks())
@@ -60,142 +66,159 @@ public sealed class WaitParallelTaskCommand : ParallelTaskCmdlet
 
     protected override void EndProcessing()
     {
+        EngineFaults.Report(this);
         var tasks = ParallelLookup.Distinct(_tasks);
         if (tasks.Count == 0) return;
-
-        TaskWaiter waiter;
+        TaskSet set;
         try
         {
-            waiter = new TaskWaiter(tasks);
+            set = TaskSet.Create(tasks);
         }
-        catch (TaskRemovedException e)
+        catch (SyncPoolException e) when (e.Code.IsUnknownTask)
         {
-            WriteError(ParallelLookup.Removed(e.Task));
+            foreach (var task in tasks)
+                if (task.IsRemoved) WriteError(ParallelLookup.Removed(task));
             return;
         }
-
-        var timeout = Timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : System.Threading.Timeout.InfiniteTimeSpan;
-        var reporter = new Reporter(this, tasks.Count);
-        IReadOnlyList<ParallelTask> result;
-        bool timedOut;
-        try
+        using (set)
         {
-            if (Any)
-            {
-                var finished = waiter.WaitAny(timeout, StopToken, reporter.Report);
-                timedOut = finished is null;
-                result = finished ?? Array.Empty<ParallelTask>();
-            }
-            else
-            {
-                timedOut = !waiter.WaitAll(timeout, StopToken, reporter.Report);
-                result = tasks;
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or PipelineStoppedException)
-        {
-            // Ctrl+C / PowerShell.Stop(): what it waited on stops too; the
-            // pipeline reports the stop when this returns.
-            StopAll(waiter.Unfinished(), ParallelTaskState.Stopped, null);
-            return;
-        }
-        catch (TaskRemovedException e)
-        {
-            reporter.Complete();
-            WriteError(ParallelLookup.Removed(e.Task));
-            return;
-        }
-        catch (Exception e) when (e is not PipelineStoppedException)
-        {
-            reporter.Complete();
-            ThrowFailure(e, null);
-            return;
-        }
-        reporter.Complete();
-
-        if (timedOut && Any)
-        {
-            WriteVerbose(string.Create(CultureInfo.InvariantCulture, $"None of the {tasks.Count} tasks finished within {Timeout} s."));
-            return;
-        }
-        if (timedOut)
-        {
-            var unfinished = waiter.Unfinished();
-            string message = string.Create(CultureInfo.InvariantCulture, $"timed out: Wait-ParallelTask -Timeout {Timeout} ran out");
-            StopAll(unfinished, ParallelTaskState.TimedOut, message);
-            WriteError(new ErrorRecord(
-                new TimeoutException(string.Create(CultureInfo.InvariantCulture,
-                    $"{unfinished.Count} of {tasks.Count} tasks had not finished after {Timeout} s; they were stopped and are now TimedOut.")),
-                "SyncPool.WaitTimeout", ErrorCategory.OperationTimeout, unfinished));
-        }
-        else
-        {
-            WriteVerbose(string.Create(CultureInfo.InvariantCulture,
-                $"{(Any ? $"{result.Count} of {tasks.Count}" : $"All {tasks.Count}")} tasks finished. Waited for {waiter.Elapsed.TotalSeconds:N3} seconds."));
-        }
-
-        if (Receive || AsHashtable)
-        {
-            var receiver = new TaskReceiver(this, keep: false, asHashtable: AsHashtable);
-            foreach (var task in result) receiver.Receive(task);
-            receiver.Complete();
-        }
-        else
-        {
-            foreach (var task in result) WriteObject(task);
-        }
-    }
-
-    private void StopAll(IEnumerable<ParallelTask> tasks, ParallelTaskState endAs, string? message)
-    {
-        foreach (var task in tasks)
-        {
+            var waiter = new Waiter(this, set);
             try
             {
-                task.Pool.Stop(task, endAs, message);
+                waiter.Run();
             }
-            catch (Exception e) when (e is ObjectDisposedException or SyncPoolException)
+            catch (PipelineStoppedException)
             {
-                // The pool went away or the task was removed meanwhile: nothing left to stop.
+                // Ctrl+C, or a later command that needs no more (Select-Object -First):
+                // what was waited on and has not finished is stopped.
+                set.StopUnfinished(timedOut: false, "stopped: the Wait-ParallelTask waiting for it was stopped");
+                throw;
             }
         }
     }
 
-    /// <summary>Progress bar and verbose messages while waiting (called on the cmdlet's thread each slice).</summary>
-    private sealed class Reporter(WaitParallelTaskCommand cmdlet, int total)
+    /// <summary>One wait: delivers the tasks as they finish, reports progress, ends at the deadline or on Ctrl+C.</summary>
+    private sealed class Waiter(WaitParallelTaskCommand cmdlet, TaskSet set)
     {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly Stopwatch _sinceVerbose = Stopwatch.StartNew();
-        private bool _shown;
+        private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
+        private readonly TaskReceiver? _receiver = cmdlet.Receive || cmdlet.AsHashtable ? new TaskReceiver(cmdlet, keep: false, asHashtable: cmdlet.AsHashtable) : null;
+        private bool _progressShown;
 
-        public void Report(WaitProgress progress)
+        private IReadOnlyList<ParallelTask> Tasks => set.Tasks;
+
+        public void Run()
         {
-            var record = new ProgressRecord(ProgressId, $"Waiting for {total} parallel task{(total == 1 ? "" : "s")}",
-                string.Create(CultureInfo.InvariantCulture,
-                    $"{progress.Finished} of {progress.Total} finished, {progress.Running} running, {progress.Unfinished - progress.Running} queued"))
+            TimeSpan? limit = cmdlet.Timeout is { } s ? TimeSpan.FromSeconds(s) : null;
+            var finished = new List<int>();
+            while (true)
             {
-                PercentComplete = progress.PercentComplete,
-                SecondsRemaining = progress.Remaining is { } left ? (int)Math.Ceiling(left.TotalSeconds) : -1,
-                CurrentOperation = string.Create(CultureInfo.InvariantCulture, $"Waited {progress.Elapsed.TotalSeconds:N1} s"),
-            };
-            cmdlet.WriteProgress(record);
-            _shown = true;
+                TimeSpan? left = limit is { } l ? l - _clock.Elapsed : null;
+                if (left is { } remaining && remaining < TimeSpan.Zero) left = TimeSpan.Zero;
+                // -Any, once one has finished: only what has finished too, no more waiting.
+                var slice = cmdlet.Any && finished.Count > 0 ? TimeSpan.Zero : left is { } r && r < Heartbeat ? r : Heartbeat;
+                long next = set.Next(inputOrder: false, slice, cmdlet.Cancel);
+                if (next >= 0)
+                {
+                    int index = (int)next;
+                    finished.Add(index);
+                    if (cmdlet.Any) continue;     // take every task finished by now, then stop (below)
+                    _receiver?.Receive(Tasks[index]);
+                    Report(force: false);
+                    continue;
+                }
+                if (next == TaskSet.End) break;
+                if (next == TaskSet.Cancelled) throw new PipelineStoppedException();
+                // TimedOut: a heartbeat, the end of -Any's first batch, or the deadline.
+                if (cmdlet.Any && finished.Count > 0) break;
+                if (left is { } rest && rest <= TimeSpan.Zero)
+                {
+                    TimedOut();
+                    return;
+                }
+                Report(force: true);
+            }
+            Complete();
+            cmdlet.WriteVerbose(string.Create(CultureInfo.InvariantCulture,
+                $"{(cmdlet.Any ? $"{finished.Count} of {Tasks.Count}" : $"All {Tasks.Count}")} tasks finished. Waited for {_clock.Elapsed.TotalSeconds:N3} seconds."));
+            Deliver(cmdlet.Any ? finished : null);
+        }
+
+        /// <summary>-Any keeps collecting what has finished without waiting more.</summary>
+        private void Deliver(List<int>? only)
+        {
+            if (only is not null)
+            {
+                only.Sort();
+                foreach (int i in only)
+                {
+                    if (_receiver is not null) _receiver.Receive(Tasks[i]);
+                    else cmdlet.WriteObject(Tasks[i]);
+                }
+            }
+            else if (_receiver is null)
+            {
+                foreach (var task in Tasks) cmdlet.WriteObject(task);
+            }
+            _receiver?.Complete();
+        }
+
+        private void TimedOut()
+        {
+            Complete();
+            if (cmdlet.Any)
+            {
+                cmdlet.WriteVerbose(string.Create(CultureInfo.InvariantCulture, $"None of the {Tasks.Count} tasks finished within {cmdlet.Timeout} s."));
+                return;
+            }
+            string message = string.Create(CultureInfo.InvariantCulture, $"timed out: Wait-ParallelTask -Timeout {cmdlet.Timeout} ran out");
+            int stopped = set.StopUnfinished(timedOut: true, message);
+            cmdlet.WriteError(new ErrorRecord(
+                new TimeoutException(string.Create(CultureInfo.InvariantCulture,
+                    $"{stopped} of {Tasks.Count} tasks had not finished after {cmdlet.Timeout} s; they were stopped and are now TimedOut.")),
+                "SyncPool.WaitTimeout", ErrorCategory.OperationTimeout, Tasks));
+            // What the stopped tasks wrote before the deadline is received too.
+            if (_receiver is not null)
+            {
+                long next;
+                while ((next = set.Next(inputOrder: false, TimeSpan.Zero, cmdlet.Cancel)) >= 0) _receiver.Receive(Tasks[(int)next]);
+            }
+            Deliver(null);
+        }
+
+        private void Report(bool force)
+        {
+            if (!force && _sinceProgress.ElapsedMilliseconds < 100) return;
+            _sinceProgress.Restart();
+            var (total, done, running) = set.Progress();
+            double elapsed = _clock.Elapsed.TotalSeconds;
+            int? remaining = done == 0 || done >= total ? null : (int)Math.Ceiling(elapsed / done * (total - done));
+            cmdlet.WriteProgress(new ProgressRecord(ProgressId, $"Waiting for {Tasks.Count} parallel task{(Tasks.Count == 1 ? "" : "s")}",
+                string.Create(CultureInfo.InvariantCulture, $"{done} of {total} finished, {running} running, {total - done - running} queued"))
+            {
+                PercentComplete = total == 0 ? 100 : (int)Math.Min(100, done * 100L / total),
+                SecondsRemaining = remaining ?? -1,
+                CurrentOperation = string.Create(CultureInfo.InvariantCulture, $"Waited {elapsed:N1} s"),
+            });
+            _progressShown = true;
             if (_sinceVerbose.ElapsedMilliseconds >= 1000)
             {
                 cmdlet.WriteVerbose(string.Create(CultureInfo.InvariantCulture,
-                    $"Waiting for {progress.Unfinished} tasks to finish. Waited for {progress.Elapsed.TotalSeconds:N3} seconds."));
+                    $"Waiting for {total - done} tasks to finish. Waited for {elapsed:N3} seconds."));
                 _sinceVerbose.Restart();
             }
         }
 
         /// <summary>Removes the bar.</summary>
-        public void Complete()
+        private void Complete()
         {
-            if (!_shown) return;
-            cmdlet.WriteProgress(new ProgressRecord(ProgressId, $"Waiting for {total} parallel tasks", "Done")
+            if (!_progressShown) return;
+            cmdlet.WriteProgress(new ProgressRecord(ProgressId, $"Waiting for {Tasks.Count} parallel tasks", "Done")
             {
                 RecordType = ProgressRecordType.Completed,
             });
-            _shown = false;
+            _progressShown = false;
         }
     }
 }

@@ -60,9 +60,10 @@ internal static class ScriptAnalysis
             }
         }
 
-        bool usesInput = ast.Find(a => a is VariableExpressionAst v && v.VariablePath.IsUnqualified
-                                       && v.VariablePath.UserPath.Equals("input", StringComparison.OrdinalIgnoreCase),
+        bool Reads(string name) => ast.Find(a => a is VariableExpressionAst v && v.VariablePath.IsUnqualified
+                                                && v.VariablePath.UserPath.Equals(name, StringComparison.OrdinalIgnoreCase),
             searchNestedScriptBlocks: false) is not null;
+        bool usesInput = Reads("input");
 
         return new ScriptShape
         {
@@ -74,6 +75,8 @@ internal static class ScriptAnalysis
             UsesInputVariable = usesInput,
             HasParameters = parameters is { Count: > 0 },
             DefinesTypes = end?.Statements.OfType<TypeDefinitionAst>().Any() ?? false,
+            HasScriptDirectives = ast.UsingStatements is { Count: > 0 } || ast.ScriptRequirements is not null,
+            UsesArgsVariable = Reads("args"),
         };
     }
 

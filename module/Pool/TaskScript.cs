@@ -35,6 +35,12 @@ public sealed record ScriptShape
     /// <summary>The body defines classes or enums (which must stay at the script's top level, so it is not wrapped).</summary>
     public bool DefinesTypes { get; init; }
 
+    /// <summary>The script has <c>using</c> statements or <c>#requires</c>, which only a whole script can have.</summary>
+    public bool HasScriptDirectives { get; init; }
+
+    /// <summary>The script reads the automatic <c>$args</c> (it expects the item as a positional argument).</summary>
+    public bool UsesArgsVariable { get; init; }
+
     /// <summary>A script with nothing that affects input delivery (no param block, one unnamed block).</summary>
     public static ScriptShape Simple(string text) => new() { BodyStart = 0, BodyEnd = text.Length };
 }
@@ -65,9 +71,12 @@ public sealed class TaskScript
 {
     private static readonly IReadOnlyDictionary<string, object?> NoValues = new Dictionary<string, object?>();
 
+    private static long s_lastGroup;
+
     private TaskScript(string text, string runText, ScriptShape shape, IReadOnlyDictionary<string, object?> usingValues,
         IReadOnlyList<object?> arguments, IReadOnlyDictionary<string, object?> variables, string? workingDirectory, int batchSize)
     {
+        GroupId = (ulong)System.Threading.Interlocked.Increment(ref s_lastGroup);
         Text = text;
         RunText = runText;
         Shape = shape;
@@ -126,6 +135,102 @@ public sealed class TaskScript
     /// <summary>Items per task; 0 = one item per task.</summary>
     public int BatchSize { get; }
 
+    /// <summary>Tasks of one script are one group for the engine: only they share a batch.</summary>
+    public ulong GroupId { get; }
+
+    /// <summary>The variable through which a batch's pipeline reaches its <see cref="BatchCursor"/>.</summary>
+    public const string CursorVariable = "__SyncPoolBatch";
+
+    /// <summary>
+    /// Whether several tasks can run in one pipeline (<see cref="BatchTextFor"/>):
+    /// the script can be nested in a scriptblock (no classes, no
+    /// <c>using</c>/<c>#requires</c>).
+    /// </summary>
+    public bool CanBatch => !Shape.DefinesTypes && !Shape.HasScriptDirectives;
+
+    private string? _batchText, _batchTextWithoutInput;
+
+    /// <summary>
+    /// The pipeline that runs the tasks of a batch: the script as a nested
+    /// scriptblock, invoked once per task the cursor hands out, with that
+    /// task's input delivered as <see cref="DeliveryFor"/> says, so each task
+    /// gets its own begin/process/end and its own terminating error. A stray
+    /// top-level <c>break</c>/<c>continue</c> ends only that task, as it would
+    /// end a script of its own. The text is the same for every batch, so
+    /// PowerShell compiles it once.
+    /// </summary>
+    public string BatchTextFor(ParallelTask task) => BatchTextFor(task.HasInput);
+
+    public string BatchTextFor(bool hasInput) =>
+        hasInput ? _batchText ??= BuildBatchText(hasInput: true) : _batchTextWithoutInput ??= BuildBatchText(hasInput: false);
+
+    /// <summary>
+    /// A plain body (<c>{ $_ * 2 }</c>: no param block, no named blocks, no
+    /// <c>$input</c>/<c>$args</c>, no -ArgumentList) runs through
+    /// ForEach-Object, which invokes it once per item with <c>$_</c> set, the
+    /// cheapest per-item invocation PowerShell has: the common case of many
+    /// tiny items costs what ForEach-Object costs.
+    /// </summary>
+    private bool IsPlainBody =>
+        !Shape.HasNamedBlocks && !Shape.HasParameters && !Shape.IsAdvanced && !Shape.UsesInputVariable && !Shape.UsesArgsVariable
+        && Arguments.Count == 0 && BatchSize == 0;
+
+    private string BuildBatchText(bool hasInput)
+    {
+        if (hasInput && IsPlainBody)
+        {
+            // A terminating error (or break/continue) ends this pipeline; the
+            // runner ends that task and starts a new pipeline for the rest.
+            return
+                $"$__sp = ${CursorVariable}\n" +
+                "$__spBody = {\n" + Text + "\n}\n" +
+                "try {\n" +
+                "    do {\n" +
+                "        $__sp.Inputs() | ForEach-Object -Process $__spBody\n" +
+                "    } while ($false)\n" +
+                "}\n" +
+                "catch {\n" +
+                "    $__sp.Fail($_)\n" +
+                "}\n";
+        }
+        // One call shape per script: all tasks of a call have input, or the call's single task has none;
+        // all are batches (-BatchSize) or none is.
+        bool batches = BatchSize > 0;
+        var delivery = !hasInput ? InputDelivery.None : batches ? InputDelivery.Pipeline : DeliveryForItem();
+        var call = new StringBuilder();
+        call.Append("            $__spArgs = $__sp.Arguments\n");
+        if ((delivery & InputDelivery.DollarUnderscore) != 0) call.Append("            $_ = $__sp.Input\n");
+        call.Append("            ");
+        if ((delivery & InputDelivery.Pipeline) != 0) call.Append(batches ? "$__sp.Input | " : ",$__sp.Input | ");
+        call.Append("& $__spBody @__spArgs\n");
+        // Items come through the pipeline: the body runs per item in its process block (RunText).
+        string body = (delivery & InputDelivery.Pipeline) != 0 ? RunText : Text;
+        return
+            $"$__sp = ${CursorVariable}\n" +
+            "$__spBody = {\n" + body + "\n}\n" +
+            "while ($__sp.MoveNext()) {\n" +
+            "    try {\n" +
+            "        do {\n" +
+            call +
+            "        } while ($false)\n" +
+            "    }\n" +
+            "    catch {\n" +
+            "        $__sp.Fail($_)\n" +
+            "    }\n" +
+            "}\n";
+    }
+
+    /// <summary>How one item reaches the script (tasks of a call without -BatchSize).</summary>
+    private InputDelivery DeliveryForItem()
+    {
+        var delivery = InputDelivery.None;
+        bool pipeline = CanTakePipelineInput(Shape);
+        if (pipeline) delivery |= InputDelivery.Pipeline;
+        if (!Shape.TakesPipelineInput) delivery |= InputDelivery.FirstArgument;
+        if (!pipeline || (!Shape.HasNamedBlocks && !ShouldWrapBody(Shape))) delivery |= InputDelivery.DollarUnderscore;
+        return delivery;
+    }
+
     /// <summary>
     /// How the input of <paramref name="task"/> reaches the script:
     /// <list type="bullet">
@@ -141,40 +246,38 @@ public sealed class TaskScript
     public InputDelivery DeliveryFor(ParallelTask task)
     {
         ArgumentNullException.ThrowIfNull(task);
-        if (!task.HasInput) return InputDelivery.None;
-        if (task.IsBatch) return InputDelivery.Pipeline;
-        var delivery = InputDelivery.None;
-        bool pipeline = CanTakePipelineInput(Shape);
-        if (pipeline) delivery |= InputDelivery.Pipeline;
-        if (!Shape.TakesPipelineInput) delivery |= InputDelivery.FirstArgument;
-        if (!pipeline || (!Shape.HasNamedBlocks && !ShouldWrapBody(Shape))) delivery |= InputDelivery.DollarUnderscore;
-        return delivery;
+        return DeliveryFor(task.HasInput, task.IsBatch);
     }
+
+    public InputDelivery DeliveryFor(bool hasInput, bool isBatch) =>
+        !hasInput ? InputDelivery.None : isBatch ? InputDelivery.Pipeline : DeliveryForItem();
 
     /// <summary>
     /// The text to run for <paramref name="task"/>: <see cref="RunText"/> when it
     /// has input, the script as written when it runs on its own (no item for a
     /// process block to see).
     /// </summary>
-    public string TextFor(ParallelTask task)
-    {
-        ArgumentNullException.ThrowIfNull(task);
-        return task.HasInput ? RunText : Text;
-    }
+    public string TextFor(ParallelTask task) => TextFor(task.HasInput);
+
+    public string TextFor(bool hasInput) => hasInput ? RunText : Text;
 
     /// <summary>The pipeline input for <paramref name="task"/>, or null when the script gets none.</summary>
-    public IReadOnlyList<object?>? PipelineInputFor(ParallelTask task)
+    public IReadOnlyList<object?>? PipelineInputFor(ParallelTask task) => PipelineInputFor(task.Input, task.HasInput, task.IsBatch);
+
+    public IReadOnlyList<object?>? PipelineInputFor(object? input, bool hasInput, bool isBatch)
     {
-        if ((DeliveryFor(task) & InputDelivery.Pipeline) == 0) return null;
-        return task.Input is TaskBatch batch ? batch : new[] { task.Input };
+        if ((DeliveryFor(hasInput, isBatch) & InputDelivery.Pipeline) == 0) return null;
+        return input is TaskBatch batch ? batch : new[] { input };
     }
 
     /// <summary>The positional arguments for <paramref name="task"/>: maybe its item, then -ArgumentList.</summary>
-    public IReadOnlyList<object?> ArgumentsFor(ParallelTask task)
+    public IReadOnlyList<object?> ArgumentsFor(ParallelTask task) => ArgumentsFor(task.Input, task.HasInput, task.IsBatch);
+
+    public IReadOnlyList<object?> ArgumentsFor(object? input, bool hasInput, bool isBatch)
     {
-        if ((DeliveryFor(task) & InputDelivery.FirstArgument) == 0) return Arguments;
+        if ((DeliveryFor(hasInput, isBatch) & InputDelivery.FirstArgument) == 0) return Arguments;
         var all = new object?[Arguments.Count + 1];
-        all[0] = task.Input;
+        all[0] = input;
         for (int i = 0; i < Arguments.Count; i++) all[i + 1] = Arguments[i];
         return all;
     }
@@ -238,7 +341,7 @@ public static class UsingKey
     }
 }
 
-/// <summary>What a pool's runspaces are created with (New-ParallelPool, or one Start-ParallelTask call).</summary>
+/// <summary>What a pool's runspaces are created with (New-ParallelPool, or one Start-ParallelTask call); variables are set per batch, not here.</summary>
 public sealed class RunspaceSettings
 {
     /// <summary>Modules imported into every runspace (paths or names), in order.</summary>
@@ -247,22 +350,31 @@ public sealed class RunspaceSettings
     /// <summary>Function definitions (name, body text) defined in every runspace.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Functions { get; init; } = Array.Empty<KeyValuePair<string, string>>();
 
-    /// <summary>Variables every runspace starts with (and returns to after each task).</summary>
-    public IReadOnlyList<KeyValuePair<string, object?>> Variables { get; init; } = Array.Empty<KeyValuePair<string, object?>>();
-
     /// <summary>Run scripts in ConstrainedLanguage (the caller is locked down).</summary>
     public bool ConstrainedLanguage { get; init; }
 
     /// <summary>The module's own manifest or assembly, so tasks can use SyncPool's cmdlets (nested tasks, tables).</summary>
     public string? SyncPoolModulePath { get; init; }
 
-    /// <summary>Names of the modules, functions and variables, for display.</summary>
+    /// <summary>Equal for settings that give equal runspaces (what warm runspaces are shared by).</summary>
+    public string Signature
+    {
+        get
+        {
+            var sb = new StringBuilder();
+            sb.Append(ConstrainedLanguage ? "CL" : "FL").Append('\0').Append(SyncPoolModulePath).Append('\0');
+            foreach (var m in Modules) sb.Append("m:").Append(m).Append('\0');
+            foreach (var (name, definition) in Functions) sb.Append("f:").Append(name).Append('=').Append(definition).Append('\0');
+            return sb.ToString();
+        }
+    }
+
+    /// <summary>Names of the modules and functions, for display.</summary>
     public override string ToString()
     {
         var parts = new List<string>();
         if (Modules.Count > 0) parts.Add("Modules: " + string.Join(", ", Modules));
         if (Functions.Count > 0) parts.Add("Functions: " + string.Join(", ", Functions.Select(f => f.Key)));
-        if (Variables.Count > 0) parts.Add("Variables: " + string.Join(", ", Variables.Select(v => "$" + v.Key)));
         if (ConstrainedLanguage) parts.Add("ConstrainedLanguage");
         return parts.Count == 0 ? "(defaults)" : string.Join("; ", parts);
     }

@@ -44,6 +44,9 @@ internal static class ObjectRegistry
         return id;
     }
 
+    /// <summary>The object registered under <paramref name="id"/>, for callers the core guarantees it is alive to (no lease).</summary>
+    public static object? Get(ulong id) => Objects.TryGetValue(id, out var value) ? value : null;
+
     /// <summary>Fetches the object behind a lease, then ends the lease.</summary>
     public static object? Take(ObjectLease lease)
     {

@@ -1,62 +1,71 @@
-//! A scriptable fake [`Host`] shared by the `pool_*` integration tests
-//! (included with `#[path]`; compiled on its own it holds no tests).
+//! A scriptable fake [`Host`] for the `pool_*` integration tests (included
+//! with `#[path]`; compiled on its own it holds no tests).
 //!
-//! Every callback is logged under one mutex with a Condvar, so tests wait for
-//! "the runner has started" or "worker 3 exited" with a deadline instead of
+//! The fake runs each batch the way the C# host does: it asks the engine for
+//! items one at a time, runs a per-task script (a closure), and reports each
+//! outcome. Every callback is logged under one mutex with a condition
+//! variable, so tests wait for "task 3 has started" with a deadline instead of
 //! sleeping and hoping.
 
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex, MutexGuard};
-use syncpool::pool::{Host, Pool, PoolConfig, RunOutcome, TaskId, TaskState, WorkerId};
+use syncpool::pool::{BatchRun, ContextFate, Engine, EngineConfig, Host, Outcome, Pool, PoolOptions, StopLevel, Task, TaskId, WorkerId};
 
 /// Upper bound for anything a test waits on: long enough never to fire on a
 /// loaded 2-core CI machine, short enough that a bug fails instead of hanging.
-pub const LONG: Duration = Duration::from_secs(10);
+pub const LONG: Duration = Duration::from_secs(20);
 
 #[derive(Default, Debug)]
 pub struct Log {
-    /// (worker, task) in the order runners started.
-    pub runs: Vec<(WorkerId, TaskId)>,
-    /// Tasks whose runner returned (or panicked).
-    pub returned: Vec<TaskId>,
-    pub stops: Vec<(WorkerId, TaskId)>,
-    pub exited: Vec<WorkerId>,
-    pub finished: Vec<(TaskId, TaskState)>,
-    /// Opens `FakeHost::gate`.
+    /// Every batch run, in order.
+    pub batches: Vec<BatchRun>,
+    /// Tasks in the order their scripts started, with the batch size they came in.
+    pub started: Vec<TaskId>,
+    pub ended: Vec<TaskId>,
+    pub stops: Vec<(WorkerId, TaskId, StopLevel)>,
+    pub disposed: Vec<u64>,
+    pub internal_errors: Vec<String>,
+    /// Contexts set up (fresh ones the fake "created").
+    pub created: Vec<u64>,
+    /// Per task: the highest stop level it has received.
+    pub stop_level: HashMap<TaskId, StopLevel>,
+    /// Opens every gated script.
     pub released: bool,
 }
 
-type RunFn = dyn Fn(&FakeHost, WorkerId, TaskId) -> RunOutcome + Send + Sync;
+/// What a fake script does for one task.
+pub type Script = dyn Fn(&FakeHost, &Arc<Task>) -> Outcome + Send + Sync;
 
 pub struct FakeHost {
     log: Mutex<Log>,
     cv: Condvar,
-    run: Box<RunFn>,
-    pool: OnceLock<Weak<Pool>>,
+    script: Box<Script>,
+    /// How long setting up a fresh context takes (like importing modules).
+    pub setup: Duration,
+    engine: OnceLock<Weak<Engine>>,
 }
 
 impl FakeHost {
-    pub fn new(run: impl Fn(&FakeHost, WorkerId, TaskId) -> RunOutcome + Send + Sync + 'static) -> Arc<FakeHost> {
-        Arc::new(FakeHost {
-            log: Mutex::new(Log::default()),
-            cv: Condvar::new(),
-            run: Box::new(run),
-            pool: OnceLock::new(),
-        })
+    pub fn new(script: impl Fn(&FakeHost, &Arc<Task>) -> Outcome + Send + Sync + 'static) -> Arc<FakeHost> {
+        FakeHost::with_setup(Duration::ZERO, script)
     }
 
-    /// A host whose runners complete at once.
+    pub fn with_setup(setup: Duration, script: impl Fn(&FakeHost, &Arc<Task>) -> Outcome + Send + Sync + 'static) -> Arc<FakeHost> {
+        Arc::new(FakeHost { log: Mutex::new(Log::default()), cv: Condvar::new(), script: Box::new(script), setup, engine: OnceLock::new() })
+    }
+
+    /// Scripts that complete at once.
     pub fn instant() -> Arc<FakeHost> {
-        FakeHost::new(|_, _, _| RunOutcome::Completed)
+        FakeHost::new(|_, _| Outcome::Completed)
     }
 
-    /// The pool this host serves (for runners that submit nested tasks).
-    pub fn pool(&self) -> Arc<Pool> {
-        self.pool.get().and_then(Weak::upgrade).expect("pool alive")
+    pub fn engine(&self) -> Arc<Engine> {
+        self.engine.get().and_then(Weak::upgrade).expect("engine alive")
     }
 
     pub fn log(&self) -> MutexGuard<'_, Log> {
@@ -68,7 +77,7 @@ impl FakeHost {
         self.cv.notify_all();
     }
 
-    /// Waits (bounded) until `pred` holds for the log; returns whether it did.
+    /// Waits (bounded) until `pred` holds for the log.
     pub fn wait_for(&self, timeout: Duration, pred: impl Fn(&Log) -> bool) -> bool {
         let deadline = Instant::now() + timeout;
         let mut log = self.log.lock();
@@ -80,79 +89,120 @@ impl FakeHost {
         true
     }
 
-    /// A cooperative runner's body: "works" for `d` unless asked to stop
-    /// first. Returns true if it was stopped.
-    pub fn work_unless_stopped(&self, task: TaskId, d: Duration) -> bool {
-        self.wait_for(d, |l| l.stops.iter().any(|s| s.1 == task))
-    }
-
-    /// A stuck runner's body: ignores stop requests, only `release` (or the
-    /// LONG safety bound) lets it go.
-    pub fn gate(&self) {
-        self.wait_for(LONG, |l| l.released);
+    /// Blocks a script until the test releases every gate, or until `task`
+    /// is stopped at `level` or harder (like a .NET wait Thread.Interrupt ends).
+    pub fn gate(&self, task: TaskId, level: Option<StopLevel>) -> bool {
+        let deadline = Instant::now() + LONG;
+        let mut log = self.log.lock();
+        loop {
+            if log.released {
+                return true;
+            }
+            if let (Some(want), Some(got)) = (level, log.stop_level.get(&task)) {
+                if rank(*got) >= rank(want) {
+                    return false;
+                }
+            }
+            if self.cv.wait_until(&mut log, deadline).timed_out() {
+                return false;
+            }
+        }
     }
 
     pub fn release(&self) {
         self.update(|l| l.released = true);
     }
+}
 
-    pub fn worker_of(&self, task: TaskId) -> Option<WorkerId> {
-        self.log().runs.iter().find(|r| r.1 == task).map(|r| r.0)
+fn rank(level: StopLevel) -> u8 {
+    match level {
+        StopLevel::Ask => 0,
+        StopLevel::Interrupt => 1,
+        StopLevel::Abandon => 2,
     }
 }
 
 impl Host for FakeHost {
-    fn run(&self, worker: WorkerId, task: TaskId) -> RunOutcome {
-        self.update(|l| l.runs.push((worker, task)));
-        // Log the return even if the runner panics (the pool catches it).
-        struct Returned<'a>(&'a FakeHost, TaskId);
-        impl Drop for Returned<'_> {
-            fn drop(&mut self) {
-                let task = self.1;
-                self.0.update(|l| l.returned.push(task));
+    fn run_batch(&self, run: &BatchRun) -> ContextFate {
+        self.update(|l| {
+            l.batches.push(*run);
+            if run.fresh {
+                l.created.push(run.context);
             }
+        });
+        if run.fresh && !self.setup.is_zero() {
+            std::thread::sleep(self.setup);
         }
-        let _returned = Returned(self, task);
-        (self.run)(self, worker, task)
+        let engine = self.engine();
+        while let Some(task) = engine.next_item(run.batch).expect("batch is current") {
+            self.update(|l| l.started.push(task.id));
+            let outcome = (self.script)(self, &task);
+            engine.end_item(run.batch, task.id, outcome, None).expect("task is current");
+            self.update(|l| l.ended.push(task.id));
+        }
+        ContextFate::Keep
     }
 
-    fn stop(&self, worker: WorkerId, task: TaskId) {
-        self.update(|l| l.stops.push((worker, task)));
+    fn stop(&self, worker: WorkerId, task: TaskId, level: StopLevel) {
+        self.update(|l| {
+            l.stops.push((worker, task, level));
+            let entry = l.stop_level.entry(task).or_insert(level);
+            if rank(level) > rank(*entry) {
+                *entry = level;
+            }
+        });
     }
 
-    fn worker_exited(&self, worker: WorkerId) {
-        self.update(|l| l.exited.push(worker));
+    fn dispose_context(&self, context: u64) {
+        self.update(|l| l.disposed.push(context));
     }
 
-    fn task_finished(&self, task: TaskId, state: TaskState) {
-        self.update(|l| l.finished.push((task, state)));
+    fn internal_error(&self, message: &str) {
+        self.update(|l| l.internal_errors.push(message.to_owned()));
     }
 }
 
-/// A pool of `workers` serving `host`, with the given stop grace.
-pub fn pool_with(workers: usize, stop_grace: Duration, host: &Arc<FakeHost>) -> Arc<Pool> {
-    let config = PoolConfig { workers, stop_grace, name: "test".into(), ..PoolConfig::default() };
-    let pool = Pool::new(config, host.clone()).expect("pool");
-    register(host, &pool);
-    pool
+/// An engine serving `host`, with test-sized timings.
+pub fn engine_with(host: &Arc<FakeHost>, config: EngineConfig) -> Arc<Engine> {
+    let engine = Engine::new(host.clone(), config);
+    host.engine.set(Arc::downgrade(&engine)).ok().expect("one engine per host");
+    engine
 }
 
-/// Lets `host`'s runners reach `pool` (weakly: the pool owns the host).
-pub fn register(host: &FakeHost, pool: &Arc<Pool>) {
-    host.pool.set(Arc::downgrade(pool)).expect("one pool per host");
+pub fn quick_config() -> EngineConfig {
+    EngineConfig {
+        interrupt_after: Duration::from_millis(100),
+        abandon_after: Duration::from_millis(300),
+        ..EngineConfig::default()
+    }
 }
 
-pub fn pool(workers: usize, host: &Arc<FakeHost>) -> Arc<Pool> {
-    pool_with(workers, Duration::from_secs(5), host)
+pub fn engine(host: &Arc<FakeHost>) -> Arc<Engine> {
+    engine_with(host, quick_config())
 }
 
-/// Runs `f`, returning its result and how long it took.
-pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
-    let start = Instant::now();
-    let out = f();
-    (out, start.elapsed())
+pub fn pool(engine: &Engine, throttle: usize) -> Arc<Pool> {
+    engine.create_pool(PoolOptions { throttle, context_key: 1, ..PoolOptions::default() }, None).unwrap()
 }
 
-pub fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
+pub fn submit(engine: &Engine, pool: &Arc<Pool>, count: usize, timeout: Option<Duration>) -> Vec<Arc<Task>> {
+    engine.submit(pool, 1, timeout, vec![None; count]).unwrap()
+}
+
+/// Waits for every task, bounded by [`LONG`].
+pub fn wait_all(tasks: &[Arc<Task>]) {
+    let wait = syncpool::pool::Wait::new(tasks.to_vec());
+    assert_eq!(wait.all(Some(Instant::now() + LONG), None), syncpool::pool::WaitEnd::Done, "tasks did not finish in time");
+}
+
+/// Peak number of overlapping [start, end] intervals (tasks running at once).
+pub fn peak_overlap(intervals: &[(Instant, Instant)]) -> usize {
+    let mut events: Vec<(Instant, i32)> = intervals.iter().flat_map(|&(s, e)| [(s, 1), (e, -1)]).collect();
+    events.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+    let (mut now, mut peak) = (0i32, 0i32);
+    for (_, d) in events {
+        now += d;
+        peak = peak.max(now);
+    }
+    peak as usize
 }

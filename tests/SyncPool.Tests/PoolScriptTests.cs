@@ -8,49 +8,34 @@ namespace SyncPool.Tests;
 
 /// <summary>
 /// The PowerShell-independent half of running scripts: how a task's input
-/// reaches its script, body wrapping, batching, $using: keys, and the order
-/// results are replayed in. (The PowerShell half, RunspaceWorker and the
-/// cmdlets, needs a PowerShell runtime and is covered by the Pester suite.)
+/// reaches its script, body wrapping, the batch pipeline's text, $using:
+/// keys, and the order results are replayed in. (The engine itself is tested
+/// in Rust, rust/tests/pool_*.rs; running scripts in runspaces needs a
+/// PowerShell runtime and is covered by the Pester suites.)
 /// </summary>
 public class PoolScriptTests
 {
     private static readonly ScriptShape Plain = new() { BodyStart = 0, BodyEnd = 6 };
 
-    /// <summary>Tasks carrying inputs, submitted to a pool whose workers never get to run them.</summary>
-    private static (TaskPool Pool, ParallelTask Single, ParallelTask Batch, ParallelTask None) Tasks(TaskScript script)
-    {
-        var pool = PoolTests.NewPool(1);
-        var blocker = pool.Submit(null, PoolTests.Work((w, t) => { while (!w.StopRequested) System.Threading.Thread.Sleep(5); return null; }));
-        var single = pool.Submit(42, script);
-        var batch = pool.Submit(new TaskBatch(new object?[] { 1, 2, 3 }), script);
-        var none = pool.SubmitWithoutInput(script);
-        _ = blocker;
-        return (pool, single, batch, none);
-    }
-
     [Fact]
     public void A_plain_script_gets_the_item_as_pipeline_input_and_first_argument()
     {
         var script = TaskScript.Create("$_ * 2", Plain, arguments: new object?[] { "a", "b" });
-        var (pool, single, batch, none) = Tasks(script);
-        using (pool)
-        {
-            Assert.Equal(InputDelivery.Pipeline | InputDelivery.FirstArgument, script.DeliveryFor(single));
-            Assert.Equal(new object?[] { 42 }, script.PipelineInputFor(single));
-            Assert.Equal(new object?[] { 42, "a", "b" }, script.ArgumentsFor(single));
+        var batch = new TaskBatch(new object?[] { 1, 2, 3 });
+        Assert.Equal(InputDelivery.Pipeline | InputDelivery.FirstArgument, script.DeliveryFor(true, false));
+        Assert.Equal(new object?[] { 42 }, script.PipelineInputFor(42, true, false));
+        Assert.Equal(new object?[] { 42, "a", "b" }, script.ArgumentsFor(42, true, false));
 
-            Assert.Equal(InputDelivery.Pipeline, script.DeliveryFor(batch));
-            Assert.Equal(new object?[] { 1, 2, 3 }, script.PipelineInputFor(batch));
-            Assert.Equal(new object?[] { "a", "b" }, script.ArgumentsFor(batch));
+        Assert.Equal(InputDelivery.Pipeline, script.DeliveryFor(true, true));
+        Assert.Equal(new object?[] { 1, 2, 3 }, script.PipelineInputFor(batch, true, true));
+        Assert.Equal(new object?[] { "a", "b" }, script.ArgumentsFor(batch, true, true));
 
-            Assert.Equal("process {\n$_ * 2\n}", script.TextFor(single));
-            Assert.Equal(script.RunText, script.TextFor(batch));
-            Assert.Equal("$_ * 2", script.TextFor(none)); // runs once on its own: as written
+        Assert.Equal("process {\n$_ * 2\n}", script.TextFor(hasInput: true));
+        Assert.Equal("$_ * 2", script.TextFor(hasInput: false)); // runs once on its own: as written
 
-            Assert.Equal(InputDelivery.None, script.DeliveryFor(none));
-            Assert.Null(script.PipelineInputFor(none));
-            Assert.Equal(new object?[] { "a", "b" }, script.ArgumentsFor(none));
-        }
+        Assert.Equal(InputDelivery.None, script.DeliveryFor(false, false));
+        Assert.Null(script.PipelineInputFor(null, false, false));
+        Assert.Equal(new object?[] { "a", "b" }, script.ArgumentsFor(null, false, false));
     }
 
     [Fact]
@@ -58,14 +43,10 @@ public class PoolScriptTests
     {
         var shape = new ScriptShape { IsAdvanced = true, TakesPipelineInput = true, HasParameters = true, BodyStart = 40, BodyEnd = 50 };
         var script = TaskScript.Create(new string(' ', 60), shape);
-        var (pool, single, _, _) = Tasks(script);
-        using (pool)
-        {
-            // Passing it positionally as well would bind the parameter twice
-            // and PowerShell would reject the pipeline item.
-            Assert.Equal(InputDelivery.Pipeline, script.DeliveryFor(single));
-            Assert.Empty(script.ArgumentsFor(single));
-        }
+        // Passing it positionally as well would bind the parameter twice
+        // and PowerShell would reject the pipeline item.
+        Assert.Equal(InputDelivery.Pipeline, script.DeliveryFor(true, false));
+        Assert.Empty(script.ArgumentsFor(42, true, false));
     }
 
     [Fact]
@@ -73,14 +54,10 @@ public class PoolScriptTests
     {
         var shape = new ScriptShape { IsAdvanced = true, HasParameters = true, BodyStart = 30, BodyEnd = 40 };
         var script = TaskScript.Create(new string(' ', 50), shape, arguments: new object?[] { 7 });
-        var (pool, single, _, _) = Tasks(script);
-        using (pool)
-        {
-            Assert.Equal(InputDelivery.FirstArgument | InputDelivery.DollarUnderscore, script.DeliveryFor(single));
-            Assert.Null(script.PipelineInputFor(single));
-            Assert.Equal(new object?[] { 42, 7 }, script.ArgumentsFor(single));
-            Assert.Equal(script.Text, script.RunText); // cannot take input through a process block: left alone
-        }
+        Assert.Equal(InputDelivery.FirstArgument | InputDelivery.DollarUnderscore, script.DeliveryFor(true, false));
+        Assert.Null(script.PipelineInputFor(42, true, false));
+        Assert.Equal(new object?[] { 42, 7 }, script.ArgumentsFor(42, true, false));
+        Assert.Equal(script.Text, script.RunText); // cannot take input through a process block: left alone
         var e = Assert.Throws<ArgumentException>(() => TaskScript.Create(new string(' ', 50), shape, batchSize: 10));
         Assert.Contains("ValueFromPipeline", e.Message);
     }
@@ -103,15 +80,11 @@ public class PoolScriptTests
         var script = TaskScript.Create("$input | % { $_ }", new ScriptShape { UsesInputVariable = true, BodyStart = 0, BodyEnd = 17 });
         var types = TaskScript.Create("class C {}; $_", new ScriptShape { DefinesTypes = true, BodyStart = 0, BodyEnd = 14 });
         var named = TaskScript.Create("process { $_ }", new ScriptShape { HasNamedBlocks = true });
-        var (pool, single, _, _) = Tasks(script);
-        using (pool)
-        {
-            var all = InputDelivery.Pipeline | InputDelivery.FirstArgument | InputDelivery.DollarUnderscore;
-            Assert.Equal(all, script.DeliveryFor(single));
-            Assert.Equal(all, types.DeliveryFor(single));
-            Assert.Equal(types.Text, types.RunText);
-            Assert.Equal(InputDelivery.Pipeline | InputDelivery.FirstArgument, named.DeliveryFor(single));
-        }
+        var all = InputDelivery.Pipeline | InputDelivery.FirstArgument | InputDelivery.DollarUnderscore;
+        Assert.Equal(all, script.DeliveryFor(true, false));
+        Assert.Equal(all, types.DeliveryFor(true, false));
+        Assert.Equal(types.Text, types.RunText);
+        Assert.Equal(InputDelivery.Pipeline | InputDelivery.FirstArgument, named.DeliveryFor(true, false));
     }
 
     [Theory]
@@ -166,103 +139,114 @@ public class PoolScriptTests
     }
 
     [Fact]
-    public void Batch_tasks_are_marked_and_keep_their_items()
+    public void A_plain_body_runs_through_ForEach_Object_and_other_scripts_once_per_task_in_a_loop()
     {
-        using var pool = PoolTests.NewPool(1);
-        var batch = new TaskBatch(new object?[] { "a", "b" });
-        var task = pool.Submit(batch, PoolTests.Work((w, t) => ((TaskBatch)t.Input!).Count));
-        var single = pool.Submit("a", PoolTests.Work((w, t) => 1));
-        var none = pool.SubmitWithoutInput(PoolTests.Work((w, t) => t.HasInput));
-        Assert.True(pool.WaitAll(new[] { task, single, none }, TimeSpan.FromSeconds(30)));
-        Assert.True(task.IsBatch);
-        Assert.False(single.IsBatch);
-        Assert.Equal(2, task.Output.Single());
-        Assert.False(none.HasInput);
-        Assert.Equal(false, none.Output.Single());
-        Assert.True(single.HasInput);
+        var plain = TaskScript.Create("$_ * 2", Plain);
+        string text = plain.BatchTextFor(hasInput: true);
+        Assert.Contains("$__sp.Inputs() | ForEach-Object -Process $__spBody", text);
+        Assert.Contains("$__spBody = {\n$_ * 2\n}", text);
+
+        var withParam = TaskScript.Create("param($x) $x", new ScriptShape { HasParameters = true, BodyStart = 10, BodyEnd = 12 });
+        text = withParam.BatchTextFor(hasInput: true);
+        Assert.Contains("while ($__sp.MoveNext())", text);
+        Assert.Contains(",$__sp.Input | & $__spBody @__spArgs", text);
+        Assert.Contains("do {", text); // a stray break ends only its own task
+        Assert.Contains("$__sp.Fail($_)", text);
+
+        var once = plain.BatchTextFor(hasInput: false);
+        Assert.Contains("& $__spBody @__spArgs", once);
+        Assert.DoesNotContain("$__sp.Input |", once);
+        Assert.Contains("$__spBody = {\n$_ * 2\n}", once); // as written: no process block without input
+
+        var batches = TaskScript.Create("process { $_ }", new ScriptShape { HasNamedBlocks = true }, batchSize: 10);
+        Assert.Contains("$__sp.Input | & $__spBody", batches.BatchTextFor(hasInput: true));
+
+        Assert.False(TaskScript.Create("using namespace System\n1", new ScriptShape { HasScriptDirectives = true }).CanBatch);
+        Assert.False(TaskScript.Create("class C {}", new ScriptShape { DefinesTypes = true }).CanBatch);
+        Assert.True(plain.CanBatch);
+        Assert.NotEqual(plain.GroupId, withParam.GroupId);
     }
 
     [Fact]
     public void Results_replay_output_and_records_in_the_order_written()
     {
-        using var pool = PoolTests.NewPool(1);
-        var task = pool.Submit(null, PoolTests.Work((w, t) =>
-        {
-            t.AddRecord(TaskStream.Verbose, "v0");
-            t.AddOutput(1);
-            t.AddRecord(TaskStream.Warning, "w1");
-            t.AddOutput(2);
-            t.AddOutput(3);
-            t.AddRecord(TaskStream.Error, "e3");
-            return 4; // the delegate worker adds this last
-        }));
-        Assert.True(pool.WaitAll(new[] { task }, TimeSpan.FromSeconds(30)));
+        var results = new TaskResults();
+        results.AddRecord(TaskStream.Verbose, "v0");
+        results.AddOutput(1);
+        results.AddRecord(TaskStream.Warning, "w1");
+        results.AddOutput(2);
+        results.AddOutput(3);
+        results.AddRecord(TaskStream.Error, "e3");
+        results.AddOutput(4);
 
         static string Show(IEnumerable<TaskItem> items) =>
             string.Join(",", items.Select(i => i.IsOutput ? $"o{i.Output}" : $"{i.Record!.Stream}:{i.Record.Data}"));
 
-        Assert.Equal("Verbose:v0,o1,Warning:w1,o2,o3,Error:e3,o4", Show(task.TakeResults(keep: true)));
-        Assert.Equal("Verbose:v0,o1,Warning:w1,o2,o3,Error:e3,o4", Show(task.TakeResults(keep: true)));
-        Assert.Equal("Verbose:v0,o1,Warning:w1,o2,o3,Error:e3,o4", Show(task.TakeResults(keep: false)));
-        Assert.Empty(task.TakeResults(keep: false));
-        Assert.Empty(task.TakeResults(keep: true));
-        Assert.Empty(task.Output);
-        Assert.Empty(task.Records);
+        Assert.Equal(4, results.PendingOutput);
+        Assert.Equal("Verbose:v0,o1,Warning:w1,o2,o3,Error:e3,o4", Show(results.Take(keep: true)));
+        Assert.Equal("Verbose:v0,o1,Warning:w1,o2,o3,Error:e3,o4", Show(results.Take(keep: true)));
+        Assert.Equal("Verbose:v0,o1,Warning:w1,o2,o3,Error:e3,o4", Show(results.Take(keep: false)));
+        Assert.Empty(results.Take(keep: false));
+        Assert.Empty(results.Take(keep: true));
+        Assert.Equal(0, results.PendingOutput);
+        Assert.Equal(new object[] { "e3" }, results.Errors()); // errors stay after receiving
+        Assert.Equal(4, results.OutputCount);
     }
 
     [Fact]
-    public void Draining_while_the_task_writes_returns_each_item_once_in_order()
+    public void Draining_while_a_worker_writes_returns_each_item_once_in_order()
     {
-        using var pool = PoolTests.NewPool(1);
-        const int n = 2000;
-        var task = pool.Submit(null, PoolTests.Work((w, t) =>
+        var results = new TaskResults();
+        const int n = 20000;
+        var writer = System.Threading.Tasks.Task.Run(() =>
         {
             for (int i = 0; i < n; i++)
             {
-                t.AddOutput(i);
-                t.AddRecord(TaskStream.Information, i);
+                results.AddOutput(i);
+                results.AddRecord(TaskStream.Information, i);
             }
-            return -1;
-        }));
+        });
         var seen = new List<TaskItem>();
-        while (!task.IsFinished) seen.AddRange(task.TakeResults(keep: false));
-        seen.AddRange(task.TakeResults(keep: false));
+        while (!writer.IsCompleted) seen.AddRange(results.Take(keep: false));
+        writer.Wait();
+        seen.AddRange(results.Take(keep: false));
         var outputs = seen.Where(i => i.IsOutput).Select(i => (int)i.Output!).ToList();
         var records = seen.Where(i => !i.IsOutput).Select(i => (int)i.Record!.Data).ToList();
-        Assert.Equal(Enumerable.Range(0, n).Append(-1), outputs);
+        Assert.Equal(Enumerable.Range(0, n), outputs);
         Assert.Equal(Enumerable.Range(0, n), records);
-        // Each record comes right after the output written before it.
-        for (int k = 0; k < n; k++)
+        for (int k = 0; k < seen.Count; k += 2)
         {
-            int o = seen.FindIndex(i => i.IsOutput && (int)i.Output! == k);
-            int r = seen.FindIndex(i => !i.IsOutput && (int)i.Record!.Data == k);
-            Assert.True(r > o, $"record {k} came before its output");
+            Assert.True(seen[k].IsOutput, "output and its record stay interleaved as written");
+            Assert.False(seen[k + 1].IsOutput);
         }
     }
 
     [Fact]
-    public void Wait_progress_estimates_the_time_left()
-    {
-        var p = new WaitProgress(Total: 10, Finished: 4, Running: 3, Elapsed: TimeSpan.FromSeconds(8));
-        Assert.Equal(6, p.Unfinished);
-        Assert.Equal(40, p.PercentComplete);
-        Assert.Equal(TimeSpan.FromSeconds(12), p.Remaining);
-        Assert.Null(new WaitProgress(10, 0, 3, TimeSpan.FromSeconds(1)).Remaining);
-        Assert.Null(new WaitProgress(10, 10, 0, TimeSpan.FromSeconds(1)).Remaining);
-        Assert.Equal(100, new WaitProgress(0, 0, 0, TimeSpan.Zero).PercentComplete);
-    }
-
-    [Fact]
-    public void Runspace_settings_describe_themselves()
+    public void Runspace_settings_describe_themselves_and_share_a_signature_when_equal()
     {
         Assert.Equal("(defaults)", new RunspaceSettings().ToString());
         var s = new RunspaceSettings
         {
             Modules = new[] { "Az.Accounts" },
             Functions = new[] { new KeyValuePair<string, string>("Get-Thing", "'x'") },
-            Variables = new[] { new KeyValuePair<string, object?>("t", 1) },
             ConstrainedLanguage = true,
         };
-        Assert.Equal("Modules: Az.Accounts; Functions: Get-Thing; Variables: $t; ConstrainedLanguage", s.ToString());
+        Assert.Equal("Modules: Az.Accounts; Functions: Get-Thing; ConstrainedLanguage", s.ToString());
+        var same = new RunspaceSettings { Modules = new[] { "Az.Accounts" }, Functions = new[] { new KeyValuePair<string, string>("Get-Thing", "'x'") }, ConstrainedLanguage = true };
+        var other = new RunspaceSettings { Modules = new[] { "Az.Accounts" }, Functions = new[] { new KeyValuePair<string, string>("Get-Thing", "'y'") }, ConstrainedLanguage = true };
+        Assert.Equal(s.Signature, same.Signature);
+        Assert.NotEqual(s.Signature, other.Signature);
+    }
+
+    [Fact]
+    public void Task_states_parse_compare_and_filter_as_PowerShell_needs()
+    {
+        Assert.Equal(SyncPool.Native.TaskState.Completed, SyncPool.Native.TaskState.Parse("completed"));
+        Assert.Throws<ArgumentException>(() => SyncPool.Native.TaskState.Parse("Done"));
+        Assert.Equal("TimedOut", SyncPool.Native.TaskState.TimedOut.ToString());
+        Assert.True(SyncPool.Native.TaskState.Failed.IsFinished);
+        Assert.False(SyncPool.Native.TaskState.Running.IsFinished);
+        Assert.True(SyncPool.Native.TaskState.Queued.CompareTo(SyncPool.Native.TaskState.TimedOut) < 0);
+        Assert.Equal(6, SyncPool.Native.TaskState.All.Select(x => x.Bit).Distinct().Count());
     }
 }

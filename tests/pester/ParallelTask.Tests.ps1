@@ -257,17 +257,20 @@ Describe 'Throttling and pools' {
         $pool | Remove-ParallelPool -Confirm:$false
     }
 
-    It 'releases a call''s own pool once its tasks are done, and forgets it once they are removed' {
+    It 'keeps no workers for a call''s own pool once its tasks are done, and forgets it once they are received' {
         $tasks = 1..3 | Start-ParallelTask { $_ }
         $pool = $tasks[0].Pool
         $pool.IsPerCall | Should -BeTrue
         $tasks | Wait-ParallelTask | Out-Null
         $deadline = [DateTime]::UtcNow.AddSeconds(10)
-        while (-not $pool.IsDisposed -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
-        $pool.IsDisposed | Should -BeTrue
+        while ($pool.Counts.Workers -gt 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+        $pool.Counts.Workers | Should -Be 0
+        { Start-ParallelTask { 1 } -Pool $pool } | Should -Throw -ErrorId 'SyncPool.InvalidArgument,*'
+        (Get-ParallelPool).Id | Should -Contain $pool.Id
         ($tasks | Receive-ParallelTask | Sort-Object) | Should -Be @(1, 2, 3)
-        $tasks | Remove-ParallelTask
+        $pool.IsRemoved | Should -BeTrue
         (Get-ParallelPool).Id | Should -Not -Contain $pool.Id
+        { $tasks | Remove-ParallelTask -ErrorAction Stop } | Should -Not -Throw
     }
 
     It 'has stack room for deep recursion' {

@@ -38,6 +38,10 @@ pub enum ErrorCode {
     UnknownTask,
     /// The task has not reached a final state yet.
     NotFinished,
+    /// No such pool (never existed, or removed).
+    UnknownPool,
+    /// A pool with that name exists already.
+    NameTaken,
 }
 
 /// A failure on its way out: the code plus the message for the last-error slot.
@@ -73,7 +77,8 @@ pub fn guard<T: interoptopus::lang::types::TypeInfo>(body: impl FnOnce() -> Resu
             ffi::Err(fault.code)
         }
         Err(payload) => {
-            remember(format!("SyncPool's native core failed unexpectedly (Rust panic: {}). The operation was not completed.", panic_text(payload.as_ref())));
+            let what = take_panic_report().unwrap_or_else(|| panic_text(payload.as_ref()));
+            remember(format!("SyncPool's native core failed unexpectedly (Rust panic: {what}). The operation was not completed."));
             ffi::Err(ErrorCode::Panic)
         }
     }
@@ -104,9 +109,31 @@ pub fn syncpool_test_panic(message: ffi::Slice<u8>) -> ffi::Result<u64, ErrorCod
     guard(|| -> Result<u64, Fault> { panic!("{text}") })
 }
 
-/// Silences Rust's default panic printout: the message reaches the caller as a
-/// PowerShell error instead of stray text on pwsh's stderr.
-pub fn install_quiet_panic_hook() {
+thread_local! {
+    /// The last panic on this thread, with where it happened, as the hook saw it.
+    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// The report of the last panic on this thread (its message and location), once.
+pub fn take_panic_report() -> Option<String> {
+    LAST_PANIC.with(|slot| slot.borrow_mut().take())
+}
+
+/// Replaces Rust's default panic printout (stray text on pwsh's stderr) with a
+/// record of the panic's message and location on the panicking thread. Every
+/// panic in this library is caught where it happens and reported from that
+/// record: by [`guard`] as the error of the call, on engine threads as an
+/// internal error that fails the affected tasks. None is dropped.
+pub fn install_panic_hook() {
     static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| std::panic::set_hook(Box::new(|_| {})));
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let message = panic_text(info.payload());
+            let report = match info.location() {
+                Some(at) => format!("{message} (at {}:{})", at.file(), at.line()),
+                None => message,
+            };
+            LAST_PANIC.with(|slot| *slot.borrow_mut() = Some(report));
+        }))
+    });
 }

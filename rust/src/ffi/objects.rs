@@ -62,7 +62,7 @@ pub fn open_leases() -> usize {
 /// Called once per process by the module; a later call replaces it.
 #[ffi]
 pub fn syncpool_set_object_releaser(callback: ObjectReleased) {
-    crate::ffi::fault::install_quiet_panic_hook();
+    crate::ffi::fault::install_panic_hook();
     *RELEASE_CALLBACK.write() = Some(callback);
 }
 

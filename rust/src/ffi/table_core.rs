@@ -3,7 +3,7 @@
 //! Each method converts its arguments, calls the store, converts the result;
 //! all decisions (atomicity, versions, case rules, waits) stay in the store.
 
-use crate::ffi::fault::{ErrorCode, Fault, guard, install_quiet_panic_hook};
+use crate::ffi::fault::{ErrorCode, Fault, guard, install_panic_hook};
 use crate::ffi::values::{AddedOut, EntryOut, KeyIn, KeyOut, ValueIn, ValueOut, VersionedOut};
 use crate::table::{Store, Swap, TableError};
 use interoptopus::ffi;
@@ -36,7 +36,7 @@ fn swapped(swap: Swap) -> ffi::Bool {
 impl TableCore {
     /// Creates an empty table; keys compare like .NET OrdinalIgnoreCase unless `case_sensitive`.
     pub fn create(case_sensitive: ffi::Bool) -> ffi::Result<Self, ErrorCode> {
-        install_quiet_panic_hook();
+        install_panic_hook();
         guard(|| Ok(Self { store: Store::new(case_sensitive.is()) }))
     }
 

@@ -1,47 +1,51 @@
-//! The task pool engine behind `Start-ParallelTask`.
+//! The parallel task engine behind `Start-ParallelTask`: the one owner of
+//! every task's life.
 //!
-//! The C# side owns what a task *is* (a PowerShell script, its input, one
-//! runspace per worker). Everything about *when* and *where* a task runs is
-//! decided here, so that PowerShell never has to get threading right:
+//! The C# side owns what a task *is* (a PowerShell script, its input, its
+//! output) and how a script runs (a runspace). Everything about *when*,
+//! *where* and *whether* it runs is decided here, once:
 //!
-//! - a fixed set of worker threads (the throttle) pulling from one FIFO queue,
-//! - each task's state machine and timestamps ([`TaskInfo`]),
-//! - per-task timeouts counted from the moment the task starts running,
-//!   enforced by one timer thread sleeping on a deadline heap,
-//! - stop/cancel, and escalation of runners that ignore a stop request: the
-//!   worker is *abandoned* and replaced so throughput survives a stuck script,
-//! - progress counters ([`Counts`]) and blocking waits that cannot deadlock when
-//!   a task waits on tasks it submitted to its own pool.
+//! - tasks and their states ([`TaskState`], generated into C#), timestamps,
+//!   timeouts counted from the moment a script starts, stops and their
+//!   escalation (ask, interrupt, abandon the worker and replace it);
+//! - pools: a queue and a throttle each, named and reusable or made for one
+//!   call, listed until they are removed or done;
+//! - one set of worker threads for all pools, handing each worker an adaptive
+//!   batch of tiny tasks so the host can run them in one pipeline;
+//! - warm contexts (runspaces) reused across batches, pools and calls, and
+//!   disposed of after an idle expiry;
+//! - every wait (all, any, next in completion or input order, across pools),
+//!   woken by completions or a [`Cancel`](crate::cancel::Cancel), never polling.
 //!
-//! The foreign side is reached only through the [`Host`] trait. Host callbacks
-//! are always made without any pool lock held (so they may call back into the
-//! pool), and a panic in any of them is caught and never unwinds out of a pool
-//! thread.
+//! The foreign side is reached only through [`Host`]. Host calls are made
+//! with no engine lock held, and a panic anywhere on an engine thread fails
+//! the affected tasks with a message and is reported, never swallowed.
 //!
-//! Module map (each named after what it holds):
-//! - `task`: task ids, states, outcomes and the per-task record,
-//! - `host`: the [`Host`] trait and panic-safe calls into it,
-//! - `error`: [`PoolError`],
-//! - `state`: the bookkeeping kept under the pool's single lock,
-//! - `shared`: what the pool handle and its threads share (lock, condvars, host),
-//! - `worker`: the worker thread loop and [`Pool::current_worker`],
-//! - `timer`: the deadline heap and the timer thread,
-//! - `wait`: `wait_any` / `wait_all` and nested-wait compensation,
-//! - `pool`: the public [`Pool`] handle.
+//! Module map, each named after what it holds: `task_state` (the states),
+//! `task` (a task's record and transitions), `pool` (a queue and throttle),
+//! `batch` (a worker's batch and its size), `contexts` (the warm cache),
+//! `timer` (deadlines), `wait` (waits), `host` (the foreign side), `executor`
+//! (worker threads), `engine` (it all, and the operations), `error`.
 
+mod batch;
+mod contexts;
+mod engine;
 mod error;
+mod executor;
 mod host;
 #[allow(clippy::module_inception)]
 mod pool;
-mod shared;
-mod state;
 mod task;
+mod task_state;
 mod timer;
 mod wait;
-mod worker;
 
+pub use batch::{BATCH_TARGET, MAX_BATCH, batch_size};
+pub use contexts::ContextId;
+pub use engine::{DEFAULT_WORKER_STACK, Engine, EngineConfig, MAX_THROTTLE, default_throttle};
 pub use error::PoolError;
-pub use host::Host;
-pub use pool::{DEFAULT_WORKER_STACK, MAX_SUBMIT_MANY, MIN_WORKER_STACK, Pool, PoolConfig};
-pub use state::Counts;
-pub use task::{RunOutcome, TaskId, TaskInfo, TaskState, WorkerId};
+pub use host::{BatchRun, ContextFate, Host, StopLevel};
+pub use pool::{Pool, PoolCounts, PoolOptions};
+pub use task::{BatchId, GroupId, HostObject, Outcome, PoolId, Task, TaskId, TaskInfo, WorkerId};
+pub use task_state::TaskState;
+pub use wait::{Next, Wait, WaitEnd, WaitOrder, WaitProgress};

@@ -1,152 +1,273 @@
-//! Task identities, the task state machine, and the per-task record.
+//! One task's record: what it belongs to, its state and timestamps, and who
+//! waits for it.
+//!
+//! A task runs at most once. Every transition happens under the record's own
+//! mutex and returns what must happen once the lock is released (waking the
+//! waits registered on it), so nothing here blocks or calls foreign code.
+//! Lock order: a pool's lock may be held when a task's is taken, and a task's
+//! when a wait's is taken; never the other way round.
 
-use std::fmt;
-use std::time::{Duration, SystemTime};
+use std::any::Any;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
-/// Identifies a task within one pool. Ids start at 1 and are never reused, so
-/// a stale id can always be told apart from a live one (0 is never an id,
-/// which lets the C# side use it as "none").
+use parking_lot::{Mutex, MutexGuard};
+
+use super::task_state::TaskState;
+use super::wait::{self, WaiterLink};
+
+/// Identifies a task in the process. Ids start at 1 and are never reused.
 pub type TaskId = u64;
-
-/// Identifies a worker thread within one pool. Never reused: a replacement
-/// for an abandoned worker gets a fresh id, so the C# side can keep the stuck
-/// worker's runspace apart from the new one until `worker_exited`.
+/// Identifies a pool in the process. Ids start at 1 and are never reused.
+pub type PoolId = u64;
+/// Identifies a worker thread of the engine; never reused.
 pub type WorkerId = u32;
+/// Identifies one run of a worker over a batch of tasks; never reused.
+pub type BatchId = u64;
+/// Tasks submitted together run the same script: only tasks of one group share a batch.
+pub type GroupId = u64;
 
-/// Where a task is in its life.
-///
-/// ```text
-/// Queued ──► Running ──► Completed | Failed        (runner returned)
-///    │          ├──────► TimedOut                   (deadline passed)
-///    │          └──────► Stopped                    (stop / shutdown)
-///    └─────────────────► Stopped                    (stopped before it ran)
-/// ```
-///
-/// The four right-hand states are final: once reached, nothing (not even the
-/// runner returning late) changes them again.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum TaskState {
-    Queued = 0,
-    Running = 1,
-    Completed = 2,
-    Failed = 3,
-    Stopped = 4,
-    TimedOut = 5,
-}
+/// Something the host keeps alive for as long as the engine lists the task or
+/// pool (for PowerShell: the C# object users hold). Dropped on removal.
+pub type HostObject = Arc<dyn Any + Send + Sync>;
 
-impl TaskState {
-    /// True for the final states (Completed, Failed, Stopped, TimedOut).
-    pub fn is_finished(self) -> bool {
-        !matches!(self, TaskState::Queued | TaskState::Running)
-    }
-
-    /// The `repr(u8)` discriminant, for the C ABI.
-    pub fn as_u8(self) -> u8 {
-        self as u8
-    }
-
-    /// Inverse of [`TaskState::as_u8`].
-    pub fn from_u8(value: u8) -> Option<TaskState> {
-        Some(match value {
-            0 => TaskState::Queued,
-            1 => TaskState::Running,
-            2 => TaskState::Completed,
-            3 => TaskState::Failed,
-            4 => TaskState::Stopped,
-            5 => TaskState::TimedOut,
-            _ => return None,
-        })
-    }
-
-    /// The name PowerShell users see.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaskState::Queued => "Queued",
-            TaskState::Running => "Running",
-            TaskState::Completed => "Completed",
-            TaskState::Failed => "Failed",
-            TaskState::Stopped => "Stopped",
-            TaskState::TimedOut => "TimedOut",
-        }
-    }
-}
-
-impl fmt::Display for TaskState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// What a runner reports when [`Host::run`](super::Host::run) returns.
-///
-/// Only two outcomes exist because stopping and timing out are decided by the
-/// pool, never by the runner.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RunOutcome {
+/// How a task's script ended, as its runner reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
     Completed,
     Failed,
 }
 
-/// A snapshot of one task, as returned by [`Pool::info`](super::Pool::info).
-#[derive(Clone, Debug)]
+/// A task's state at one moment.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TaskInfo {
     pub id: TaskId,
+    pub pool: PoolId,
     pub state: TaskState,
-    /// The worker that ran (or is running) the task; `None` if it never started.
     pub worker: Option<WorkerId>,
     pub queued_at: SystemTime,
     pub started_at: Option<SystemTime>,
-    /// When the task reached its final state. For TimedOut/Stopped that is the
-    /// moment the pool decided so, not when a stuck runner finally returned.
     pub ended_at: Option<SystemTime>,
     pub timeout: Option<Duration>,
-    /// Why it ended, when that is not obvious: the panic text of a panicking
-    /// runner, "timed out after N s", "stopped", "stopped: pool shut down".
+    /// Why it ended Failed/Stopped/TimedOut, when the engine knows ("timed out after 5 s").
     pub message: Option<String>,
 }
 
-/// The pool's own record of a task (lives in `State::tasks` until removed).
-#[derive(Debug)]
-pub(crate) struct Task {
+pub struct Task {
+    pub id: TaskId,
+    pub pool: PoolId,
+    pub group: GroupId,
+    /// Counted from the moment the task's script starts, not while queued.
+    pub timeout: Option<Duration>,
+    pub queued_at: SystemTime,
+    inner: Mutex<TaskInner>,
+}
+
+pub(crate) struct TaskInner {
     pub state: TaskState,
     pub worker: Option<WorkerId>,
-    pub queued_at: SystemTime,
     pub started_at: Option<SystemTime>,
+    pub started: Option<Instant>,
     pub ended_at: Option<SystemTime>,
-    pub timeout: Option<Duration>,
     pub message: Option<String>,
+    /// The batch whose runner is inside this task's script: set when the
+    /// script starts, cleared when it returns, also after a stop or timeout
+    /// (that is what stop escalation checks).
+    pub runner: Option<BatchId>,
+    /// Claimed by a batch but not started yet.
+    pub claimed: bool,
+    pub host: Option<HostObject>,
+    pub waiters: Vec<WaiterLink>,
+}
+
+/// What [`Task::begin`] decided.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Begin {
+    /// Run it; arm the timeout at this instant, if any.
+    Run { deadline: Option<Instant> },
+    /// It was stopped while it waited: skip it.
+    Skip,
+}
+
+/// What [`Task::stop`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Stopped {
+    /// It never ran and never will.
+    WasQueued,
+    /// Its script is running in `batch` on `worker`: the host must be asked to stop it.
+    WasRunning { worker: WorkerId, batch: BatchId },
+    /// It had finished already; unchanged.
+    AlreadyFinished,
 }
 
 impl Task {
-    pub fn new(timeout: Option<Duration>, now: SystemTime) -> Task {
+    pub(crate) fn new(id: TaskId, pool: PoolId, group: GroupId, timeout: Option<Duration>, host: Option<HostObject>, now: SystemTime) -> Task {
         Task {
-            state: TaskState::Queued,
-            worker: None,
-            queued_at: now,
-            started_at: None,
-            ended_at: None,
+            id,
+            pool,
+            group,
             timeout,
-            message: None,
+            queued_at: now,
+            inner: Mutex::new(TaskInner {
+                state: TaskState::Queued,
+                worker: None,
+                started_at: None,
+                started: None,
+                ended_at: None,
+                message: None,
+                runner: None,
+                claimed: false,
+                host,
+                waiters: Vec::new(),
+            }),
         }
     }
 
-    pub fn info(&self, id: TaskId) -> TaskInfo {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, TaskInner> {
+        self.inner.lock()
+    }
+
+    pub fn state(&self) -> TaskState {
+        self.inner.lock().state
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.state().is_finished()
+    }
+
+    pub fn info(&self) -> TaskInfo {
+        let inner = self.inner.lock();
         TaskInfo {
-            id,
-            state: self.state,
-            worker: self.worker,
+            id: self.id,
+            pool: self.pool,
+            state: inner.state,
+            worker: inner.worker,
             queued_at: self.queued_at,
-            started_at: self.started_at,
-            ended_at: self.ended_at,
+            started_at: inner.started_at,
+            ended_at: inner.ended_at,
             timeout: self.timeout,
-            message: self.message.clone(),
+            message: inner.message.clone(),
         }
+    }
+
+    /// The host's object for this task, while the engine lists it.
+    pub fn host_object(&self) -> Option<HostObject> {
+        self.inner.lock().host.clone()
+    }
+
+    /// Starts the script in `batch` on `worker`, unless the task was stopped
+    /// while it waited. The timeout is counted from here.
+    pub(crate) fn begin(&self, batch: BatchId, worker: WorkerId, now: SystemTime, clock: Instant) -> Begin {
+        let mut inner = self.inner.lock();
+        inner.claimed = false;
+        if inner.state != TaskState::Queued {
+            return Begin::Skip;
+        }
+        inner.state = TaskState::Running;
+        inner.worker = Some(worker);
+        inner.started_at = Some(now);
+        inner.started = Some(clock);
+        inner.runner = Some(batch);
+        Begin::Run { deadline: self.timeout.and_then(|t| clock.checked_add(t)) }
+    }
+
+    /// The script run by `batch` returned with `outcome`. A task already
+    /// stopped or timed out keeps that state. Returns how long the script ran
+    /// if it was the one ending the task, for batch sizing.
+    pub(crate) fn end(&self, batch: BatchId, outcome: Outcome, message: Option<String>, now: SystemTime) -> Option<Duration> {
+        let (links, elapsed) = {
+            let mut inner = self.inner.lock();
+            if inner.runner != Some(batch) {
+                return None;
+            }
+            inner.runner = None;
+            let elapsed = inner.started.map(|s| s.elapsed());
+            if inner.state != TaskState::Running {
+                return None;
+            }
+            let to = match outcome {
+                Outcome::Completed => TaskState::Completed,
+                Outcome::Failed => TaskState::Failed,
+            };
+            (finish(&mut inner, to, message, now), elapsed)
+        };
+        wait::notify(links, self.id);
+        elapsed
+    }
+
+    /// Ends the task in `to` (Stopped or TimedOut) unless it has finished.
+    pub(crate) fn stop(&self, to: TaskState, message: &str, now: SystemTime) -> Stopped {
+        debug_assert!(matches!(to, TaskState::Stopped | TaskState::TimedOut));
+        let (found, links) = {
+            let mut inner = self.inner.lock();
+            let found = match inner.state {
+                TaskState::Queued => Stopped::WasQueued,
+                TaskState::Running => match (inner.worker, inner.runner) {
+                    (Some(worker), Some(batch)) => Stopped::WasRunning { worker, batch },
+                    _ => Stopped::WasQueued,
+                },
+                _ => return Stopped::AlreadyFinished,
+            };
+            (found, finish(&mut inner, to, Some(message.to_owned()), now))
+        };
+        wait::notify(links, self.id);
+        found
+    }
+
+    /// Times the task out if it is still running in `batch` (a timeout
+    /// deadline that outlived its task is simply stale).
+    pub(crate) fn time_out(&self, now: SystemTime) -> Option<(WorkerId, BatchId)> {
+        let timeout = self.timeout?;
+        {
+            let inner = self.inner.lock();
+            if inner.state != TaskState::Running {
+                return None;
+            }
+        }
+        match self.stop(TaskState::TimedOut, &timed_out_message(timeout), now) {
+            Stopped::WasRunning { worker, batch } => Some((worker, batch)),
+            _ => None,
+        }
+    }
+
+    /// Ends the task Failed because of an internal error (its runner is gone).
+    pub(crate) fn fail(&self, message: &str, now: SystemTime) {
+        let links = {
+            let mut inner = self.inner.lock();
+            inner.runner = None;
+            inner.claimed = false;
+            if inner.state.is_finished() {
+                return;
+            }
+            finish(&mut inner, TaskState::Failed, Some(message.to_owned()), now)
+        };
+        wait::notify(links, self.id);
+    }
+
+    /// Whether `batch`'s runner is still inside this task's script.
+    pub(crate) fn is_run_by(&self, batch: BatchId) -> bool {
+        self.inner.lock().runner == Some(batch)
+    }
+
+    /// Drops the host's object (the task left the engine's lists).
+    pub(crate) fn release_host_object(&self) -> Option<HostObject> {
+        self.inner.lock().host.take()
     }
 }
 
+/// Moves a task to a final state; returns the waits to wake once unlocked.
+fn finish(inner: &mut TaskInner, to: TaskState, message: Option<String>, now: SystemTime) -> Vec<WaiterLink> {
+    debug_assert!(to.is_finished() && !inner.state.is_finished());
+    inner.state = to;
+    inner.ended_at = Some(now);
+    if message.is_some() {
+        inner.message = message;
+    }
+    std::mem::take(&mut inner.waiters)
+}
+
 /// "timed out after 0.25 s": seconds with up to three decimals, no trailing
-/// zeros, because PowerShell users set timeouts in (fractional) seconds.
+/// zeros, because PowerShell users give timeouts in (fractional) seconds.
 pub(crate) fn timed_out_message(timeout: Duration) -> String {
     let millis = timeout.as_millis();
     let (secs, frac) = (millis / 1000, millis % 1000);
@@ -162,18 +283,45 @@ pub(crate) fn timed_out_message(timeout: Duration) -> String {
 mod tests {
     use super::*;
 
+    fn task(timeout: Option<Duration>) -> Task {
+        Task::new(1, 1, 1, timeout, None, SystemTime::now())
+    }
+
     #[test]
-    fn state_round_trips_through_u8() {
-        for v in 0..=5u8 {
-            assert_eq!(TaskState::from_u8(v).unwrap().as_u8(), v);
-        }
-        assert_eq!(TaskState::from_u8(6), None);
-        assert!(!TaskState::Queued.is_finished());
-        assert!(!TaskState::Running.is_finished());
-        assert!(TaskState::Completed.is_finished());
-        assert!(TaskState::Failed.is_finished());
-        assert!(TaskState::Stopped.is_finished());
-        assert!(TaskState::TimedOut.is_finished());
+    fn runs_once_and_keeps_the_first_final_state() {
+        let t = task(Some(Duration::from_secs(5)));
+        assert!(matches!(t.begin(7, 1, SystemTime::now(), Instant::now()), Begin::Run { deadline: Some(_) }));
+        assert_eq!(t.state(), TaskState::Running);
+        assert_eq!(t.time_out(SystemTime::now()), Some((1, 7)));
+        assert_eq!(t.state(), TaskState::TimedOut);
+        // The script returning late changes nothing, but frees the runner.
+        assert!(t.is_run_by(7));
+        assert_eq!(t.end(7, Outcome::Completed, None, SystemTime::now()), None);
+        assert!(!t.is_run_by(7));
+        assert_eq!(t.state(), TaskState::TimedOut);
+        assert_eq!(t.info().message.as_deref(), Some("timed out after 5 s"));
+        assert_eq!(t.begin(8, 1, SystemTime::now(), Instant::now()), Begin::Skip);
+    }
+
+    #[test]
+    fn stopped_while_queued_never_starts() {
+        let t = task(None);
+        assert_eq!(t.stop(TaskState::Stopped, "stopped", SystemTime::now()), Stopped::WasQueued);
+        assert_eq!(t.begin(1, 1, SystemTime::now(), Instant::now()), Begin::Skip);
+        assert_eq!(t.stop(TaskState::Stopped, "again", SystemTime::now()), Stopped::AlreadyFinished);
+        assert_eq!(t.info().message.as_deref(), Some("stopped"));
+    }
+
+    #[test]
+    fn only_its_own_batch_can_end_it() {
+        let t = task(None);
+        t.begin(3, 2, SystemTime::now(), Instant::now());
+        assert_eq!(t.end(4, Outcome::Completed, None, SystemTime::now()), None);
+        assert_eq!(t.state(), TaskState::Running);
+        assert!(t.end(3, Outcome::Failed, Some("boom".into()), SystemTime::now()).is_some());
+        let info = t.info();
+        assert_eq!((info.state, info.worker, info.message.as_deref()), (TaskState::Failed, Some(2), Some("boom")));
+        assert!(info.started_at.is_some() && info.ended_at.is_some());
     }
 
     #[test]

@@ -1,41 +1,56 @@
-//! Deadlines: the heap of pending timeouts/escalations and the timer thread
-//! that enforces them.
+//! Deadlines: task timeouts, stop escalation and context expiry, enforced by
+//! one timer thread sleeping until the earliest one (or until an earlier one
+//! is pushed), never polling.
 //!
-//! One thread sleeps on a Condvar until the earliest deadline (or until a new,
-//! earlier one is pushed), instead of polling tasks. Entries are never removed
-//! eagerly when a task finishes early: each entry is re-validated when it fires
-//! (ids are never reused, so a stale entry simply no longer matches), and the
-//! heap is compacted when stale entries dominate so memory stays bounded.
+//! Entries are not removed when what they guard ends early: each is checked
+//! when it fires (a task that finished, or a batch that moved on, makes it
+//! stale). The heap is compacted whenever stale entries could dominate, so
+//! memory follows the live timeouts, not the history.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Instant;
 
-use super::shared::Shared;
-use super::task::{TaskId, WorkerId};
+use parking_lot::{Condvar, Mutex};
+
+use super::host::StopLevel;
+use super::task::{BatchId, Task, WorkerId};
+use super::task_state::TaskState;
 
 /// What to do when a deadline passes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub(crate) enum Deadline {
-    /// `task`, started on `worker`, has run for its whole timeout.
-    Timeout { task: TaskId, worker: WorkerId },
-    /// `worker` was asked to stop `task` `stop_grace` ago; if it is still in
-    /// that run, abandon the worker.
-    Escalate { task: TaskId, worker: WorkerId },
+    /// The task's own time limit.
+    Timeout { task: Weak<Task> },
+    /// The task was asked to stop in `batch` on `worker`; if its script is
+    /// still running there, stop it harder (`level`).
+    Escalate { task: Weak<Task>, batch: BatchId, worker: WorkerId, level: StopLevel },
+    /// Some idle context may have expired.
+    ExpireContexts,
 }
 
-#[derive(Debug)]
+impl Deadline {
+    /// Whether firing it could still do anything.
+    fn is_live(&self) -> bool {
+        match self {
+            Deadline::Timeout { task } => task.upgrade().is_some_and(|t| t.state() == TaskState::Running),
+            Deadline::Escalate { task, batch, .. } => task.upgrade().is_some_and(|t| t.is_run_by(*batch)),
+            Deadline::ExpireContexts => true,
+        }
+    }
+}
+
 struct Entry {
     at: Instant,
-    /// Insertion order, so equal instants fire FIFO and `Ord` is total.
+    /// Insertion order, so equal instants fire first in, first out.
     seq: u64,
     what: Deadline,
 }
 
 impl PartialEq for Entry {
     fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
+        (self.at, self.seq) == (other.at, other.seq)
     }
 }
 impl Eq for Entry {}
@@ -50,65 +65,79 @@ impl Ord for Entry {
     }
 }
 
-/// A min-heap of deadlines.
-#[derive(Debug, Default)]
-pub(crate) struct Deadlines {
+/// Compaction threshold floor: below this many entries staleness is harmless.
+const COMPACT_FLOOR: usize = 4096;
+
+struct TimerState {
     heap: BinaryHeap<Reverse<Entry>>,
     seq: u64,
+    compact_at: usize,
+    stop: bool,
 }
 
-impl Deadlines {
-    /// Adds a deadline; returns true if it is now the earliest one, i.e. the
-    /// timer thread must be woken to shorten its sleep.
-    pub fn push(&mut self, at: Instant, what: Deadline) -> bool {
-        let earliest = self.next_at().is_none_or(|next| at < next);
-        self.seq += 1;
-        self.heap.push(Reverse(Entry { at, seq: self.seq, what }));
-        earliest
+pub(crate) struct Timer {
+    state: Mutex<TimerState>,
+    wake: Condvar,
+}
+
+impl Timer {
+    pub fn new() -> Arc<Timer> {
+        Arc::new(Timer {
+            state: Mutex::new(TimerState { heap: BinaryHeap::new(), seq: 0, compact_at: COMPACT_FLOOR, stop: false }),
+            wake: Condvar::new(),
+        })
     }
 
-    pub fn next_at(&self) -> Option<Instant> {
-        self.heap.peek().map(|e| e.0.at)
-    }
-
-    /// Removes and returns the earliest deadline if it is due at `now`.
-    pub fn pop_due(&mut self, now: Instant) -> Option<Deadline> {
-        if self.next_at()? <= now { self.heap.pop().map(|e| e.0.what) } else { None }
+    /// Adds a deadline; wakes the timer thread if it is now the earliest.
+    pub fn push(&self, at: Instant, what: Deadline) {
+        let mut st = self.state.lock();
+        let earliest = st.heap.peek().is_none_or(|e| at < e.0.at);
+        st.seq += 1;
+        let seq = st.seq;
+        st.heap.push(Reverse(Entry { at, seq, what }));
+        if st.heap.len() >= st.compact_at {
+            st.heap.retain(|e| e.0.what.is_live());
+            st.compact_at = COMPACT_FLOOR.max(st.heap.len() * 2);
+        }
+        drop(st);
+        if earliest {
+            self.wake.notify_one();
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.state.lock().heap.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+    /// Ends the timer thread (the engine is gone).
+    pub fn stop(&self) {
+        self.state.lock().stop = true;
+        self.wake.notify_one();
     }
 
-    /// Keeps only the deadlines for which `live` is true.
-    pub fn retain(&mut self, mut live: impl FnMut(&Deadline) -> bool) {
-        self.heap.retain(|e| live(&e.0.what));
-    }
-}
-
-/// The timer thread: fires due deadlines, then sleeps until the next one.
-/// It exits once the pool is shut down and no deadline is left (escalations
-/// pushed by the shutdown itself are still honoured).
-pub(crate) fn run(shared: Arc<Shared>) {
-    let mut st = shared.state.lock();
-    loop {
-        let now = Instant::now();
-        if let Some(due) = st.deadlines.pop_due(now) {
-            shared.fire(&mut st, due, now);
-            continue;
-        }
-        if st.shutdown && st.deadlines.is_empty() {
-            return;
-        }
-        match st.deadlines.next_at() {
-            Some(at) => {
-                shared.timer_cv.wait_until(&mut st, at);
+    /// Body of the timer thread: fires due deadlines (with the lock
+    /// released) until stopped. `fire` returns false once the engine is gone.
+    pub fn run(&self, mut fire: impl FnMut(Deadline) -> bool) {
+        let mut st = self.state.lock();
+        loop {
+            if st.stop {
+                return;
             }
-            None => shared.timer_cv.wait(&mut st),
+            let now = Instant::now();
+            match st.heap.peek().map(|e| e.0.at) {
+                Some(at) if at <= now => {
+                    let due = st.heap.pop().expect("peeked").0.what;
+                    drop(st);
+                    if !fire(due) {
+                        return;
+                    }
+                    st = self.state.lock();
+                }
+                Some(at) => {
+                    self.wake.wait_until(&mut st, at);
+                }
+                None => self.wake.wait(&mut st),
+            }
         }
     }
 }
@@ -116,39 +145,46 @@ pub(crate) fn run(shared: Arc<Shared>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, SystemTime};
 
     #[test]
-    fn pops_in_deadline_order_then_fifo() {
-        let mut d = Deadlines::default();
+    fn fires_in_deadline_order_then_first_in_first_out() {
+        let timer = Timer::new();
         let t0 = Instant::now();
-        assert!(d.push(t0 + Duration::from_millis(30), Deadline::Timeout { task: 3, worker: 1 }));
-        assert!(d.push(t0 + Duration::from_millis(10), Deadline::Timeout { task: 1, worker: 1 }));
-        assert!(!d.push(t0 + Duration::from_millis(10), Deadline::Escalate { task: 2, worker: 1 }));
-        assert!(!d.push(t0 + Duration::from_millis(20), Deadline::Timeout { task: 4, worker: 1 }));
-        assert_eq!(d.pop_due(t0), None);
-        let later = t0 + Duration::from_secs(1);
-        let order: Vec<_> = std::iter::from_fn(|| d.pop_due(later)).collect();
-        assert_eq!(
-            order,
-            vec![
-                Deadline::Timeout { task: 1, worker: 1 },
-                Deadline::Escalate { task: 2, worker: 1 },
-                Deadline::Timeout { task: 4, worker: 1 },
-                Deadline::Timeout { task: 3, worker: 1 },
-            ]
-        );
-        assert!(d.is_empty());
+        let task = |id| Arc::new(Task::new(id, 1, 1, None, None, SystemTime::now()));
+        let tasks: Vec<_> = (1..=3).map(task).collect();
+        timer.push(t0 + Duration::from_millis(30), Deadline::Timeout { task: Arc::downgrade(&tasks[2]) });
+        timer.push(t0 + Duration::from_millis(10), Deadline::Timeout { task: Arc::downgrade(&tasks[0]) });
+        timer.push(t0 + Duration::from_millis(10), Deadline::ExpireContexts);
+        timer.push(t0 + Duration::from_millis(20), Deadline::Timeout { task: Arc::downgrade(&tasks[1]) });
+        let mut fired = Vec::new();
+        let worker = {
+            let timer = Arc::clone(&timer);
+            std::thread::spawn(move || {
+                timer.run(|d| {
+                    fired.push(match d {
+                        Deadline::Timeout { task } => task.upgrade().unwrap().id,
+                        _ => 0,
+                    });
+                    fired.len() < 4
+                });
+                fired
+            })
+        };
+        let fired = worker.join().unwrap();
+        assert_eq!(fired, vec![1, 0, 2, 3]);
+        assert!(t0.elapsed() >= Duration::from_millis(30));
     }
 
     #[test]
-    fn retain_drops_stale_entries() {
-        let mut d = Deadlines::default();
-        let t0 = Instant::now();
-        for task in 1..=10 {
-            d.push(t0, Deadline::Timeout { task, worker: 1 });
+    fn stale_entries_are_compacted_away() {
+        let timer = Timer::new();
+        let later = Instant::now() + Duration::from_secs(3600);
+        for id in 0..(COMPACT_FLOOR as u64 * 3) {
+            // Each task is dropped at once: its timeout is stale.
+            let task = Arc::new(Task::new(id, 1, 1, None, None, SystemTime::now()));
+            timer.push(later, Deadline::Timeout { task: Arc::downgrade(&task) });
         }
-        d.retain(|e| matches!(e, Deadline::Timeout { task, .. } if task % 2 == 0));
-        assert_eq!(d.len(), 5);
+        assert!(timer.len() < COMPACT_FLOOR, "{} entries left", timer.len());
     }
 }

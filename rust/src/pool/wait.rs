@@ -1,129 +1,269 @@
-//! Blocking waits on tasks, and the compensation that keeps nested waits from
-//! deadlocking.
+//! Waiting for sets of tasks, across pools, without polling.
 //!
-//! A task may submit to its own pool and wait for what it submitted. With
-//! every worker doing that, nobody is left to run the inner tasks. So a wait
-//! made on one of the pool's own worker threads marks that worker *blocked*,
-//! and while work is queued the pool starts one temporary (compensating)
-//! worker per blocked worker; those retire once the blocked workers resume.
-//! This is rayon's and .NET's answer too, minus work stealing.
+//! A [`Wait`] registers itself on every task it covers. When a task reaches a
+//! final state it hands its registrations to [`notify`], which marks the task
+//! done in each wait and wakes that wait's condition variable: one wake-up per
+//! finished task, no re-scanning of the set. A wait delivers finished tasks in
+//! completion order or in the order given (each as soon as all earlier ones
+//! are done), waits for all or for any, and ends early on a [`Cancel`]
+//! (Ctrl+C) or at a deadline.
+//!
+//! A wait made on one of the engine's own worker threads (a task waiting for
+//! tasks it started) releases that worker's throttle slot while it blocks, so
+//! nested waits cannot deadlock a pool (see `executor::block_current`).
+//!
+//! Lock order: task, then wait. A wait never takes a task's or pool's lock
+//! while holding its own.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::collections::VecDeque;
+use std::sync::{Arc, Weak};
+use std::time::Instant;
 
-use parking_lot::MutexGuard;
+use parking_lot::{Condvar, Mutex, MutexGuard};
 
-use super::error::PoolError;
-use super::shared::Shared;
-use super::state::State;
-use super::task::{TaskId, WorkerId};
-use super::worker;
+use super::executor;
+use super::task::{Task, TaskId};
+use super::task_state::TaskState;
+use crate::cancel::Cancel;
 
-/// A task counts as finished for waits if it is in a final state, or if it
-/// has been removed meanwhile (only finished tasks can be removed).
-fn finished(st: &State, id: TaskId) -> bool {
-    st.tasks.get(&id).is_none_or(|t| t.state.is_finished())
-}
+/// A wait's registration on one task: the wait, and the task's index in it.
+pub(crate) type WaiterLink = (Weak<WaitShared>, usize);
 
-fn check_known(st: &State, tasks: &[TaskId]) -> Result<(), PoolError> {
-    match tasks.iter().find(|id| !st.tasks.contains_key(id)) {
-        Some(&id) => Err(PoolError::UnknownTask(id)),
-        None => Ok(()),
-    }
-}
-
-/// `None` means wait forever; so does a timeout too large to represent.
-fn deadline(timeout: Option<Duration>) -> Option<Instant> {
-    timeout.and_then(|t| Instant::now().checked_add(t))
-}
-
-pub(crate) fn wait_any(
-    shared: &Arc<Shared>,
-    tasks: &[TaskId],
-    timeout: Option<Duration>,
-) -> Result<Option<TaskId>, PoolError> {
-    let deadline = deadline(timeout);
-    let mut st = shared.state.lock();
-    check_known(&st, tasks)?;
-    if tasks.is_empty() {
-        return Ok(None);
-    }
-    Ok(block_until(shared, &mut st, deadline, |st| tasks.iter().copied().find(|&id| finished(st, id))))
-}
-
-pub(crate) fn wait_all(shared: &Arc<Shared>, tasks: &[TaskId], timeout: Option<Duration>) -> Result<bool, PoolError> {
-    let deadline = deadline(timeout);
-    let mut st = shared.state.lock();
-    check_known(&st, tasks)?;
-    // Tasks never become unfinished again, so a cursor over the prefix known
-    // to be finished makes repeated checks O(total), not O(n) per wake-up.
-    let mut done = 0;
-    let all = block_until(shared, &mut st, deadline, |st| {
-        while done < tasks.len() && finished(st, tasks[done]) {
-            done += 1;
+/// Tells the waits registered on a task that it has finished.
+pub(crate) fn notify(links: Vec<WaiterLink>, _task: TaskId) {
+    for (wait, index) in links {
+        if let Some(wait) = wait.upgrade() {
+            wait.finished(index);
         }
-        (done == tasks.len()).then_some(())
-    });
-    Ok(all.is_some())
+    }
 }
 
-/// Waits on `done_cv` until `check` yields or `deadline` passes.
-///
-/// Called from inside a task of this pool, the wait also ends (as a timeout
-/// would) as soon as that task is stopped or timed out: PowerShell cannot
-/// interrupt a thread blocked in native code, so without this a stopped
-/// task would sit in its nested wait until escalation abandons its worker.
-fn block_until<T>(
-    shared: &Arc<Shared>,
-    st: &mut MutexGuard<'_, State>,
-    deadline: Option<Instant>,
-    mut check: impl FnMut(&State) -> Option<T>,
-) -> Option<T> {
-    if let Some(found) = check(st) {
-        return Some(found);
-    }
-    let own_worker = worker::current().filter(|&(pool, _)| pool == shared.id).map(|(_, w)| w);
-    let cancelled = |st: &State| own_worker.is_some_and(|w| own_task_cancelled(st, w));
-    if cancelled(st) || deadline.is_some_and(|at| Instant::now() >= at) {
-        // A zero timeout is a poll: no need to compensate for blocking.
-        return None;
-    }
-    // Only now is the caller really going to block.
-    let blocked_worker = own_worker.filter(|&w| st.enter_blocked(w));
-    if blocked_worker.is_some() {
-        shared.compensate(st);
-    }
+pub(crate) struct WaitShared {
+    inner: Mutex<WaitInner>,
+    wake: Condvar,
+}
 
-    let found = loop {
-        if let Some(found) = check(st) {
-            break Some(found);
+struct WaitInner {
+    done: Vec<bool>,
+    finished: usize,
+    /// Finished and not yet delivered, in the order they finished.
+    ready: VecDeque<usize>,
+    /// In-order delivery: the index of the next task to deliver.
+    next_in_order: usize,
+    delivered: usize,
+}
+
+impl WaitShared {
+    fn finished(&self, index: usize) {
+        let mut inner = self.inner.lock();
+        if !inner.done[index] {
+            inner.done[index] = true;
+            inner.finished += 1;
+            inner.ready.push_back(index);
         }
-        if cancelled(st) {
-            break None;
-        }
-        match deadline {
-            Some(at) => {
-                if Instant::now() >= at {
-                    break None;
-                }
-                shared.done_cv.wait_until(st, at);
+        drop(inner);
+        self.wake.notify_all();
+    }
+}
+
+/// In which order [`Wait::next`] delivers finished tasks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitOrder {
+    /// As they finish.
+    Completion,
+    /// In the order given, each as soon as it and all earlier ones are done.
+    Input,
+}
+
+/// What [`Wait::next`] returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// The task at this index (in the order given) is done and now delivered.
+    Task(usize),
+    /// Every task has been delivered.
+    End,
+    TimedOut,
+    Cancelled,
+}
+
+/// How a blocking wait ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitEnd {
+    /// What was waited for happened (all done, or at least one done for `any`).
+    Done,
+    TimedOut,
+    Cancelled,
+}
+
+/// Counts for a progress bar.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WaitProgress {
+    pub total: usize,
+    pub finished: usize,
+    pub running: usize,
+}
+
+/// A set of tasks to wait for (duplicates allowed; each counts once per occurrence).
+pub struct Wait {
+    shared: Arc<WaitShared>,
+    tasks: Vec<Arc<Task>>,
+}
+
+impl Wait {
+    pub fn new(tasks: Vec<Arc<Task>>) -> Wait {
+        let shared = Arc::new(WaitShared {
+            inner: Mutex::new(WaitInner {
+                done: vec![false; tasks.len()],
+                finished: 0,
+                ready: VecDeque::new(),
+                next_in_order: 0,
+                delivered: 0,
+            }),
+            wake: Condvar::new(),
+        });
+        for (index, task) in tasks.iter().enumerate() {
+            let mut inner = task.lock();
+            if inner.state.is_finished() {
+                drop(inner);
+                shared.finished(index);
+            } else {
+                inner.waiters.push((Arc::downgrade(&shared), index));
             }
-            None => shared.done_cv.wait(st),
         }
-    };
-
-    if let Some(w) = blocked_worker {
-        st.leave_blocked(w);
-        // Compensating workers may now retire.
-        shared.work_cv.notify_all();
+        Wait { shared, tasks }
     }
-    found
+
+    pub fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
+    pub fn task(&self, index: usize) -> &Arc<Task> {
+        &self.tasks[index]
+    }
+
+    pub fn tasks(&self) -> &[Arc<Task>] {
+        &self.tasks
+    }
+
+    /// The tasks not finished yet.
+    pub fn unfinished(&self) -> Vec<Arc<Task>> {
+        let inner = self.shared.inner.lock();
+        self.tasks.iter().enumerate().filter(|(i, _)| !inner.done[*i]).map(|(_, t)| Arc::clone(t)).collect()
+    }
+
+    pub fn progress(&self) -> WaitProgress {
+        let unfinished = self.unfinished();
+        let running = unfinished.iter().filter(|t| t.state() == TaskState::Running).count();
+        WaitProgress { total: self.tasks.len(), finished: self.tasks.len() - unfinished.len(), running }
+    }
+
+    /// The next finished task in `order`, blocking until there is one.
+    pub fn next(&self, order: WaitOrder, deadline: Option<Instant>, cancel: Option<&Cancel>) -> Next {
+        let total = self.tasks.len();
+        let result = self.block(deadline, cancel, |inner| {
+            if inner.delivered == total {
+                return Some(Next::End);
+            }
+            let index = match order {
+                WaitOrder::Completion => inner.ready.pop_front()?,
+                WaitOrder::Input => {
+                    let i = inner.next_in_order;
+                    if !inner.done[i] {
+                        return None;
+                    }
+                    inner.next_in_order += 1;
+                    i
+                }
+            };
+            inner.delivered += 1;
+            Some(Next::Task(index))
+        });
+        match result {
+            Ok(next) => next,
+            Err(WaitEnd::Cancelled) => Next::Cancelled,
+            Err(_) => Next::TimedOut,
+        }
+    }
+
+    /// Blocks until every task has finished.
+    pub fn all(&self, deadline: Option<Instant>, cancel: Option<&Cancel>) -> WaitEnd {
+        let total = self.tasks.len();
+        self.block(deadline, cancel, |inner| (inner.finished == total).then_some(())).err().unwrap_or(WaitEnd::Done)
+    }
+
+    /// Blocks until at least one task has finished (at once for an empty set).
+    pub fn any(&self, deadline: Option<Instant>, cancel: Option<&Cancel>) -> WaitEnd {
+        let total = self.tasks.len();
+        self.block(deadline, cancel, |inner| (total == 0 || inner.finished > 0).then_some(())).err().unwrap_or(WaitEnd::Done)
+    }
+
+    /// Whether the task at `index` has finished.
+    pub fn is_done(&self, index: usize) -> bool {
+        self.shared.inner.lock().done[index]
+    }
+
+    /// Waits on the condition variable until `ready` yields, the deadline
+    /// passes or `cancel` is signalled. `ready` runs under the wait's lock.
+    fn block<T>(&self, deadline: Option<Instant>, cancel: Option<&Cancel>, mut ready: impl FnMut(&mut WaitInner) -> Option<T>) -> Result<T, WaitEnd> {
+        // Fast path: no registration, no compensation.
+        {
+            let mut inner = self.shared.inner.lock();
+            if let Some(found) = ready(&mut inner) {
+                return Ok(found);
+            }
+        }
+        if cancel.is_some_and(Cancel::is_cancelled) {
+            return Err(WaitEnd::Cancelled);
+        }
+        if deadline.is_some_and(|at| Instant::now() >= at) {
+            return Err(WaitEnd::TimedOut);
+        }
+        let _woken_by_cancel = cancel.map(|c| {
+            let shared = Arc::clone(&self.shared);
+            c.on_cancel(move || {
+                drop(shared.inner.lock());
+                shared.wake.notify_all();
+            })
+        });
+        // Taken with no wait lock held: it takes pool and scheduler locks.
+        let _blocked = executor::block_current();
+        let mut inner: MutexGuard<'_, WaitInner> = self.shared.inner.lock();
+        loop {
+            if let Some(found) = ready(&mut inner) {
+                return Ok(found);
+            }
+            if cancel.is_some_and(Cancel::is_cancelled) {
+                return Err(WaitEnd::Cancelled);
+            }
+            match deadline {
+                Some(at) => {
+                    if Instant::now() >= at {
+                        return Err(WaitEnd::TimedOut);
+                    }
+                    self.shared.wake.wait_until(&mut inner, at);
+                }
+                None => self.shared.wake.wait(&mut inner),
+            }
+        }
+        // `inner` is released before `_blocked` re-takes the worker's slot
+        // (locals drop in reverse order of declaration).
+    }
 }
 
-/// Whether `worker` is inside a runner whose task has already been stopped
-/// or timed out (both notify `done_cv`, so waiters notice at once). A worker
-/// between tasks (e.g. in `Host::task_finished`) is never cancelled.
-fn own_task_cancelled(st: &State, worker: WorkerId) -> bool {
-    let current = st.workers.get(&worker).and_then(|slot| slot.current);
-    current.is_some_and(|task| st.tasks.get(&task).is_none_or(|t| t.state.is_finished()))
+impl Drop for Wait {
+    /// Unregisters from the tasks still running, so long-lived tasks waited on
+    /// many times do not collect dead registrations.
+    fn drop(&mut self) {
+        let me = Arc::downgrade(&self.shared);
+        for task in &self.tasks {
+            let mut inner = task.lock();
+            if !inner.state.is_finished() {
+                inner.waiters.retain(|(w, _)| !w.ptr_eq(&me));
+            }
+        }
+    }
 }

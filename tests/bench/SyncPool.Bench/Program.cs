@@ -25,7 +25,6 @@ report.Line("- Every ratio compares two measurements taken in this same run. Abs
 report.Line();
 
 TableBench.Run(report);
-PoolBench.Run(report);
 
 string stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
 string file = Path.Combine(resultsDir, $"engine-{stamp}.md");

@@ -1,0 +1,190 @@
+using System;
+using System.Management.Automation;
+using System.Threading;
+using SyncPool.Native;
+using SyncPool.Table;
+
+namespace SyncPool.Pool;
+
+/// <summary>
+/// Where one worker is in its batch: the task whose script runs now. The
+/// batch's pipeline (see <see cref="TaskScript.BatchTextFor"/>) asks it for each
+/// task in turn (<see cref="MoveNext"/>), which tells the engine that the
+/// previous task ended and the next one starts (its timeout counts from
+/// there). Stop requests from the engine act on the current task only.
+/// </summary>
+/// <remarks>
+/// Public only because the batch's PowerShell code calls it; it is not meant
+/// for scripts. All members run on the worker thread except
+/// <see cref="OnStop"/>, which the engine calls from another thread.
+/// </remarks>
+public sealed class BatchCursor
+{
+    private readonly ulong _batch;
+    private readonly object _gate = new();
+    private ParallelTask? _current;
+    private ulong _currentId;    // the engine's id of the current task (the object's Id may not be set yet)
+    private bool _failed;
+    private bool _primed;        // the current task was started from C#; the pipeline's first MoveNext keeps it
+    private bool _stopping;      // the running pipeline was asked to stop: start nothing more in it
+    private bool _interrupted;   // the thread was interrupted for the current task
+    private PowerShell? _pipeline;
+
+    internal BatchCursor(ulong batch)
+    {
+        _batch = batch;
+        Thread = Thread.CurrentThread;
+    }
+
+    internal Thread Thread { get; }
+
+    /// <summary>The engine has no more tasks for this batch.</summary>
+    internal bool Exhausted { get; private set; }
+
+    /// <summary>The engine gave up on this worker: its runspace must not be reused.</summary>
+    internal bool Abandoned { get; private set; }
+
+    internal ParallelTask? Current
+    {
+        get { lock (_gate) return _current; }
+    }
+
+    /// <summary>Ends the current task (if any) and starts the next; false when there is none (or the pipeline is stopping).</summary>
+    public bool MoveNext()
+    {
+        if (_primed)
+        {
+            _primed = false;
+            return true;
+        }
+        End();
+        lock (_gate)
+        {
+            if (_stopping) return false;
+        }
+        return Advance();
+    }
+
+    /// <summary>Each task's input in turn: moving on ends the previous task and starts the next.</summary>
+    public System.Collections.Generic.IEnumerable<object?> Inputs()
+    {
+        while (MoveNext()) yield return Input;
+    }
+
+    /// <summary>The current task's input.</summary>
+    public object? Input => Current?.Input;
+
+    /// <summary>The current task's positional arguments (maybe its item, then -ArgumentList).</summary>
+    public object?[] Arguments => Current is { } task ? [.. task.Script.ArgumentsFor(task)] : Array.Empty<object?>();
+
+    /// <summary>The current task's script ended with a terminating error.</summary>
+    public void Fail(object error)
+    {
+        if (Current is not { } task) return;
+        task.Results.AddRecord(TaskStream.Error, error is PSObject { BaseObject: ErrorRecord record } ? record : error);
+        _failed = true;
+    }
+
+    // ---- for the batch runner ----------------------------------------------------------------
+
+    /// <summary>Starts the first (next) task from C#, to learn which script the batch runs.</summary>
+    internal bool Prime()
+    {
+        if (!Advance()) return false;
+        _primed = true;
+        return true;
+    }
+
+    internal void MarkFailed() => _failed = true;
+
+    /// <summary>Reports the current task's end to the engine (with <paramref name="message"/> if it failed).</summary>
+    internal void End(string? message = null)
+    {
+        ParallelTask? task;
+        ulong id;
+        bool failed, interrupted;
+        lock (_gate)
+        {
+            task = _current;
+            id = _currentId;
+            _current = null;
+            _currentId = 0;
+            failed = _failed;
+            interrupted = _interrupted;
+            _failed = _interrupted = false;
+        }
+        _primed = false;
+        if (task is null) return;
+        if (interrupted) AbsorbInterrupt();
+        NativeCall.Run(() => NativeArgs.WithUtf8(failed ? message : null, text =>
+        {
+            Interop.syncpool_batch_end(_batch, id, failed, text).AsOk();
+            return 0;
+        }));
+    }
+
+    /// <summary>The pipeline that runs the batch now (stopped by <see cref="OnStop"/>).</summary>
+    internal void Running(PowerShell? pipeline)
+    {
+        lock (_gate)
+        {
+            _pipeline = pipeline;
+            _stopping = false;
+        }
+    }
+
+    /// <summary>The engine stops <paramref name="task"/> at <paramref name="level"/> (0 ask, 1 interrupt, 2 abandoned).</summary>
+    internal void OnStop(ulong task, byte level)
+    {
+        lock (_gate)
+        {
+            if (level == 2) Abandoned = true;
+            if (_current is null || _currentId != task) return;
+            switch (level)
+            {
+                case 0:
+                    if (_stopping || _pipeline is null) return;
+                    _stopping = true;
+                    // Never a synchronous Stop(): it can deadlock from another pipeline's thread.
+                    _pipeline.BeginStop(null, null);
+                    break;
+                case 1:
+                    // Ends a Thread.Sleep, WaitOne, Monitor.Wait or Join the script is stuck in.
+                    _interrupted = true;
+                    Thread.Interrupt();
+                    break;
+            }
+        }
+    }
+
+    private bool Advance()
+    {
+        var item = NativeCall.Run(() => Interop.syncpool_batch_next(_batch).AsOk());
+        if (item.task == 0)
+        {
+            Exhausted = true;
+            return false;
+        }
+        var task = ObjectRegistry.Get(item.host_id) as ParallelTask
+                   ?? throw new InvalidOperationException($"SyncPool internal error: task {item.task} has no task object.");
+        lock (_gate)
+        {
+            _current = task;
+            _currentId = item.task;
+            _failed = false;
+        }
+        return true;
+    }
+
+    /// <summary>An interrupt the script did not block on would hit the next wait on this thread: take it now.</summary>
+    private static void AbsorbInterrupt()
+    {
+        try
+        {
+            Thread.Sleep(0);
+        }
+        catch (ThreadInterruptedException)
+        {
+        }
+    }
+}

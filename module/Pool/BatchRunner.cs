@@ -1,0 +1,271 @@
+using System;
+using System.Collections;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using SyncPool.Native;
+
+namespace SyncPool.Pool;
+
+/// <summary>
+/// Runs a batch the engine handed a worker: its tasks' scripts, one after
+/// the other, in the context's runspace, on the worker's own thread
+/// (<see cref="PSThreadOptions.UseCurrentThread"/>), so the engine's thread,
+/// stack and stop handling apply to the scripts directly.
+/// </summary>
+/// <remarks>
+/// A batch normally runs in a single pipeline (<see cref="TaskScript.BatchTextFor"/>)
+/// that invokes the task's script once per task: that is what makes tiny
+/// tasks cheap. Streams go to the task whose script is running. A stop or
+/// <c>exit</c> ends that pipeline; the rest of the batch continues in a new
+/// one. Scripts that cannot be nested (classes, <c>using</c> statements,
+/// <c>#requires</c>) run one pipeline per task instead. The runspace is
+/// reset after each batch.
+/// </remarks>
+internal static class BatchRunner
+{
+    private const byte KeepContext = 1;
+    private const byte DiscardContext = 0;
+
+    /// <summary>The batch each worker runs now, for stop requests.</summary>
+    private static readonly ConcurrentDictionary<uint, BatchCursor> Running = new();
+
+    public static byte Run(uint worker, ulong batch, ulong pool, ulong group, ulong context, byte fresh, ulong contextKey)
+    {
+        var cursor = new BatchCursor(batch);
+        Running[worker] = cursor;
+        try
+        {
+            Runspace runspace;
+            try
+            {
+                runspace = RunspaceContexts.Get(context, contextKey);
+            }
+            catch (Exception e)
+            {
+                FailAll(cursor, e, "SyncPool.RunspaceFailed", "The worker's runspace could not be set up");
+                return DiscardContext;
+            }
+            bool healthy = true;
+            while (!cursor.Abandoned && cursor.Prime())
+            {
+                var task = cursor.Current!;
+                healthy &= task.Script.CanBatch ? RunPipeline(runspace, cursor, task) : RunOne(runspace, cursor, task);
+            }
+            if (cursor.Abandoned) return DiscardContext;
+            return healthy && Reset(runspace) ? KeepContext : DiscardContext;
+        }
+        catch (Exception e)
+        {
+            TaskEngine.ReportFault($"A worker failed to run batch {batch} of Pool{pool}", e);
+            FailAll(cursor, e, "SyncPool.InternalError", "SyncPool could not run the task");
+            return DiscardContext;
+        }
+        finally
+        {
+            Running.TryRemove(new KeyValuePair<uint, BatchCursor>(worker, cursor));
+        }
+    }
+
+    public static void Stop(uint worker, ulong task, byte level)
+    {
+        if (Running.TryGetValue(worker, out var cursor)) cursor.OnStop(task, level);
+    }
+
+    /// <summary>Runs tasks of the batch in one pipeline until it ends; false if the runspace is no longer fit for reuse.</summary>
+    private static bool RunPipeline(Runspace runspace, BatchCursor cursor, ParallelTask first)
+    {
+        var script = first.Script;
+        Prepare(runspace, script, cursor);
+        using var ps = PowerShell.Create();
+        ps.Runspace = runspace;
+        var output = new PSDataCollection<PSObject>();
+        Connect(ps, output, cursor);
+        ps.AddScript(script.BatchTextFor(first));
+        if (script.UsingValues.Count > 0) ps.AddParameter("--%", UsingTable(script.UsingValues));
+        cursor.Running(ps);
+        try
+        {
+            ps.Invoke(null, output, new PSInvocationSettings { ExposeFlowControlExceptions = true });
+            // A pipeline that ended early (a task's terminating error, break) leaves its task current.
+            cursor.End();
+            return true;
+        }
+        catch (Exception e)
+        {
+            return Ended(cursor, e);
+        }
+        finally
+        {
+            cursor.Running(null);
+            output.Dispose();
+        }
+    }
+
+    /// <summary>A script that cannot be nested: its own pipeline, for the current task.</summary>
+    private static bool RunOne(Runspace runspace, BatchCursor cursor, ParallelTask task)
+    {
+        var script = task.Script;
+        Prepare(runspace, script, cursor);
+        if ((script.DeliveryFor(task) & InputDelivery.DollarUnderscore) != 0) runspace.SessionStateProxy.SetVariable("_", task.Input);
+        using var ps = PowerShell.Create();
+        ps.Runspace = runspace;
+        var output = new PSDataCollection<PSObject>();
+        Connect(ps, output, cursor);
+        ps.AddScript(script.TextFor(task));
+        foreach (var argument in script.ArgumentsFor(task)) ps.AddArgument(argument);
+        if (script.UsingValues.Count > 0) ps.AddParameter("--%", UsingTable(script.UsingValues));
+        var input = script.PipelineInputFor(task);
+        using var inputCollection = input is null ? null : new PSDataCollection<object?>(input);
+        cursor.Running(ps);
+        try
+        {
+            ps.Invoke(inputCollection, output, new PSInvocationSettings { ExposeFlowControlExceptions = true });
+            cursor.End();
+            return true;
+        }
+        catch (Exception e)
+        {
+            return Ended(cursor, e);
+        }
+        finally
+        {
+            cursor.Running(null);
+            output.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The pipeline ended with an exception: <c>exit</c> (the task completed
+    /// with its code), a stop (the engine has already ended the task), or a
+    /// failure. Ends the current task; false if the runspace may be damaged.
+    /// </summary>
+    private static bool Ended(BatchCursor cursor, Exception e)
+    {
+        var task = cursor.Current;
+        if (FindExit(e) is { } exit)
+        {
+            if (task is not null) task.ExitCode = ExitCodeOf(exit);
+            cursor.End();
+            return true;
+        }
+        if (e is PipelineStoppedException || e is FlowControlException)
+        {
+            cursor.End();
+            return true;
+        }
+        if (task is not null)
+        {
+            var record = ErrorFor(e, task);
+            if (!task.Results.Errors().Contains(record)) cursor.Fail(record);
+            cursor.MarkFailed();
+        }
+        cursor.End(e.Message);
+        // An interrupt or an engine failure may have left the runspace half done: do not reuse it.
+        return e is not (System.Threading.ThreadInterruptedException or InvalidRunspaceStateException);
+    }
+
+    /// <summary>Per-batch state on top of the reset runspace: working directory, variables, the cursor.</summary>
+    private static void Prepare(Runspace runspace, TaskScript script, BatchCursor cursor)
+    {
+        var state = runspace.SessionStateProxy;
+        if (script.WorkingDirectory is { } dir)
+        {
+            try
+            {
+                state.Path.SetLocation(WildcardPattern.Escape(dir));
+            }
+            catch (Exception e) when (e is RuntimeException or ArgumentException or InvalidOperationException
+                                        or System.IO.IOException or UnauthorizedAccessException)
+            {
+                cursor.Current?.Results.AddRecord(TaskStream.Warning, new WarningRecord(
+                    $"The task could not start in the caller's directory '{dir}' ({e.Message}); it runs in '{state.Path.CurrentLocation}'."));
+            }
+        }
+        foreach (var (name, value) in script.Variables) state.SetVariable(name, value);
+        state.SetVariable(TaskScript.CursorVariable, cursor);
+    }
+
+    /// <summary>Back to the runspace's initial state after a batch (about ten times cheaper than a new runspace).</summary>
+    private static bool Reset(Runspace runspace)
+    {
+        try
+        {
+            runspace.ResetRunspaceState();
+            return true;
+        }
+        catch (Exception e)
+        {
+            TaskEngine.ReportFault("Resetting a worker runspace failed (it is replaced)", e);
+            return false;
+        }
+    }
+
+    /// <summary>Every task of the batch fails with the same reason (the runspace could not be had).</summary>
+    private static void FailAll(BatchCursor cursor, Exception e, string errorId, string what)
+    {
+        try
+        {
+            if (cursor.Current is null && !cursor.Prime()) return;
+            do
+            {
+                var task = cursor.Current!;
+                task.Results.AddRecord(TaskStream.Error, new ErrorRecord(e, errorId, ErrorCategory.ResourceUnavailable, task.Input));
+                cursor.MarkFailed();
+                cursor.End($"{what}: {e.Message}");
+            } while (cursor.Prime());
+        }
+        catch (Exception again)
+        {
+            TaskEngine.ReportFault("Failing the tasks of a broken batch failed", again);
+        }
+    }
+
+    // ---- streams --------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Routes every stream to the task whose script runs now. Everything is
+    /// written on this (the worker) thread during Invoke, so the order of the
+    /// records is the order the script wrote them.
+    /// </summary>
+    private static void Connect(PowerShell ps, PSDataCollection<PSObject> output, BatchCursor cursor)
+    {
+        output.DataAdded += (_, _) => { foreach (var item in output.ReadAll()) cursor.Current?.Results.AddOutput(item); };
+        var s = ps.Streams;
+        s.Error.DataAdded += (_, _) => { foreach (var r in s.Error.ReadAll()) cursor.Current?.Results.AddRecord(TaskStream.Error, r); };
+        s.Warning.DataAdded += (_, _) => { foreach (var r in s.Warning.ReadAll()) cursor.Current?.Results.AddRecord(TaskStream.Warning, r); };
+        s.Verbose.DataAdded += (_, _) => { foreach (var r in s.Verbose.ReadAll()) cursor.Current?.Results.AddRecord(TaskStream.Verbose, r); };
+        s.Debug.DataAdded += (_, _) => { foreach (var r in s.Debug.ReadAll()) cursor.Current?.Results.AddRecord(TaskStream.Debug, r); };
+        s.Information.DataAdded += (_, _) => { foreach (var r in s.Information.ReadAll()) cursor.Current?.Results.AddRecord(TaskStream.Information, r); };
+        s.Progress.DataAdded += (_, _) => { foreach (var r in s.Progress.ReadAll()) cursor.Current?.Results.AddRecord(TaskStream.Progress, r); };
+    }
+
+    private static Hashtable UsingTable(IReadOnlyDictionary<string, object?> values)
+    {
+        // Keys are base64 (case matters), so an ordinal, case-sensitive table.
+        var table = new Hashtable(values.Count, StringComparer.Ordinal);
+        foreach (var (key, value) in values) table[key] = value;
+        return table;
+    }
+
+    private static ExitException? FindExit(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+            if (e is ExitException exit) return exit;
+        return null;
+    }
+
+    private static int? ExitCodeOf(ExitException exit) =>
+        exit.Argument switch
+        {
+            int code => code,
+            null => 0,
+            var other => LanguagePrimitives.TryConvertTo(other, out int code) ? code : null,
+        };
+
+    private static ErrorRecord ErrorFor(Exception e, ParallelTask task) =>
+        e is IContainsErrorRecord { ErrorRecord: { } record }
+            ? record
+            : new ErrorRecord(e, "SyncPool.TaskFailed", ErrorCategory.NotSpecified, task.Input);
+}
