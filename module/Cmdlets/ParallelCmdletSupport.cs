@@ -337,8 +337,10 @@ internal sealed class TaskReceiver
             _table.RefuseBatch(task);
             return;
         }
-        var state = task.State;
-        bool listed = !task.IsRemoved;
+        // One crossing: the state, whether it was still listed, and (draining) its removal once finished.
+        var settled = NativeCall.Run(() => task.Native.Settle(!_keep));
+        var state = settled.state;
+        bool listed = settled.was_listed.Is;
         var items = task.Results.Take(_keep);
         if (_table is null)
         {
@@ -356,7 +358,6 @@ internal sealed class TaskReceiver
             string what = task.HasInput && !task.IsBatch ? $" (input '{task.Input}')" : "";
             _cmdlet.WriteWarning($"Task {task.Id} '{task.Name}'{what} ended {state}: {task.StatusMessage ?? state.ToString()}. Its output may be incomplete.");
         }
-        if (!_keep && state.IsFinished) NativeCall.Run(() => task.Native.Forget());
     }
 
     /// <summary>Writes the hashtable, with -AsHashtable.</summary>

@@ -209,7 +209,7 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
         ParallelTask task;
         try
         {
-            task = PoolForCall().Submit(_script!, [(input, hasInput)], _timeout, Name)[0];
+            task = PoolForCall().Submit(_script!, input, hasInput, _timeout, Name);
         }
         catch (Exception e) when (e is not PipelineStoppedException)
         {

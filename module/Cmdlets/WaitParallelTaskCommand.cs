@@ -55,13 +55,10 @@ public sealed class WaitParallelTaskCommand : ParallelTaskCmdlet
     /// <summary>How often the progress bar and verbose messages are refreshed while nothing finishes.</summary>
     private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(1);
 
+    /// <summary>Collects the tasks; removed ones are found when the wait is made (one crossing for all).</summary>
     protected override void ProcessRecord()
     {
-        foreach (var task in SelectedTasks())
-        {
-            if (task.IsRemoved) WriteError(ParallelLookup.Removed(task));
-            else _tasks.Add(task);
-        }
+        foreach (var task in SelectedTasks()) _tasks.Add(task);
     }
 
     protected override void EndProcessing()
@@ -76,9 +73,15 @@ public sealed class WaitParallelTaskCommand : ParallelTaskCmdlet
         }
         catch (SyncPoolException e) when (e.Code.IsUnknownTask)
         {
+            // Some were removed: say which, and wait for the rest.
+            var listed = new List<ParallelTask>(tasks.Count);
             foreach (var task in tasks)
+            {
                 if (task.IsRemoved) WriteError(ParallelLookup.Removed(task));
-            return;
+                else listed.Add(task);
+            }
+            if (listed.Count == 0) return;
+            set = TaskSet.Create(listed);
         }
         using (set)
         {
@@ -111,38 +114,85 @@ public sealed class WaitParallelTaskCommand : ParallelTaskCmdlet
         public void Run()
         {
             TimeSpan? limit = cmdlet.Timeout is { } s ? TimeSpan.FromSeconds(s) : null;
-            var finished = new List<int>();
+            Report(force: true);
+            if (_receiver is not null && !cmdlet.Any)
+            {
+                Stream(limit);
+                return;
+            }
+            // Without -Receive the wait is woken once, when it is over (or at a heartbeat for the progress bar).
             while (true)
             {
-                TimeSpan? left = limit is { } l ? l - _clock.Elapsed : null;
-                if (left is { } remaining && remaining < TimeSpan.Zero) left = TimeSpan.Zero;
-                // -Any, once one has finished: only what has finished too, no more waiting.
-                var slice = cmdlet.Any && finished.Count > 0 ? TimeSpan.Zero : left is { } r && r < Heartbeat ? r : Heartbeat;
-                long next = set.Next(inputOrder: false, slice, cmdlet.Cancel);
-                if (next >= 0)
-                {
-                    int index = (int)next;
-                    finished.Add(index);
-                    if (cmdlet.Any) continue;     // take every task finished by now, then stop (below)
-                    _receiver?.Receive(Tasks[index]);
-                    Report(force: false);
-                    continue;
-                }
-                if (next == TaskSet.End) break;
-                if (next == TaskSet.Cancelled) throw new PipelineStoppedException();
-                // TimedOut: a heartbeat, the end of -Any's first batch, or the deadline.
-                if (cmdlet.Any && finished.Count > 0) break;
-                if (left is { } rest && rest <= TimeSpan.Zero)
+                var slice = Slice(limit, out bool last);
+                var end = set.Block(cmdlet.Any, slice, cmdlet.Cancel);
+                if (end == TaskSet.BlockEnd.Done) break;
+                if (end == TaskSet.BlockEnd.Cancelled) throw new PipelineStoppedException();
+                if (last)
                 {
                     TimedOut();
                     return;
                 }
                 Report(force: true);
             }
+            var finished = cmdlet.Any ? TakeFinished() : null;
+            Finish(finished?.Count ?? Tasks.Count);
+            Deliver(finished);
+        }
+
+        /// <summary>-Receive without -Any: each task's results as soon as it finishes, in completion order.</summary>
+        private void Stream(TimeSpan? limit)
+        {
+            while (true)
+            {
+                var slice = Slice(limit, out bool last);
+                long next = set.Next(inputOrder: false, slice, cmdlet.Cancel);
+                if (next >= 0)
+                {
+                    _receiver!.Receive(Tasks[(int)next]);
+                    Report(force: false);
+                    continue;
+                }
+                if (next == TaskSet.End) break;
+                if (next == TaskSet.Cancelled) throw new PipelineStoppedException();
+                if (last)
+                {
+                    TimedOut();
+                    return;
+                }
+                Report(force: true);
+            }
+            Finish(Tasks.Count);
+            _receiver!.Complete();
+        }
+
+        /// <summary>How long the next native wait may block: up to the next heartbeat, or what is left of -Timeout (then <paramref name="last"/>).</summary>
+        private TimeSpan Slice(TimeSpan? limit, out bool last)
+        {
+            last = false;
+            if (limit is not { } l) return Heartbeat;
+            var left = l - _clock.Elapsed;
+            if (left <= Heartbeat)
+            {
+                last = true;
+                return left < TimeSpan.Zero ? TimeSpan.Zero : left;
+            }
+            return Heartbeat;
+        }
+
+        /// <summary>The tasks finished by now, in the order given (what -Any returns).</summary>
+        private List<int> TakeFinished()
+        {
+            var finished = new List<int>();
+            long next;
+            while ((next = set.Next(inputOrder: false, TimeSpan.Zero, cmdlet.Cancel)) >= 0) finished.Add((int)next);
+            return finished;
+        }
+
+        private void Finish(int count)
+        {
             Complete();
             cmdlet.WriteVerbose(string.Create(CultureInfo.InvariantCulture,
-                $"{(cmdlet.Any ? $"{finished.Count} of {Tasks.Count}" : $"All {Tasks.Count}")} tasks finished. Waited for {_clock.Elapsed.TotalSeconds:N3} seconds."));
-            Deliver(cmdlet.Any ? finished : null);
+                $"{(cmdlet.Any ? $"{count} of {Tasks.Count}" : $"All {Tasks.Count}")} tasks finished. Waited for {_clock.Elapsed.TotalSeconds:N3} seconds."));
         }
 
         /// <summary>-Any keeps collecting what has finished without waiting more.</summary>
@@ -180,10 +230,7 @@ public sealed class WaitParallelTaskCommand : ParallelTaskCmdlet
                 "SyncPool.WaitTimeout", ErrorCategory.OperationTimeout, Tasks));
             // What the stopped tasks wrote before the deadline is received too.
             if (_receiver is not null)
-            {
-                long next;
-                while ((next = set.Next(inputOrder: false, TimeSpan.Zero, cmdlet.Cancel)) >= 0) _receiver.Receive(Tasks[(int)next]);
-            }
+                foreach (int i in TakeFinished()) _receiver.Receive(Tasks[i]);
             Deliver(null);
         }
 

@@ -20,6 +20,9 @@ public partial class TaskRef
 /// <summary>Text and id lists handed to the native core for the duration of one call.</summary>
 internal static class NativeArgs
 {
+    /// <summary>An empty text argument (the generated slices are objects: one, shared, never disposed).</summary>
+    public static SliceByte NoText { get; } = SliceByte.From(IntPtr.Zero, 0);
+
     public static unsafe T WithUtf8<T>(string? text, Func<SliceByte, T> call)
     {
         byte[] bytes = string.IsNullOrEmpty(text) ? Array.Empty<byte>() : Encoding.UTF8.GetBytes(text);
@@ -27,6 +30,16 @@ internal static class NativeArgs
         fixed (byte* p = bytes)
         {
             return call(SliceByte.From((IntPtr)p, (ulong)bytes.Length));
+        }
+    }
+
+    public static unsafe void WithUtf8(string? text, Action<SliceByte> call)
+    {
+        byte[] bytes = string.IsNullOrEmpty(text) ? Array.Empty<byte>() : Encoding.UTF8.GetBytes(text);
+        // SAFETY: the array is pinned for the duration of the call, which only borrows it.
+        fixed (byte* p = bytes)
+        {
+            call(SliceByte.From((IntPtr)p, (ulong)bytes.Length));
         }
     }
 

@@ -57,10 +57,12 @@ public sealed class BatchCursor
             _primed = false;
             return true;
         }
-        End();
-        lock (_gate)
+        bool stopping;
+        lock (_gate) stopping = _stopping;
+        if (stopping)
         {
-            if (_stopping) return false;
+            End();
+            return false;
         }
         return Advance();
     }
@@ -100,27 +102,35 @@ public sealed class BatchCursor
     /// <summary>Reports the current task's end to the engine (with <paramref name="message"/> if it failed).</summary>
     internal void End(string? message = null)
     {
-        ParallelTask? task;
+        var (id, failed) = Release();
+        _primed = false;
+        if (id == 0) return;
+        try
+        {
+            NativeArgs.WithUtf8(failed ? message : null, text => Interop.syncpool_batch_end(_batch, id, failed, text).AsOk());
+        }
+        catch (EnumException<ErrorCode> e)
+        {
+            throw NativeError.From(e);
+        }
+    }
+
+    /// <summary>Lets go of the current task; returns its engine id (0 if none) and whether it failed.</summary>
+    private (ulong Id, bool Failed) Release()
+    {
         ulong id;
         bool failed, interrupted;
         lock (_gate)
         {
-            task = _current;
-            id = _currentId;
+            id = _current is null ? 0 : _currentId;
             _current = null;
             _currentId = 0;
             failed = _failed;
             interrupted = _interrupted;
             _failed = _interrupted = false;
         }
-        _primed = false;
-        if (task is null) return;
         if (interrupted) AbsorbInterrupt();
-        NativeCall.Run(() => NativeArgs.WithUtf8(failed ? message : null, text =>
-        {
-            Interop.syncpool_batch_end(_batch, id, failed, text).AsOk();
-            return 0;
-        }));
+        return (id, failed);
     }
 
     /// <summary>The pipeline that runs the batch now (stopped by <see cref="OnStop"/>).</summary>
@@ -157,9 +167,19 @@ public sealed class BatchCursor
         }
     }
 
+    /// <summary>Ends the current task (if any) and starts the next, in one call to the engine.</summary>
     private bool Advance()
     {
-        var item = NativeCall.Run(() => Interop.syncpool_batch_next(_batch).AsOk());
+        var (ended, failed) = Release();
+        BatchItem item;
+        try
+        {
+            item = Interop.syncpool_batch_next(_batch, ended, failed, NativeArgs.NoText).AsOk();
+        }
+        catch (EnumException<ErrorCode> e)
+        {
+            throw NativeError.From(e);
+        }
         if (item.task == 0)
         {
             Exhausted = true;

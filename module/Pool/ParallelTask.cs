@@ -24,8 +24,10 @@ public sealed class ParallelTask
         RegistryId = Table.ObjectRegistry.Register(this);
     }
 
+    private long _id;
+
     /// <summary>Unique in the process.</summary>
-    public long Id { get; private set; }
+    public long Id => _id != 0 ? _id : _id = (long)NativeCall.Run(() => Native.TaskId());
 
     public string Name => _name ?? $"Task{Id}";
 
@@ -91,9 +93,8 @@ public sealed class ParallelTask
     internal TaskRef Native => _native ?? throw new InvalidOperationException($"Task '{Name}' was never submitted.");
 
     /// <summary>Binds this object to the engine's record once it is queued.</summary>
-    internal void Attach(ulong id, TaskRef native)
+    internal void Attach(TaskRef native)
     {
-        Id = (long)id;
         _native = native;
     }
 

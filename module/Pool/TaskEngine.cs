@@ -109,7 +109,7 @@ internal static class TaskEngine
     /// <summary>Keeps a failure no task can carry, for the next cmdlet to report.</summary>
     public static void ReportFault(string what, Exception e)
     {
-        lock (HostFaults) HostFaults.Add($"{what}: {e.GetType().Name}: {e.Message}");
+        lock (HostFaults) HostFaults.Add($"{what}: {e}");
     }
 
     /// <summary>Removes the pools owned by <paramref name="runspace"/> (Remove-Module).</summary>

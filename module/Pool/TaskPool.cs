@@ -107,6 +107,24 @@ public sealed class TaskPool
     /// Queues one task per item (all running <paramref name="script"/>), in
     /// order; <paramref name="timeout"/> null takes the pool's default.
     /// </summary>
+    internal ParallelTask Submit(TaskScript script, object? input, bool hasInput, TimeSpan? timeout, string? name)
+    {
+        var task = new ParallelTask(this, script, name, input, hasInput);
+        TaskRef native;
+        try
+        {
+            native = NativeCall.Run(() => TaskRef.Submit(NativeId, script.GroupId, NativeArgs.TimeoutMs(timeout), task.RegistryId));
+        }
+        catch
+        {
+            ObjectRegistry.Forget(task.RegistryId);
+            throw;
+        }
+        task.Attach(native);
+        return task;
+    }
+
+    /// <summary>Queues one task per item, in order, with one crossing for all of them.</summary>
     internal IReadOnlyList<ParallelTask> Submit(TaskScript script, IReadOnlyList<(object? Input, bool HasInput)> items, TimeSpan? timeout, string? name)
     {
         var tasks = new ParallelTask[items.Count];
@@ -129,7 +147,7 @@ public sealed class TaskPool
         for (int i = 0; i < tasks.Length; i++)
         {
             ulong id = first + (ulong)i;
-            tasks[i].Attach(id, NativeCall.Run(() => TaskRef.Attach(NativeId, id)));
+            tasks[i].Attach(NativeCall.Run(() => TaskRef.Attach(NativeId, id)));
         }
         return tasks;
     }

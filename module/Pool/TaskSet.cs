@@ -42,6 +42,13 @@ internal sealed class TaskSet : IDisposable
     public long Next(bool inputOrder, TimeSpan? timeout, CancelSignal cancel) =>
         NativeCall.Run(() => _wait.Next(inputOrder, NativeArgs.WaitMs(timeout), cancel.Id));
 
+    /// <summary>How <see cref="Block"/> ended.</summary>
+    public enum BlockEnd : byte { Done = 0, TimedOut = 1, Cancelled = 2 }
+
+    /// <summary>Blocks until every task (or, with <paramref name="any"/>, one) has finished; woken once, not per task.</summary>
+    public BlockEnd Block(bool any, TimeSpan? timeout, CancelSignal cancel) =>
+        (BlockEnd)NativeCall.Run(() => _wait.Block(any, NativeArgs.WaitMs(timeout), cancel.Id));
+
     public bool IsDone(int index) => NativeCall.Run(() => _wait.IsDone((ulong)index)).Is;
 
     public (int Total, int Finished, int Running) Progress()

@@ -367,6 +367,7 @@ pub fn syncpool_task_find(id: u64) -> ffi::Result<ObjectLease, ErrorCode> {
 /// A task's state and timestamps (microseconds since the Unix epoch, 0 = not yet).
 #[ffi]
 pub struct TaskInfoOut {
+    pub id: u64,
     pub state: TaskState,
     pub pool: u64,
     pub worker: i64,
@@ -383,14 +384,36 @@ pub struct TaskRef {
     task: Arc<Task>,
 }
 
+/// A task's state, and whether the engine listed it, at one moment (see [`TaskRef::settle`]).
+#[ffi]
+pub struct TaskSettled {
+    pub state: TaskState,
+    pub was_listed: ffi::Bool,
+}
+
 #[ffi]
 impl TaskRef {
+    /// Queues one task (its C# object registered as `host_id`) in pool
+    /// `pool_id`, of group `group_id`, with `timeout_ms` (0 = the pool's
+    /// default), and returns its record: one crossing per task.
+    pub fn submit(pool_id: u64, group_id: u64, timeout_ms: u64, host_id: u64) -> ffi::Result<Self, ErrorCode> {
+        guard(|| {
+            let p = pool(pool_id)?;
+            let mut tasks = engine()?.submit(&p, group_id, optional_ms(timeout_ms), vec![host_object(host_id)])?;
+            Ok(TaskRef { task: tasks.pop().expect("one task submitted") })
+        })
+    }
+
     /// The listed task `id` of pool `pool_id`.
     pub fn attach(pool_id: u64, id: u64) -> ffi::Result<Self, ErrorCode> {
         guard(|| {
             let task = pool(pool_id)?.task(id).ok_or(PoolError::UnknownTask(id))?;
             Ok(TaskRef { task })
         })
+    }
+
+    pub fn task_id(&self) -> ffi::Result<u64, ErrorCode> {
+        guard(|| Ok(self.task.id))
     }
 
     pub fn state(&self) -> ffi::Result<TaskState, ErrorCode> {
@@ -401,6 +424,7 @@ impl TaskRef {
         guard(|| {
             let i = self.task.info();
             Ok(TaskInfoOut {
+                id: i.id,
                 state: i.state,
                 pool: i.pool,
                 worker: i.worker.map_or(-1, i64::from),
@@ -428,6 +452,20 @@ impl TaskRef {
         guard(|| Ok(engine()?.remove_task(&self.task)?))
     }
 
+    /// The task's state and whether it was listed; a finished, listed task
+    /// is removed too (what receiving its results does): one crossing.
+    pub fn settle(&self, remove_if_finished: ffi::Bool) -> ffi::Result<TaskSettled, ErrorCode> {
+        guard(|| {
+            let e = engine()?;
+            let state = self.task.state();
+            let listed = e.pool(self.task.pool).and_then(|p| p.task(self.task.id)).is_some();
+            if listed && remove_if_finished.is() && state.is_finished() {
+                e.remove_task(&self.task)?;
+            }
+            Ok(TaskSettled { state, was_listed: listed.into() })
+        })
+    }
+
     /// Whether the engine still lists the task.
     pub fn is_listed(&self) -> ffi::Result<ffi::Bool, ErrorCode> {
         guard(|| Ok(engine()?.pool(self.task.pool).and_then(|p| p.task(self.task.id)).is_some().into()))
@@ -445,11 +483,19 @@ pub struct BatchItem {
     pub host_id: u64,
 }
 
-/// Starts the next task of `batch` (its timeout counts from now).
+/// Ends task `ended` of `batch` (0 = none to end; `failed` with `message` if
+/// its script ended with a terminating error) and starts the next one (its
+/// timeout counts from now): one crossing per task on the hot path.
 #[ffi]
-pub fn syncpool_batch_next(batch: u64) -> ffi::Result<BatchItem, ErrorCode> {
+pub fn syncpool_batch_next(batch: u64, ended: u64, failed: ffi::Bool, message: ffi::Slice<u8>) -> ffi::Result<BatchItem, ErrorCode> {
     guard(|| {
-        Ok(match engine()?.next_item(batch)? {
+        let e = engine()?;
+        if ended != 0 {
+            let message = text(message)?;
+            let outcome = if failed.is() { Outcome::Failed } else { Outcome::Completed };
+            e.end_item(batch, ended, outcome, (!message.is_empty()).then_some(message))?;
+        }
+        Ok(match e.next_item(batch)? {
             Some(task) => {
                 let host_id = task.host_object().and_then(|o| o.downcast::<ObjectRef>().ok()).map_or(0, |o| o.id());
                 BatchItem { task: task.id, host_id }

@@ -51,6 +51,31 @@ struct WaitInner {
     /// In-order delivery: the index of the next task to deliver.
     next_in_order: usize,
     delivered: usize,
+    /// What the blocked waiter needs, if one is blocked: a completion wakes
+    /// it only when that may now be true, so waiting for all of 10,000 tasks
+    /// costs one wake-up, not 10,000.
+    want: Option<Want>,
+}
+
+/// What a blocked waiter is waiting for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Want {
+    All,
+    Any,
+    NextCompleted,
+    NextInOrder,
+}
+
+impl WaitInner {
+    fn wants_wake(&self) -> bool {
+        match self.want {
+            None => false,
+            Some(Want::All) => self.finished == self.done.len(),
+            Some(Want::Any) => self.finished > 0,
+            Some(Want::NextCompleted) => !self.ready.is_empty(),
+            Some(Want::NextInOrder) => self.done.get(self.next_in_order).copied().unwrap_or(true),
+        }
+    }
 }
 
 impl WaitShared {
@@ -61,8 +86,11 @@ impl WaitShared {
             inner.finished += 1;
             inner.ready.push_back(index);
         }
+        let wake = inner.wants_wake();
         drop(inner);
-        self.wake.notify_all();
+        if wake {
+            self.wake.notify_all();
+        }
     }
 }
 
@@ -118,6 +146,7 @@ impl Wait {
                 ready: VecDeque::new(),
                 next_in_order: 0,
                 delivered: 0,
+                want: None,
             }),
             wake: Condvar::new(),
         });
@@ -164,7 +193,11 @@ impl Wait {
     /// The next finished task in `order`, blocking until there is one.
     pub fn next(&self, order: WaitOrder, deadline: Option<Instant>, cancel: Option<&Cancel>) -> Next {
         let total = self.tasks.len();
-        let result = self.block(deadline, cancel, |inner| {
+        let want = match order {
+            WaitOrder::Completion => Want::NextCompleted,
+            WaitOrder::Input => Want::NextInOrder,
+        };
+        let result = self.block(want, deadline, cancel, |inner| {
             if inner.delivered == total {
                 return Some(Next::End);
             }
@@ -192,13 +225,13 @@ impl Wait {
     /// Blocks until every task has finished.
     pub fn all(&self, deadline: Option<Instant>, cancel: Option<&Cancel>) -> WaitEnd {
         let total = self.tasks.len();
-        self.block(deadline, cancel, |inner| (inner.finished == total).then_some(())).err().unwrap_or(WaitEnd::Done)
+        self.block(Want::All, deadline, cancel, |inner| (inner.finished == total).then_some(())).err().unwrap_or(WaitEnd::Done)
     }
 
     /// Blocks until at least one task has finished (at once for an empty set).
     pub fn any(&self, deadline: Option<Instant>, cancel: Option<&Cancel>) -> WaitEnd {
         let total = self.tasks.len();
-        self.block(deadline, cancel, |inner| (total == 0 || inner.finished > 0).then_some(())).err().unwrap_or(WaitEnd::Done)
+        self.block(Want::Any, deadline, cancel, |inner| (total == 0 || inner.finished > 0).then_some(())).err().unwrap_or(WaitEnd::Done)
     }
 
     /// Whether the task at `index` has finished.
@@ -208,7 +241,7 @@ impl Wait {
 
     /// Waits on the condition variable until `ready` yields, the deadline
     /// passes or `cancel` is signalled. `ready` runs under the wait's lock.
-    fn block<T>(&self, deadline: Option<Instant>, cancel: Option<&Cancel>, mut ready: impl FnMut(&mut WaitInner) -> Option<T>) -> Result<T, WaitEnd> {
+    fn block<T>(&self, want: Want, deadline: Option<Instant>, cancel: Option<&Cancel>, mut ready: impl FnMut(&mut WaitInner) -> Option<T>) -> Result<T, WaitEnd> {
         // Fast path: no registration, no compensation.
         {
             let mut inner = self.shared.inner.lock();
@@ -232,23 +265,26 @@ impl Wait {
         // Taken with no wait lock held: it takes pool and scheduler locks.
         let _blocked = executor::block_current();
         let mut inner: MutexGuard<'_, WaitInner> = self.shared.inner.lock();
-        loop {
+        let result = loop {
             if let Some(found) = ready(&mut inner) {
-                return Ok(found);
+                break Ok(found);
             }
             if cancel.is_some_and(Cancel::is_cancelled) {
-                return Err(WaitEnd::Cancelled);
+                break Err(WaitEnd::Cancelled);
             }
+            inner.want = Some(want);
             match deadline {
                 Some(at) => {
                     if Instant::now() >= at {
-                        return Err(WaitEnd::TimedOut);
+                        break Err(WaitEnd::TimedOut);
                     }
                     self.shared.wake.wait_until(&mut inner, at);
                 }
                 None => self.shared.wake.wait(&mut inner),
             }
-        }
+        };
+        inner.want = None;
+        result
         // `inner` is released before `_blocked` re-takes the worker's slot
         // (locals drop in reverse order of declaration).
     }
