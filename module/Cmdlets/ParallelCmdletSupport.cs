@@ -74,7 +74,6 @@ internal static class ParallelSettings
             Modules = (modules ?? Array.Empty<string>()).Select(m => ResolveModule(caller, m)).ToList(),
             Functions = Functions(caller, functions).ToList(),
             ConstrainedLanguage = caller.SessionState.LanguageMode == PSLanguageMode.ConstrainedLanguage,
-            SyncPoolModulePath = OwnModulePath(caller),
         };
 
     /// <summary>-Variable entries as (name, value); a leading '$' on a name is dropped.</summary>
@@ -151,22 +150,6 @@ internal static class ParallelSettings
         }
     }
 
-    /// <summary>The module file tasks import so SyncPool's own cmdlets work inside them.</summary>
-    private static string? OwnModulePath(PSCmdlet caller)
-    {
-        // The manifest when there is one (PSModuleInfo.Path names the root
-        // module, the dll), so tasks get the same exports, types and formats.
-        var module = caller.MyInvocation.MyCommand.Module;
-        if (module is not null && !string.IsNullOrEmpty(module.ModuleBase))
-        {
-            string manifest = Path.Combine(module.ModuleBase, module.Name + ".psd1");
-            if (File.Exists(manifest)) return manifest;
-        }
-        string? path = module?.Path;
-        if (!string.IsNullOrEmpty(path)) return path;
-        string assembly = typeof(ParallelSettings).Assembly.Location;
-        return string.IsNullOrEmpty(assembly) ? null : assembly;
-    }
 }
 
 /// <summary>Looks tasks and pools up for the -Id / -Name parameters.</summary>

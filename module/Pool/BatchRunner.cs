@@ -37,7 +37,7 @@ internal static class BatchRunner
         Running[worker] = cursor;
         try
         {
-            Runspace runspace;
+            WorkerRunspace runspace;
             try
             {
                 runspace = RunspaceContexts.Get(context, contextKey);
@@ -48,10 +48,18 @@ internal static class BatchRunner
                 return DiscardContext;
             }
             bool healthy = true;
-            while (!cursor.Abandoned && cursor.Prime())
+            runspace.Serve(cursor);
+            try
             {
-                var task = cursor.Current!;
-                healthy &= task.Script.CanBatch ? RunPipeline(runspace, cursor, task) : RunOne(runspace, cursor, task);
+                while (!cursor.Abandoned && cursor.Prime())
+                {
+                    var task = cursor.Current!;
+                    healthy &= task.Script.CanBatch ? RunPipeline(runspace, cursor, task) : RunOne(runspace, cursor, task);
+                }
+            }
+            finally
+            {
+                runspace.Serve(null);
             }
             if (cursor.Abandoned) return DiscardContext;
             return healthy && Reset(runspace) ? KeepContext : DiscardContext;
@@ -74,20 +82,17 @@ internal static class BatchRunner
     }
 
     /// <summary>Runs tasks of the batch in one pipeline until it ends; false if the runspace is no longer fit for reuse.</summary>
-    private static bool RunPipeline(Runspace runspace, BatchCursor cursor, ParallelTask first)
+    private static bool RunPipeline(WorkerRunspace runspace, BatchCursor cursor, ParallelTask first)
     {
         var script = first.Script;
         Prepare(runspace, script, cursor);
-        using var ps = PowerShell.Create();
-        ps.Runspace = runspace;
-        var output = new PSDataCollection<PSObject>();
-        Connect(ps, output, cursor);
+        var ps = runspace.Reuse();
         ps.AddScript(script.BatchTextFor(first));
         if (script.UsingValues.Count > 0) ps.AddParameter("--%", UsingTable(script.UsingValues));
         cursor.Running(ps);
         try
         {
-            ps.Invoke(null, output, new PSInvocationSettings { ExposeFlowControlExceptions = true });
+            ps.Invoke(null, runspace.Output, new PSInvocationSettings { ExposeFlowControlExceptions = true });
             // A pipeline that ended early (a task's terminating error, break) leaves its task current.
             cursor.End();
             return true;
@@ -99,20 +104,16 @@ internal static class BatchRunner
         finally
         {
             cursor.Running(null);
-            output.Dispose();
         }
     }
 
     /// <summary>A script that cannot be nested: its own pipeline, for the current task.</summary>
-    private static bool RunOne(Runspace runspace, BatchCursor cursor, ParallelTask task)
+    private static bool RunOne(WorkerRunspace runspace, BatchCursor cursor, ParallelTask task)
     {
         var script = task.Script;
         Prepare(runspace, script, cursor);
-        if ((script.DeliveryFor(task) & InputDelivery.DollarUnderscore) != 0) runspace.SessionStateProxy.SetVariable("_", task.Input);
-        using var ps = PowerShell.Create();
-        ps.Runspace = runspace;
-        var output = new PSDataCollection<PSObject>();
-        Connect(ps, output, cursor);
+        if ((script.DeliveryFor(task) & InputDelivery.DollarUnderscore) != 0) runspace.Runspace.SessionStateProxy.SetVariable("_", task.Input);
+        var ps = runspace.Reuse();
         ps.AddScript(script.TextFor(task));
         foreach (var argument in script.ArgumentsFor(task)) ps.AddArgument(argument);
         if (script.UsingValues.Count > 0) ps.AddParameter("--%", UsingTable(script.UsingValues));
@@ -121,7 +122,7 @@ internal static class BatchRunner
         cursor.Running(ps);
         try
         {
-            ps.Invoke(inputCollection, output, new PSInvocationSettings { ExposeFlowControlExceptions = true });
+            ps.Invoke(inputCollection, runspace.Output, new PSInvocationSettings { ExposeFlowControlExceptions = true });
             cursor.End();
             return true;
         }
@@ -132,7 +133,6 @@ internal static class BatchRunner
         finally
         {
             cursor.Running(null);
-            output.Dispose();
         }
     }
 
@@ -167,14 +167,14 @@ internal static class BatchRunner
     }
 
     /// <summary>Per-batch state on top of the reset runspace: working directory, variables, the cursor.</summary>
-    private static void Prepare(Runspace runspace, TaskScript script, BatchCursor cursor)
+    private static void Prepare(WorkerRunspace runspace, TaskScript script, BatchCursor cursor)
     {
-        var state = runspace.SessionStateProxy;
+        var state = runspace.Runspace.SessionStateProxy;
         if (script.WorkingDirectory is { } dir)
         {
             try
             {
-                state.Path.SetLocation(WildcardPattern.Escape(dir));
+                runspace.MoveTo(dir);
             }
             catch (Exception e) when (e is RuntimeException or ArgumentException or InvalidOperationException
                                         or System.IO.IOException or UnauthorizedAccessException)
@@ -187,12 +187,11 @@ internal static class BatchRunner
         state.SetVariable(TaskScript.CursorVariable, cursor);
     }
 
-    /// <summary>Back to the runspace's initial state after a batch (about ten times cheaper than a new runspace).</summary>
-    private static bool Reset(Runspace runspace)
+    private static bool Reset(WorkerRunspace runspace)
     {
         try
         {
-            runspace.ResetRunspaceState();
+            runspace.Reset();
             return true;
         }
         catch (Exception e)
@@ -223,23 +222,6 @@ internal static class BatchRunner
     }
 
     // ---- streams --------------------------------------------------------------------------------
-
-    /// <summary>
-    /// Routes every stream to the task whose script runs now. Everything is
-    /// written on this (the worker) thread during Invoke, so the order of the
-    /// records is the order the script wrote them.
-    /// </summary>
-    private static void Connect(PowerShell ps, PSDataCollection<PSObject> output, BatchCursor cursor)
-    {
-        output.DataAdded += (_, _) => { foreach (var item in output.ReadAll()) cursor.Current?.Results.AddOutput(item); };
-        var s = ps.Streams;
-        s.Error.DataAdded += (_, _) => { foreach (var r in s.Error.ReadAll()) cursor.Current?.Results.AddRecord(TaskStream.Error, r); };
-        s.Warning.DataAdded += (_, _) => { foreach (var r in s.Warning.ReadAll()) cursor.Current?.Results.AddRecord(TaskStream.Warning, r); };
-        s.Verbose.DataAdded += (_, _) => { foreach (var r in s.Verbose.ReadAll()) cursor.Current?.Results.AddRecord(TaskStream.Verbose, r); };
-        s.Debug.DataAdded += (_, _) => { foreach (var r in s.Debug.ReadAll()) cursor.Current?.Results.AddRecord(TaskStream.Debug, r); };
-        s.Information.DataAdded += (_, _) => { foreach (var r in s.Information.ReadAll()) cursor.Current?.Results.AddRecord(TaskStream.Information, r); };
-        s.Progress.DataAdded += (_, _) => { foreach (var r in s.Progress.ReadAll()) cursor.Current?.Results.AddRecord(TaskStream.Progress, r); };
-    }
 
     private static Hashtable UsingTable(IReadOnlyDictionary<string, object?> values)
     {

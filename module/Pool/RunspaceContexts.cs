@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 
@@ -22,7 +23,9 @@ internal static class RunspaceContexts
 {
     private static readonly ConcurrentDictionary<string, ulong> KeysBySignature = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<ulong, RunspaceSettings> SettingsByKey = new();
-    private static readonly ConcurrentDictionary<ulong, Runspace> Runspaces = new();
+    private static readonly ConcurrentDictionary<ulong, WorkerRunspace> Runspaces = new();
+    /// <summary>One session state per key, built once: creating a runspace clones it.</summary>
+    private static readonly ConcurrentDictionary<ulong, InitialSessionState> SessionStates = new();
     private static long _lastKey;
 
     public static ulong KeyFor(RunspaceSettings settings)
@@ -37,12 +40,15 @@ internal static class RunspaceContexts
     }
 
     /// <summary>The runspace of <paramref name="context"/>, opened on the calling (worker) thread if it has none yet.</summary>
-    public static Runspace Get(ulong context, ulong key)
+    public static WorkerRunspace Get(ulong context, ulong key)
     {
         if (Runspaces.TryGetValue(context, out var existing)) return existing;
         if (!SettingsByKey.TryGetValue(key, out var settings))
             throw new InvalidOperationException($"SyncPool internal error: no runspace settings are known for context key {key}.");
-        var runspace = RunspaceFactory.CreateRunspace(BuildSessionState(settings));
+        var iss = SessionStates.GetOrAdd(key, _ => BuildSessionState(settings));
+        Runspace runspace;
+        // Creating a runspace clones the session state; the clone is quick, opening (below) is the slow part.
+        lock (iss) runspace = RunspaceFactory.CreateRunspace(iss);
         runspace.ThreadOptions = PSThreadOptions.UseCurrentThread;
         runspace.Name = $"SyncPool:Context{context}";
         try
@@ -54,14 +60,15 @@ internal static class RunspaceContexts
             runspace.Dispose();
             throw;
         }
-        Runspaces[context] = runspace;
-        return runspace;
+        var worker = new WorkerRunspace(runspace);
+        Runspaces[context] = worker;
+        return worker;
     }
 
     /// <summary>Closes the runspace of <paramref name="context"/> (expired, discarded or shut down).</summary>
     public static void Dispose(ulong context)
     {
-        if (Runspaces.TryRemove(context, out var runspace)) runspace.Dispose();
+        if (Runspaces.TryRemove(context, out var worker)) worker.Dispose();
     }
 
     /// <summary>The session every runspace with these settings starts with (and is reset to).</summary>
@@ -75,10 +82,24 @@ internal static class RunspaceContexts
         iss.ThrowOnRunspaceOpenError = true;
         foreach (var (name, definition) in settings.Functions)
             iss.Commands.Add(new SessionStateFunctionEntry(name, definition));
-        var modules = new List<string>();
-        if (settings.SyncPoolModulePath is { Length: > 0 } own) modules.Add(own);
-        modules.AddRange(settings.Modules);
-        if (modules.Count > 0) iss.ImportPSModule(modules.ToArray());
+        // SyncPool's own cmdlets, for nested tasks and tables: added as commands, which costs
+        // nothing at runspace creation, instead of importing the module into every runspace.
+        foreach (var (name, type) in OwnCmdlets) iss.Commands.Add(new SessionStateCmdletEntry(name, type, null));
+        if (settings.Modules.Count > 0) iss.ImportPSModule(settings.Modules.ToArray());
         return iss;
+    }
+
+    /// <summary>The cmdlets this assembly defines, by name.</summary>
+    private static readonly List<(string Name, Type Type)> OwnCmdlets = FindOwnCmdlets();
+
+    private static List<(string Name, Type Type)> FindOwnCmdlets()
+    {
+        var found = new List<(string, Type)>();
+        foreach (var type in typeof(RunspaceContexts).Assembly.GetTypes())
+        {
+            if (type.IsAbstract || type.GetCustomAttributes(typeof(CmdletAttribute), inherit: false) is not [CmdletAttribute attribute]) continue;
+            found.Add(($"{attribute.VerbName}-{attribute.NounName}", type));
+        }
+        return found;
     }
 }

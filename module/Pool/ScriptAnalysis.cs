@@ -13,10 +13,16 @@ namespace SyncPool.Pool;
 /// </summary>
 internal static class ScriptAnalysis
 {
+    /// <summary>Parses of recent scripts: a script started again and again (a loop, a benchmark) is parsed once.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (ScriptBlockAst Ast, ScriptShape Shape)> Recent = new(StringComparer.Ordinal);
+
+    private const int RecentLimit = 256;
+
     public static (string Text, ScriptBlockAst Ast, ScriptShape Shape) Analyze(ScriptBlock scriptBlock)
     {
         ArgumentNullException.ThrowIfNull(scriptBlock);
         string text = scriptBlock.ToString();
+        if (Recent.TryGetValue(text, out var known)) return (text, known.Ast, known.Shape);
         var ast = Parser.ParseInput(text, out _, out ParseError[] errors);
         if (errors.Length > 0)
         {
@@ -24,7 +30,10 @@ internal static class ScriptAnalysis
             // only guards against a scriptblock whose text was not its source.
             throw new ParseException(errors);
         }
-        return (text, ast, ShapeOf(ast));
+        var shape = ShapeOf(ast);
+        if (Recent.Count >= RecentLimit) Recent.Clear();
+        Recent[text] = (ast, shape);
+        return (text, ast, shape);
     }
 
     public static ScriptShape ShapeOf(ScriptBlockAst ast)

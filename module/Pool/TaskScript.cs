@@ -353,8 +353,6 @@ public sealed class RunspaceSettings
     /// <summary>Run scripts in ConstrainedLanguage (the caller is locked down).</summary>
     public bool ConstrainedLanguage { get; init; }
 
-    /// <summary>The module's own manifest or assembly, so tasks can use SyncPool's cmdlets (nested tasks, tables).</summary>
-    public string? SyncPoolModulePath { get; init; }
 
     /// <summary>Equal for settings that give equal runspaces (what warm runspaces are shared by).</summary>
     public string Signature
@@ -362,7 +360,7 @@ public sealed class RunspaceSettings
         get
         {
             var sb = new StringBuilder();
-            sb.Append(ConstrainedLanguage ? "CL" : "FL").Append('\0').Append(SyncPoolModulePath).Append('\0');
+            sb.Append(ConstrainedLanguage ? "CL" : "FL").Append('\0');
             foreach (var m in Modules) sb.Append("m:").Append(m).Append('\0');
             foreach (var (name, definition) in Functions) sb.Append("f:").Append(name).Append('=').Append(definition).Append('\0');
             return sb.ToString();

@@ -4,30 +4,31 @@
     ForEach-Object -Parallel, Start-ThreadJob and a hand-written RunspacePool.
 
 .DESCRIPTION
-    Measures, inside one PowerShell process, what the parallel-tasks issue sets
-    targets for:
+    Measures, inside one PowerShell process, what the engine issue sets targets
+    for (every ratio from this same run; best and median of -Runs runs):
 
-      1. Many trivial items ({ $_ * 2 }, default 10,000) at one throttle (default 5):
-         wall time of Start-ParallelTask | Wait-ParallelTask -Receive against
-           - ForEach-Object -Parallel                      (target: SyncPool <= 1/10 of it)
-           - a RunspacePool script written like the seed template
-             (one PowerShell + BeginInvoke per item, results in a synchronized
-             hashtable, a polling loop that sleeps 250 ms)  (target: <= 1/3 of it)
-         and, with -BatchSize (default 500), against a sequential
-         ForEach-Object { $_ * 2 } in this runspace        (target: <= 3x it).
-      2. 200 tasks each sleeping 50 ms at throttle 20: wall time against the ideal
-         ceil(200 / 20) * 50 ms = 0.5 s (target <= 1.10x), with Start-ThreadJob and
-         ForEach-Object -Parallel printed beside it.
-      3. On a warm pool (New-ParallelPool): dispatch latency (timestamp just before
-         Start-ParallelTask to the first statement of the task; median target <= 1 ms)
-         and wake-up (the last task of a group writes its end timestamp; the time
-         until Wait-ParallelTask returns; median target <= 5 ms).
-      4. 50,000 tasks through one pool in batches (Start, Wait -Receive,
-         Remove-ParallelTask): managed (GC.GetTotalMemory($true)) and process
-         working set growth after a full GC, target <= 50 MB each.
+      1. Many trivial items ({ $_ * 2 }, default 10,000) at throttle 5, the plain
+         README pipeline Start-ParallelTask | Wait-ParallelTask -Receive (no
+         -BatchSize: the engine batches by itself), against
+           - ForEach-Object -Parallel                      (target: >= 10x faster)
+           - the seed's RunspacePool template (one PowerShell + BeginInvoke per
+             item, results in a synchronized hashtable, a polling loop)
+                                                           (target: >= 3x faster)
+           - sequential ForEach-Object { $_ * 2 }          (target: <= 3x its time)
+         with -BatchSize and a warm named pool printed beside them.
+      2. 200 tasks each sleeping 50 ms at throttle 20: a warm (second) call
+         against the ideal ceil(200 / 20) * 50 ms (target <= 1.10x), and a cold
+         call (new runspaces) against a cold ForEach-Object -Parallel (target: no
+         slower); Start-ThreadJob printed beside them.
+      3. A single trivial task on a warm pool, from just before Start-ParallelTask
+         to its result received (median target <= 1 ms), and the wake-up after
+         the last of 100 tasks ends until Wait-ParallelTask returns (median
+         target <= 5 ms).
+      4. Memory: the README pipeline in a loop for 100,000 items: process working
+         set growth after warm-up and a full GC (target <= 20 MB), and no task or
+         pool left in Get-ParallelTask / Get-ParallelPool.
 
-    Every timing is the best of -Runs runs and every ratio compares numbers from this
-    same run. $ProgressPreference is SilentlyContinue for all variants (no progress
+    $ProgressPreference is SilentlyContinue for all variants (no progress
     rendering in any of them). Results are printed and written as markdown to
     <ResultsDir>/pool-<yyyyMMdd-HHmmss>.md and <ResultsDir>/pool-latest.md.
 
@@ -59,19 +60,22 @@
     Throttle of every variant in section 2.
 
 .PARAMETER LatencySamples
-    Tasks started one at a time for the dispatch latency.
+    Single tasks started and received one at a time for the round-trip latency.
 
 .PARAMETER WakeSamples
     Groups of tasks waited on for the wake-up latency.
+
+.PARAMETER WakeGroup
+    Tasks in each wake-up group.
 
 .PARAMETER WakeSleepMilliseconds
     How long the tasks of a wake-up group sleep (so Wait-ParallelTask is blocked when they end).
 
 .PARAMETER ChurnTasks
-    Tasks run through one pool for the memory measurement.
+    Items run through the README pipeline for the memory measurement.
 
 .PARAMETER ChurnBatch
-    Tasks started and removed together in the memory measurement.
+    Items per pipeline (one Start-ParallelTask | Wait-ParallelTask -Receive call) in the memory measurement.
 
 .PARAMETER Runs
     Timed runs per measurement (the best is reported).
@@ -82,7 +86,7 @@
     What the build's Bench task runs (the issue's sizes).
 
 .EXAMPLE
-    pwsh -NoProfile -File tests/bench/pool.bench.ps1 -ModulePath ./out/SyncPool -ResultsDir /tmp/bench -Items 1000 -ChurnTasks 5000 -Runs 1
+    pwsh -NoProfile -File tests/bench/pool.bench.ps1 -ModulePath ./out/SyncPool -ResultsDir /tmp/bench -Items 1000 -ChurnTasks 10000 -Runs 1
 
     A quick run with smaller sizes.
 #>
@@ -100,9 +104,10 @@ param(
     [ValidateRange(1, 1024)][int]$SleepThrottle = 20,
     [ValidateRange(1, 100000)][int]$LatencySamples = 200,
     [ValidateRange(1, 100000)][int]$WakeSamples = 50,
+    [ValidateRange(1, 10000)][int]$WakeGroup = 100,
     [ValidateRange(1, 10000)][int]$WakeSleepMilliseconds = 30,
-    [ValidateRange(1, 100000000)][int]$ChurnTasks = 50000,
-    [ValidateRange(1, 1000000)][int]$ChurnBatch = 1000,
+    [ValidateRange(1, 100000000)][int]$ChurnTasks = 100000,
+    [ValidateRange(1, 1000000)][int]$ChurnBatch = 5000,
     [ValidateRange(1, 10)][int]$Runs = 3
 )
 
@@ -267,21 +272,28 @@ function Invoke-RunspaceTemplate {
 
 # ---- 1. many trivial items ------------------------------------------------------------
 
+# "a / b" for best and median, and the verdict on the best (ratios below 1: faster).
+function Write-RatioRow {
+    param([string]$Name, $A, $B, [double]$Limit, [string]$TargetText, [ValidateSet('AtMost', 'AtLeast')][string]$Direction = 'AtMost', [switch]$Inverse)
+    $best = if ($Inverse) { $B.Best / $A.Best } else { $A.Best / $B.Best }
+    $median = if ($Inverse) { $B.Median / $A.Median } else { $A.Median / $B.Median }
+    Write-Report "| $Name | $(Format-Number $best 'N2') | $(Format-Number $median 'N2') | $TargetText | $(Get-Verdict $best $Limit $Direction) |"
+}
+
 function Invoke-TrivialBench {
     $InputItems = 1..$Items
     Write-Report "## 1. $(Format-Number $Items 'N0') trivial items, throttle $ThrottleLimit"
     Write-Report ''
-    Write-Report ('Script `{ $_ * 2 }` over 1..' + "$Items; each variant collects all results into a variable (checked: count and sum). Best of $Runs runs; tasks are removed between runs, untimed.")
+    Write-Report ('Script `{ $_ * 2 }` over 1..' + "$Items; each variant collects all results into a variable (checked: count and sum). Best and median of $Runs runs. The SyncPool row is the README pipeline as written: no -BatchSize, a pool per call.")
     Write-Report ''
 
     # Warm-up: load and compile every path once (untimed).
-    $null = 1..2 | Start-ParallelTask { $_ * 2 } -ThrottleLimit 2 | Wait-ParallelTask -Receive
-    Clear-Tasks
+    $null = 1..200 | Start-ParallelTask { $_ * 2 } -ThrottleLimit $ThrottleLimit | Wait-ParallelTask -Receive
     $null = 1..2 | ForEach-Object -Parallel { $_ * 2 } -ThrottleLimit 2
     $null = Invoke-RunspaceTemplate -InputItems @(1, 2) -MaximumThreadCount 2 -PollMilliseconds 10
     $null = 1..2 | ForEach-Object { $_ * 2 }
 
-    $syncPool = Measure-Best -MeasureRuns $Runs -MeasureAfter { Clear-Tasks } -MeasureBody {
+    $syncPool = Measure-Best -MeasureRuns $Runs -MeasureBody {
         $script:Last = $InputItems | Start-ParallelTask { $_ * 2 } -ThrottleLimit $ThrottleLimit | Wait-ParallelTask -Receive
     }
     Test-Doubled $script:Last $Items 'Start-ParallelTask | Wait-ParallelTask -Receive'
@@ -297,17 +309,17 @@ function Invoke-TrivialBench {
     }
     Test-Doubled $script:Last $Items 'RunspacePool template'
 
-    $batched = Measure-Best -MeasureRuns $Runs -MeasureAfter { Clear-Tasks } -MeasureBody {
+    $batched = Measure-Best -MeasureRuns $Runs -MeasureBody {
         $script:Last = $InputItems | Start-ParallelTask { $_ * 2 } -ThrottleLimit $ThrottleLimit -BatchSize $BatchSize | Wait-ParallelTask -Receive
     }
     Test-Doubled $script:Last $Items 'Start-ParallelTask -BatchSize'
 
-    $batchPool = New-BenchPool -Throttle $ThrottleLimit -Purpose 'batch'
-    Initialize-BenchPool -Pool $batchPool -Throttle $ThrottleLimit
-    $batchedWarm = Measure-Best -MeasureRuns $Runs -MeasureAfter { Clear-Tasks } -MeasureBody {
-        $script:Last = $InputItems | Start-ParallelTask { $_ * 2 } -Pool $batchPool -BatchSize $BatchSize | Wait-ParallelTask -Receive
+    $warmPool = New-BenchPool -Throttle $ThrottleLimit -Purpose 'trivial'
+    Initialize-BenchPool -Pool $warmPool -Throttle $ThrottleLimit
+    $named = Measure-Best -MeasureRuns $Runs -MeasureBody {
+        $script:Last = $InputItems | Start-ParallelTask { $_ * 2 } -Pool $warmPool | Wait-ParallelTask -Receive
     }
-    Test-Doubled $script:Last $Items 'Start-ParallelTask -Pool -BatchSize'
+    Test-Doubled $script:Last $Items 'Start-ParallelTask -Pool'
 
     $sequential = Measure-Best -MeasureRuns $Runs -MeasureBody {
         $script:Last = $InputItems | ForEach-Object { $_ * 2 }
@@ -318,24 +330,19 @@ function Invoke-TrivialBench {
     $perItem = { param($t) Format-Number ($t.Best / $Items * 1e6) 'N1' }
     Write-Report '| variant | best (s) | median (s) | per item (us, best) |'
     Write-Report '|---|---|---|---|'
-    Write-Report "| Start-ParallelTask \| Wait-ParallelTask -Receive (per-call pool) | $(Format-Number $syncPool.Best 'N3') | $(Format-Number $syncPool.Median 'N3') | $(& $perItem $syncPool) |"
+    Write-Report "| Start-ParallelTask \| Wait-ParallelTask -Receive (per-call pool, as in README) | $(Format-Number $syncPool.Best 'N3') | $(Format-Number $syncPool.Median 'N3') | $(& $perItem $syncPool) |"
+    Write-Report "| Start-ParallelTask -Pool (named, warm) \| Wait-ParallelTask -Receive | $(Format-Number $named.Best 'N3') | $(Format-Number $named.Median 'N3') | $(& $perItem $named) |"
+    Write-Report "| Start-ParallelTask -BatchSize $BatchSize \| Wait-ParallelTask -Receive | $(Format-Number $batched.Best 'N3') | $(Format-Number $batched.Median 'N3') | $(& $perItem $batched) |"
     Write-Report "| ForEach-Object -Parallel | $(Format-Number $foreachParallel.Best 'N3') | $(Format-Number $foreachParallel.Median 'N3') | $(& $perItem $foreachParallel) |"
     Write-Report "| RunspacePool template (BeginInvoke per item, poll every $TemplatePollMilliseconds ms) | $(Format-Number $template.Best 'N3') | $(Format-Number $template.Median 'N3') | $(& $perItem $template) |"
-    Write-Report "| Start-ParallelTask -BatchSize $BatchSize \| Wait-ParallelTask -Receive (per-call pool) | $(Format-Number $batched.Best 'N3') | $(Format-Number $batched.Median 'N3') | $(& $perItem $batched) |"
-    Write-Report "| Start-ParallelTask -Pool (warm) -BatchSize $BatchSize \| Wait-ParallelTask -Receive | $(Format-Number $batchedWarm.Best 'N3') | $(Format-Number $batchedWarm.Median 'N3') | $(& $perItem $batchedWarm) |"
     Write-Report ('| sequential `ForEach-Object { $_ * 2 }` | ' + "$(Format-Number $sequential.Best 'N3') | $(Format-Number $sequential.Median 'N3') | $(& $perItem $sequential) |")
     Write-Report ''
-
-    $vsParallel = $syncPool.Best / $foreachParallel.Best
-    $vsTemplate = $syncPool.Best / $template.Best
-    $batchVsSequential = $batched.Best / $sequential.Best
-    $warmBatchVsSequential = $batchedWarm.Best / $sequential.Best
-    Write-Report '| ratio (wall time) | value | target | verdict |'
-    Write-Report '|---|---|---|---|'
-    Write-Report "| SyncPool / ForEach-Object -Parallel | $(Format-Number $vsParallel 'N3') | <= 0.100 (1/10) | $(Get-Verdict $vsParallel 0.1 'AtMost') |"
-    Write-Report "| SyncPool / RunspacePool template | $(Format-Number $vsTemplate 'N3') | <= 0.333 (1/3) | $(Get-Verdict $vsTemplate (1.0 / 3.0) 'AtMost') |"
-    Write-Report "| SyncPool -BatchSize $BatchSize / sequential ForEach-Object | $(Format-Number $batchVsSequential 'N2') | <= 3 | $(Get-Verdict $batchVsSequential 3.0 'AtMost') |"
-    Write-Report "| SyncPool -Pool (warm) -BatchSize $BatchSize / sequential ForEach-Object | $(Format-Number $warmBatchVsSequential 'N2') | <= 3 | $(Get-Verdict $warmBatchVsSequential 3.0 'AtMost') |"
+    Write-Report '| ratio (wall time) | best | median | target | verdict (best) |'
+    Write-Report '|---|---|---|---|---|'
+    Write-RatioRow 'ForEach-Object -Parallel / SyncPool (times faster)' $syncPool $foreachParallel 10 '>= 10' 'AtLeast' -Inverse
+    Write-RatioRow 'RunspacePool template / SyncPool (times faster)' $syncPool $template 3 '>= 3' 'AtLeast' -Inverse
+    Write-RatioRow 'SyncPool / sequential ForEach-Object' $syncPool $sequential 3 '<= 3'
+    Write-RatioRow 'SyncPool named pool / SyncPool per-call pool' $named $syncPool 1.0 '<= 1 (never slower)'
     Write-Report ''
 }
 
@@ -345,26 +352,32 @@ function Invoke-SleepBench {
     $ideal = [math]::Ceiling([double]$SleepTasks / $SleepThrottle) * $SleepMilliseconds / 1000.0
     Write-Report "## 2. $SleepTasks tasks sleeping $SleepMilliseconds ms, throttle $SleepThrottle"
     Write-Report ''
-    Write-Report "Ideal wall time: ceil($SleepTasks / $SleepThrottle) x $SleepMilliseconds ms = $(Format-Number $ideal 'N3') s. Best of $Runs runs. The per-call variants create their runspaces inside the timing; the warm pool was created and used once before."
+    Write-Report "Ideal wall time: ceil($SleepTasks / $SleepThrottle) x $SleepMilliseconds ms = $(Format-Number $ideal 'N3') s. Best and median of $Runs runs. Cold: every run needs new runspaces (each SyncPool run imports a function no earlier run did, so no warm runspace fits it; ForEach-Object -Parallel always starts cold). Warm: a second call with the same setup, whose runspaces the engine kept."
     Write-Report ''
 
-    $rows = [System.Collections.Generic.List[object]]::new()
+    $script:ColdRun = 0
+    $cold = Measure-Best -MeasureRuns $Runs -MeasureBody {
+        $script:ColdRun++
+        $coldName = "Get-BenchCold$($script:PoolSuffix)$($script:ColdRun)"
+        Set-Item -Path "function:global:$coldName" -Value { 1 }
+        $script:Last = 1..$SleepTasks | Start-ParallelTask { Start-Sleep -Milliseconds $using:SleepMilliseconds } -ThrottleLimit $SleepThrottle -ImportFunction $coldName | Wait-ParallelTask
+    }
+    Test-AllCompleted $script:Last $SleepTasks 'Sleeping tasks (cold)'
 
-    $perCall = Measure-Best -MeasureRuns $Runs -MeasureAfter { Clear-Tasks } -MeasureBody {
+    $null = 1..$SleepTasks | Start-ParallelTask { Start-Sleep -Milliseconds $using:SleepMilliseconds } -ThrottleLimit $SleepThrottle | Wait-ParallelTask -Receive
+    $warm = Measure-Best -MeasureRuns $Runs -MeasureBody {
         $script:Last = 1..$SleepTasks | Start-ParallelTask { Start-Sleep -Milliseconds $using:SleepMilliseconds } -ThrottleLimit $SleepThrottle | Wait-ParallelTask
     }
-    Test-AllCompleted $script:Last $SleepTasks 'Sleeping tasks (per-call pool)'
-    $rows.Add([pscustomobject]@{ Name = 'Start-ParallelTask \| Wait-ParallelTask (per-call pool)'; Time = $perCall; Target = $true })
-
-    $sleepPool = New-BenchPool -Throttle $SleepThrottle -Purpose 'sleep'
-    Initialize-BenchPool -Pool $sleepPool -Throttle $SleepThrottle
-    $warm = Measure-Best -MeasureRuns $Runs -MeasureAfter { Clear-Tasks } -MeasureBody {
-        $script:Last = 1..$SleepTasks | Start-ParallelTask { Start-Sleep -Milliseconds $using:SleepMilliseconds } -Pool $sleepPool | Wait-ParallelTask
-    }
-    Test-AllCompleted $script:Last $SleepTasks 'Sleeping tasks (warm pool)'
-    $rows.Add([pscustomobject]@{ Name = 'Start-ParallelTask -Pool (warm) \| Wait-ParallelTask'; Time = $warm; Target = $true })
+    Test-AllCompleted $script:Last $SleepTasks 'Sleeping tasks (warm)'
+    $script:Last | Remove-ParallelTask
     $script:Last = $null
 
+    $null = 1..2 | ForEach-Object -Parallel { Start-Sleep -Milliseconds 1 } -ThrottleLimit 2
+    $foreachParallel = Measure-Best -MeasureRuns $Runs -MeasureBody {
+        $script:Last = 1..$SleepTasks | ForEach-Object -Parallel { Start-Sleep -Milliseconds $using:SleepMilliseconds } -ThrottleLimit $SleepThrottle
+    }
+
+    $jobs = $null
     $threadJob = Get-Command -Name Start-ThreadJob -ErrorAction SilentlyContinue
     if ($threadJob) {
         $warmJob = Start-ThreadJob -ScriptBlock { 1 }
@@ -377,38 +390,33 @@ function Invoke-SleepBench {
             $null = $started | Wait-Job
             $script:Last = $started
         }
-        $rows.Add([pscustomobject]@{ Name = "Start-ThreadJob -ThrottleLimit $SleepThrottle \| Wait-Job ($($threadJob.Source))"; Time = $jobs; Target = $false })
         $script:Last = $null
     }
-    else {
-        Write-Report 'Start-ThreadJob is not available in this PowerShell (neither ThreadJob nor Microsoft.PowerShell.ThreadJob found): that comparison is skipped.'
-        Write-Report ''
-    }
 
-    $null = 1..2 | ForEach-Object -Parallel { Start-Sleep -Milliseconds 1 } -ThrottleLimit 2
-    $foreachParallel = Measure-Best -MeasureRuns $Runs -MeasureBody {
-        $script:Last = 1..$SleepTasks | ForEach-Object -Parallel { Start-Sleep -Milliseconds $using:SleepMilliseconds } -ThrottleLimit $SleepThrottle
-    }
-    $rows.Add([pscustomobject]@{ Name = "ForEach-Object -Parallel -ThrottleLimit $SleepThrottle"; Time = $foreachParallel; Target = $false })
-
-    Write-Report '| variant | best (s) | median (s) | best / ideal | target | verdict |'
-    Write-Report '|---|---|---|---|---|---|'
-    foreach ($row in $rows) {
-        $ratio = $row.Time.Best / $ideal
-        $target = if ($row.Target) { '<= 1.10' } else { '(comparison)' }
-        $verdict = if ($row.Target) { Get-Verdict $ratio 1.10 'AtMost' } else { 'info' }
-        Write-Report "| $($row.Name) | $(Format-Number $row.Time.Best 'N3') | $(Format-Number $row.Time.Median 'N3') | $(Format-Number $ratio 'N3') | $target | $verdict |"
-    }
+    Write-Report '| variant | best (s) | median (s) | best / ideal |'
+    Write-Report '|---|---|---|---|'
+    Write-Report "| Start-ParallelTask \| Wait-ParallelTask, warm (second call) | $(Format-Number $warm.Best 'N3') | $(Format-Number $warm.Median 'N3') | $(Format-Number ($warm.Best / $ideal) 'N3') |"
+    Write-Report "| Start-ParallelTask \| Wait-ParallelTask, cold (new runspaces) | $(Format-Number $cold.Best 'N3') | $(Format-Number $cold.Median 'N3') | $(Format-Number ($cold.Best / $ideal) 'N3') |"
+    Write-Report "| ForEach-Object -Parallel (cold by design) | $(Format-Number $foreachParallel.Best 'N3') | $(Format-Number $foreachParallel.Median 'N3') | $(Format-Number ($foreachParallel.Best / $ideal) 'N3') |"
+    if ($jobs) { Write-Report "| Start-ThreadJob -ThrottleLimit $SleepThrottle \| Wait-Job ($($threadJob.Source)) | $(Format-Number $jobs.Best 'N3') | $(Format-Number $jobs.Median 'N3') | $(Format-Number ($jobs.Best / $ideal) 'N3') |" }
+    else { Write-Report '| Start-ThreadJob | not available in this PowerShell | | |' }
+    Write-Report ''
+    $warmRatio = $warm.Best / $ideal
+    $warmMedian = $warm.Median / $ideal
+    Write-Report '| ratio | best | median | target | verdict (best) |'
+    Write-Report '|---|---|---|---|---|'
+    Write-Report "| warm SyncPool / ideal | $(Format-Number $warmRatio 'N3') | $(Format-Number $warmMedian 'N3') | <= 1.10 | $(Get-Verdict $warmRatio 1.10 'AtMost') |"
+    Write-RatioRow 'cold SyncPool / ForEach-Object -Parallel' $cold $foreachParallel 1.0 '<= 1 (no slower)'
     Write-Report ''
 }
 
-# ---- 3. dispatch and wake-up latency on a warm pool --------------------------------------
+# ---- 3. round trip and wake-up latency on a warm pool --------------------------------------
 
 function Invoke-LatencyBench {
-    Write-Report "## 3. dispatch and wake-up latency, warm pool of $ThrottleLimit"
+    Write-Report "## 3. latency on a warm pool of $ThrottleLimit"
     Write-Report ''
-    Write-Report ("Dispatch: $LatencySamples tasks started one at a time on an idle warm pool (New-ParallelPool); each task's first statement stores " + '`[Diagnostics.Stopwatch]::GetTimestamp()`' + ' in a SyncTable given to the pool with -Variable; latency = that minus the timestamp taken just before Start-ParallelTask (so it includes the cmdlet''s own work).')
-    Write-Report ("Wake-up: $WakeSamples groups of $ThrottleLimit tasks sleeping $WakeSleepMilliseconds ms plus 1..$ThrottleLimit ms; each task's last statement stores its end timestamp; latency = the moment " + '`Wait-ParallelTask`' + ' returns minus the latest end timestamp of the group (so it includes the task''s pipeline teardown and runspace reset).')
+    Write-Report ("Round trip: $LatencySamples single trivial tasks, each from just before " + '`Start-ParallelTask`' + ' to its result received by ' + '`Wait-ParallelTask -Receive`' + ' (so it includes both cmdlets'' own work).')
+    Write-Report ("Wake-up: $WakeSamples groups of $WakeGroup tasks sleeping $WakeSleepMilliseconds ms plus up to 10 ms; each task's last statement stores its end timestamp; latency = the moment " + '`Wait-ParallelTask`' + ' returns minus the latest end timestamp of the group.')
     Write-Report ''
 
     $stamps = New-SyncTable
@@ -417,77 +425,63 @@ function Invoke-LatencyBench {
     $frequency = [double][System.Diagnostics.Stopwatch]::Frequency
 
     # Warm the exact commands measured below.
-    for ($i = 0; $i -lt 5; $i++) {
-        $task = Start-ParallelTask -Pool $pool -InputObject "w$i" -ScriptBlock { $BenchStamps["d$_"] = [System.Diagnostics.Stopwatch]::GetTimestamp() }
-        $null = $task | Wait-ParallelTask
-        $task | Remove-ParallelTask
+    for ($i = 0; $i -lt 20; $i++) {
+        $null = Start-ParallelTask -Pool $pool -InputObject $i -ScriptBlock { $_ } | Wait-ParallelTask -Receive
     }
 
-    $dispatch = [System.Collections.Generic.List[double]]::new()
+    $roundTrip = [System.Collections.Generic.List[double]]::new()
     for ($i = 0; $i -lt $LatencySamples; $i++) {
         $before = [System.Diagnostics.Stopwatch]::GetTimestamp()
-        $task = Start-ParallelTask -Pool $pool -InputObject $i -ScriptBlock { $BenchStamps["d$_"] = [System.Diagnostics.Stopwatch]::GetTimestamp() }
-        $null = $task | Wait-ParallelTask
-        $began = $stamps["d$i"]
-        if ($null -eq $began) {
-            throw "Dispatch sample $i recorded no timestamp (task state $($task.State); errors: $(($task.Errors | Out-String).Trim()))."
-        }
-        $dispatch.Add(([long]$began - $before) * 1000.0 / $frequency)
-        $task | Remove-ParallelTask
+        $got = Start-ParallelTask -Pool $pool -InputObject $i -ScriptBlock { $_ } | Wait-ParallelTask -Receive
+        $after = [System.Diagnostics.Stopwatch]::GetTimestamp()
+        if ($got -ne $i) { throw "Round-trip sample $i received '$got'." }
+        $roundTrip.Add(($after - $before) * 1000.0 / $frequency)
     }
 
     $wake = [System.Collections.Generic.List[double]]::new()
     for ($i = 0; $i -lt $WakeSamples; $i++) {
         $group = $i
-        $tasks = 1..$ThrottleLimit | Start-ParallelTask -Pool $pool -ScriptBlock {
+        $tasks = 1..$WakeGroup | Start-ParallelTask -Pool $pool -ScriptBlock {
             $g = $using:group
-            Start-Sleep -Milliseconds ($using:WakeSleepMilliseconds + $_)
+            Start-Sleep -Milliseconds ($using:WakeSleepMilliseconds + $_ % 10)
             $BenchStamps["e$g-$_"] = [System.Diagnostics.Stopwatch]::GetTimestamp()
         }
         $null = $tasks | Wait-ParallelTask
         $returned = [System.Diagnostics.Stopwatch]::GetTimestamp()
         [long]$lastEnd = 0
-        for ($k = 1; $k -le $ThrottleLimit; $k++) {
+        for ($k = 1; $k -le $WakeGroup; $k++) {
             $end = $stamps["e$group-$k"]
             if ($null -eq $end) {
-                throw "Wake-up sample $i, task $k recorded no timestamp (states: $((@($tasks | ForEach-Object { $_.State })) -join ', '))."
+                throw "Wake-up sample $i, task $k recorded no timestamp (states: $((@($tasks | ForEach-Object { $_.State }) | Sort-Object -Unique) -join ', '))."
             }
             if ([long]$end -gt $lastEnd) { $lastEnd = [long]$end }
         }
         $wake.Add(($returned - $lastEnd) * 1000.0 / $frequency)
         $tasks | Remove-ParallelTask
+        $stamps.Clear()
     }
     $stamps.Dispose()
 
-    $dispatchMedian = Get-Median $dispatch.ToArray()
+    $roundMedian = Get-Median $roundTrip.ToArray()
     $wakeMedian = Get-Median $wake.ToArray()
     Write-Report '| latency (ms) | min | median | p90 | max | target (median) | verdict |'
     Write-Report '|---|---|---|---|---|---|---|'
-    Write-Report "| dispatch: before Start-ParallelTask -> task's first statement | $(Format-Number (Get-Percentile $dispatch.ToArray() 0) 'N3') | $(Format-Number $dispatchMedian 'N3') | $(Format-Number (Get-Percentile $dispatch.ToArray() 90) 'N3') | $(Format-Number (Get-Percentile $dispatch.ToArray() 100) 'N3') | <= 1 | $(Get-Verdict $dispatchMedian 1.0 'AtMost') |"
-    Write-Report "| wake-up: last task's last statement -> Wait-ParallelTask returned | $(Format-Number (Get-Percentile $wake.ToArray() 0) 'N3') | $(Format-Number $wakeMedian 'N3') | $(Format-Number (Get-Percentile $wake.ToArray() 90) 'N3') | $(Format-Number (Get-Percentile $wake.ToArray() 100) 'N3') | <= 5 | $(Get-Verdict $wakeMedian 5.0 'AtMost') |"
+    Write-Report "| one trivial task: Start-ParallelTask -> result received | $(Format-Number (Get-Percentile $roundTrip.ToArray() 0) 'N3') | $(Format-Number $roundMedian 'N3') | $(Format-Number (Get-Percentile $roundTrip.ToArray() 90) 'N3') | $(Format-Number (Get-Percentile $roundTrip.ToArray() 100) 'N3') | <= 1 | $(Get-Verdict $roundMedian 1.0 'AtMost') |"
+    Write-Report "| wake-up: last of $WakeGroup tasks ends -> Wait-ParallelTask returned | $(Format-Number (Get-Percentile $wake.ToArray() 0) 'N3') | $(Format-Number $wakeMedian 'N3') | $(Format-Number (Get-Percentile $wake.ToArray() 90) 'N3') | $(Format-Number (Get-Percentile $wake.ToArray() 100) 'N3') | <= 5 | $(Get-Verdict $wakeMedian 5.0 'AtMost') |"
     Write-Report ''
 }
 
-# ---- 4. memory over many tasks through one pool -------------------------------------------
-
-function Invoke-ChurnBatch {
-    param($Pool, [int]$From, [int]$Count)
-    $tasks = $From..($From + $Count - 1) | Start-ParallelTask { $_ * 2 } -Pool $Pool
-    $out = $tasks | Wait-ParallelTask -Receive
-    if (@($out).Count -ne $Count) { Add-Failure "A churn batch of $Count tasks returned $(@($out).Count) results." }
-    $tasks | Remove-ParallelTask
-}
+# ---- 4. memory over the README pipeline in a loop -----------------------------------------
 
 function Invoke-ChurnBench {
-    Write-Report "## 4. memory after $(Format-Number $ChurnTasks 'N0') tasks through one pool"
+    Write-Report "## 4. memory after $(Format-Number $ChurnTasks 'N0') items through the README pipeline"
     Write-Report ''
-    Write-Report ('One pool (New-ParallelPool -ThrottleLimit ' + "$ThrottleLimit); batches of $ChurnBatch tasks " + '`{ $_ * 2 }`' + ': Start-ParallelTask -Pool, Wait-ParallelTask -Receive, Remove-ParallelTask. Baseline after one warm batch and a full GC; growth measured after a full GC at the end.')
+    Write-Report ('`$r = $from..$to | Start-ParallelTask { "x$_" } -ThrottleLimit ' + $ThrottleLimit + ' | Wait-ParallelTask -Receive` in a loop, ' + $ChurnBatch + ' items per pipeline, nothing removed by hand. Baseline after two warm pipelines and a full GC; growth measured after a full GC at the end.')
     Write-Report ''
 
-    $pool = New-BenchPool -Throttle $ThrottleLimit -Purpose 'churn'
-    Initialize-BenchPool -Pool $pool -Throttle $ThrottleLimit
-    Invoke-ChurnBatch -Pool $pool -From 1 -Count ([math]::Min($ChurnBatch, $ChurnTasks))
-
+    foreach ($warmRound in 1..2) {
+        $null = 1..$ChurnBatch | Start-ParallelTask { "x$_" } -ThrottleLimit $ThrottleLimit | Wait-ParallelTask -Receive
+    }
     Invoke-Settle
     $process = [System.Diagnostics.Process]::GetCurrentProcess()
     $process.Refresh()
@@ -498,8 +492,10 @@ function Invoke-ChurnBench {
     $watch = [System.Diagnostics.Stopwatch]::StartNew()
     for ($done = 0; $done -lt $ChurnTasks; $done += $ChurnBatch) {
         $count = [math]::Min($ChurnBatch, $ChurnTasks - $done)
-        Invoke-ChurnBatch -Pool $pool -From ($done + 1) -Count $count
+        $r = ($done + 1)..($done + $count) | Start-ParallelTask { "x$_" } -ThrottleLimit $ThrottleLimit | Wait-ParallelTask -Receive
+        if (@($r).Count -ne $count) { Add-Failure "A pipeline of $count items returned $(@($r).Count) results." }
     }
+    $r = $null
     $watch.Stop()
 
     Invoke-Settle
@@ -507,21 +503,23 @@ function Invoke-ChurnBench {
     $process.Refresh()
     $workingSet1 = $process.WorkingSet64
     $private1 = $process.PrivateMemorySize64
-    $left = @(Get-ParallelTask -Pool $pool).Count
+    $tasksLeft = @(Get-ParallelTask).Count
+    $poolsLeft = @(Get-ParallelPool | Where-Object IsPerCall).Count
 
     $mb = 1000.0 * 1000.0
     $managedGrowth = ($managed1 - $managed0) / $mb
     $workingSetGrowth = ($workingSet1 - $workingSet0) / $mb
     $privateGrowth = ($private1 - $private0) / $mb
-    Write-Report "Ran in $(Format-Number $watch.Elapsed.TotalSeconds 'N1') s ($(Format-Number ($ChurnTasks / $watch.Elapsed.TotalSeconds) 'N0') tasks/s); $left task(s) still registered in the pool afterwards."
+    Write-Report "Ran in $(Format-Number $watch.Elapsed.TotalSeconds 'N1') s ($(Format-Number ($ChurnTasks / $watch.Elapsed.TotalSeconds) 'N0') items/s); afterwards $tasksLeft task(s) in Get-ParallelTask and $poolsLeft per-call pool(s) in Get-ParallelPool."
     Write-Report ''
     Write-Report '| growth after GC (MB) | before | after | growth | target | verdict |'
     Write-Report '|---|---|---|---|---|---|'
-    Write-Report "| managed, GC.GetTotalMemory(`$true) | $(Format-Number ($managed0 / $mb) 'N1') | $(Format-Number ($managed1 / $mb) 'N1') | $(Format-Number $managedGrowth 'N1') | <= 50 | $(Get-Verdict $managedGrowth 50 'AtMost') |"
-    Write-Report "| process working set | $(Format-Number ($workingSet0 / $mb) 'N1') | $(Format-Number ($workingSet1 / $mb) 'N1') | $(Format-Number $workingSetGrowth 'N1') | <= 50 | $(Get-Verdict $workingSetGrowth 50 'AtMost') |"
+    Write-Report "| process working set (RSS) | $(Format-Number ($workingSet0 / $mb) 'N1') | $(Format-Number ($workingSet1 / $mb) 'N1') | $(Format-Number $workingSetGrowth 'N1') | <= 20 | $(Get-Verdict $workingSetGrowth 20 'AtMost') |"
+    Write-Report "| managed, GC.GetTotalMemory(`$true) | $(Format-Number ($managed0 / $mb) 'N1') | $(Format-Number ($managed1 / $mb) 'N1') | $(Format-Number $managedGrowth 'N1') | (info) | info |"
     Write-Report "| process private bytes | $(Format-Number ($private0 / $mb) 'N1') | $(Format-Number ($private1 / $mb) 'N1') | $(Format-Number $privateGrowth 'N1') | (info) | info |"
     Write-Report ''
-    if ($left -ne 0) { Add-Failure "$left task(s) were still registered in the churn pool after Remove-ParallelTask." }
+    if ($tasksLeft -ne 0) { Add-Failure "$tasksLeft task(s) were left in Get-ParallelTask after the README pipeline loop." }
+    if ($poolsLeft -ne 0) { Add-Failure "$poolsLeft per-call pool(s) were left in Get-ParallelPool after the README pipeline loop." }
 }
 
 # ---- run ----------------------------------------------------------------------------------
@@ -529,7 +527,7 @@ function Invoke-ChurnBench {
 Write-Report '# Start-ParallelTask vs ForEach-Object -Parallel, Start-ThreadJob and a RunspacePool (PowerShell level)'
 Write-Report ''
 Write-EnvironmentReport
-Write-Report "- sizes: Items=$Items, ThrottleLimit=$ThrottleLimit, BatchSize=$BatchSize, SleepTasks=$SleepTasks, SleepMilliseconds=$SleepMilliseconds, SleepThrottle=$SleepThrottle, LatencySamples=$LatencySamples, WakeSamples=$WakeSamples, ChurnTasks=$ChurnTasks, ChurnBatch=$ChurnBatch, Runs=$Runs"
+Write-Report "- sizes: Items=$Items, ThrottleLimit=$ThrottleLimit, BatchSize=$BatchSize, SleepTasks=$SleepTasks, SleepMilliseconds=$SleepMilliseconds, SleepThrottle=$SleepThrottle, LatencySamples=$LatencySamples, WakeSamples=$WakeSamples, WakeGroup=$WakeGroup, ChurnTasks=$ChurnTasks, ChurnBatch=$ChurnBatch, Runs=$Runs"
 Write-Report '- Every ratio compares measurements taken in this same run; absolute numbers depend on the machine. $ProgressPreference = SilentlyContinue throughout.'
 Write-Report ''
 

@@ -1,0 +1,102 @@
+using System;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+
+namespace SyncPool.Pool;
+
+/// <summary>
+/// One warm runspace and what is kept with it between batches so that a
+/// batch pays only for running its scripts: the PowerShell instance that runs
+/// them (its streams routed to whichever batch runs now), and the directory
+/// the runspace is in (changing it reads the mount table on Linux, about a
+/// millisecond, so it is only changed when a batch needs another one).
+/// </summary>
+internal sealed class WorkerRunspace : IDisposable
+{
+    private BatchCursor? _cursor;
+
+    public WorkerRunspace(Runspace runspace)
+    {
+        Runspace = runspace;
+        Shell = PowerShell.Create();
+        Shell.Runspace = runspace;
+        Output = new PSDataCollection<PSObject>();
+        Route(Shell, Output);
+    }
+
+    public Runspace Runspace { get; }
+
+    /// <summary>Runs every batch's pipeline (commands replaced each time).</summary>
+    public PowerShell Shell { get; }
+
+    public PSDataCollection<PSObject> Output { get; }
+
+    /// <summary>The file-system directory the runspace is in, as last set here (null: its initial one).</summary>
+    public string? Location { get; private set; }
+
+    /// <summary>The batch whose tasks get what the shell writes.</summary>
+    public void Serve(BatchCursor? cursor) => _cursor = cursor;
+
+    /// <summary>A fresh command list for the next pipeline.</summary>
+    public PowerShell Reuse()
+    {
+        Shell.Commands.Clear();
+        return Shell;
+    }
+
+    /// <summary>Moves the runspace to <paramref name="directory"/> unless it is there already.</summary>
+    public void MoveTo(string directory)
+    {
+        if (string.Equals(Location, directory, StringComparison.Ordinal)) return;
+        Runspace.SessionStateProxy.Path.SetLocation(WildcardPattern.Escape(directory));
+        Location = directory;
+    }
+
+    /// <summary>
+    /// Back to the initial state after a batch (about ten times cheaper than
+    /// a new runspace), then into the last batch's directory again: the next
+    /// batch most likely comes from the same caller, and this runs after the
+    /// batch's tasks have ended, not while anyone waits for them.
+    /// </summary>
+    public void Reset()
+    {
+        Runspace.ResetRunspaceState();
+        string? last = Location;
+        Location = null;
+        if (last is null) return;
+        try
+        {
+            MoveTo(last);
+        }
+        catch (Exception e) when (e is RuntimeException or ArgumentException or InvalidOperationException
+                                    or System.IO.IOException or UnauthorizedAccessException)
+        {
+            // The directory went away meanwhile: the next batch sets its own.
+        }
+    }
+
+    public void Dispose()
+    {
+        Shell.Dispose();
+        Output.Dispose();
+        Runspace.Dispose();
+    }
+
+    /// <summary>
+    /// Routes every stream to the task whose script is running. Everything is
+    /// written on the worker thread during Invoke, so the order of the
+    /// records is the order the script wrote them.
+    /// </summary>
+    private void Route(PowerShell ps, PSDataCollection<PSObject> output)
+    {
+        ParallelTask? Now() => _cursor?.Current;
+        output.DataAdded += (_, _) => { foreach (var item in output.ReadAll()) Now()?.Results.AddOutput(item); };
+        var s = ps.Streams;
+        s.Error.DataAdded += (_, _) => { foreach (var r in s.Error.ReadAll()) Now()?.Results.AddRecord(TaskStream.Error, r); };
+        s.Warning.DataAdded += (_, _) => { foreach (var r in s.Warning.ReadAll()) Now()?.Results.AddRecord(TaskStream.Warning, r); };
+        s.Verbose.DataAdded += (_, _) => { foreach (var r in s.Verbose.ReadAll()) Now()?.Results.AddRecord(TaskStream.Verbose, r); };
+        s.Debug.DataAdded += (_, _) => { foreach (var r in s.Debug.ReadAll()) Now()?.Results.AddRecord(TaskStream.Debug, r); };
+        s.Information.DataAdded += (_, _) => { foreach (var r in s.Information.ReadAll()) Now()?.Results.AddRecord(TaskStream.Information, r); };
+        s.Progress.DataAdded += (_, _) => { foreach (var r in s.Progress.ReadAll()) Now()?.Results.AddRecord(TaskStream.Progress, r); };
+    }
+}
