@@ -118,7 +118,7 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
             else _settings = ParallelSettings.Build(this, ImportModule, ImportFunction);
             variables.AddRange(ParallelSettings.Variables(Variable));
             variables.AddRange(ParallelSettings.Preferences(this));
-            string? location = SessionState.Path.CurrentFileSystemLocation?.ProviderPath;
+            string? location = CallerDirectory.Of(SessionState);
             _script = TaskScript.Create(text, shape, usingValues, ArgumentList, ToDictionary(variables), location, BatchSize);
             _timeout = TimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : null;
             if (BatchSize > 0) _batcher = new TaskBatcher(BatchSize);

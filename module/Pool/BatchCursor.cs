@@ -8,7 +8,7 @@ namespace SyncPool.Pool;
 
 /// <summary>
 /// Where one worker is in its batch: the task whose script runs now. The
-/// batch's pipeline (see <see cref="TaskScript.BatchTextFor"/>) asks it for each
+/// batch's pipeline (see <see cref="BatchDrivers"/>) asks it for each
 /// task in turn (<see cref="MoveNext"/>), which tells the engine that the
 /// previous task ended and the next one starts (its timeout counts from
 /// there). Stop requests from the engine act on the current task only.

@@ -15,13 +15,14 @@ namespace SyncPool.Pool;
 /// stack and stop handling apply to the scripts directly.
 /// </summary>
 /// <remarks>
-/// A batch normally runs in a single pipeline (<see cref="TaskScript.BatchTextFor"/>)
+/// A batch normally runs in a single pipeline (<see cref="BatchDrivers"/>)
 /// that invokes the task's script once per task: that is what makes tiny
 /// tasks cheap. Streams go to the task whose script is running. A stop or
 /// <c>exit</c> ends that pipeline; the rest of the batch continues in a new
 /// one. Scripts that cannot be nested (classes, <c>using</c> statements,
-/// <c>#requires</c>) run one pipeline per task instead. The runspace is
-/// reset after each batch.
+/// <c>#requires</c>), and every script of a ConstrainedLanguage caller (the
+/// batch drivers are trusted code, see <see cref="BatchDrivers"/>), run one
+/// pipeline per task instead. The runspace is reset after each batch.
 /// </remarks>
 internal static class BatchRunner
 {
@@ -54,7 +55,7 @@ internal static class BatchRunner
                 while (!cursor.Abandoned && cursor.Prime())
                 {
                     var task = cursor.Current!;
-                    healthy &= task.Script.CanBatch ? RunPipeline(runspace, cursor, task) : RunOne(runspace, cursor, task);
+                    healthy &= task.Script.CanBatch && runspace.IsFullLanguage ? RunPipeline(runspace, cursor, task) : RunOne(runspace, cursor, task);
                 }
             }
             finally
@@ -86,8 +87,11 @@ internal static class BatchRunner
     {
         var script = first.Script;
         Prepare(runspace, script, cursor);
+        var (driver, body) = script.BatchDriverFor(first);
         var ps = runspace.Reuse();
-        ps.AddScript(script.BatchTextFor(first));
+        ps.AddCommand(driver)
+            .AddParameter(BatchDrivers.CursorParameter, cursor)
+            .AddParameter(BatchDrivers.BodyParameter, ScriptBlock.Create(body));
         if (script.UsingValues.Count > 0) ps.AddParameter("--%", UsingTable(script.UsingValues));
         cursor.Running(ps);
         try
@@ -166,7 +170,7 @@ internal static class BatchRunner
         return e is not (System.Threading.ThreadInterruptedException or InvalidRunspaceStateException);
     }
 
-    /// <summary>Per-batch state on top of the reset runspace: working directory, variables, the cursor.</summary>
+    /// <summary>Per-batch state on top of the reset runspace: working directory, variables.</summary>
     private static void Prepare(WorkerRunspace runspace, TaskScript script, BatchCursor cursor)
     {
         var state = runspace.Runspace.SessionStateProxy;
@@ -184,7 +188,6 @@ internal static class BatchRunner
             }
         }
         foreach (var (name, value) in script.Variables) state.SetVariable(name, value);
-        state.SetVariable(TaskScript.CursorVariable, cursor);
     }
 
     private static bool Reset(WorkerRunspace runspace)

@@ -85,6 +85,8 @@ internal static class RunspaceContexts
         // SyncPool's own cmdlets, for nested tasks and tables: added as commands, which costs
         // nothing at runspace creation, instead of importing the module into every runspace.
         foreach (var (name, type) in OwnCmdlets) iss.Commands.Add(new SessionStateCmdletEntry(name, type, null));
+        if (!settings.ConstrainedLanguage)
+            foreach (var driver in BatchDrivers.Entries()) iss.Commands.Add(driver);
         if (settings.Modules.Count > 0) iss.ImportPSModule(settings.Modules.ToArray());
         return iss;
     }

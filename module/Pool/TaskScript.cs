@@ -138,87 +138,44 @@ public sealed class TaskScript
     /// <summary>Tasks of one script are one group for the engine: only they share a batch.</summary>
     public ulong GroupId { get; }
 
-    /// <summary>The variable through which a batch's pipeline reaches its <see cref="BatchCursor"/>.</summary>
-    public const string CursorVariable = "__SyncPoolBatch";
-
     /// <summary>
-    /// Whether several tasks can run in one pipeline (<see cref="BatchTextFor"/>):
+    /// Whether several tasks can run in one pipeline (<see cref="BatchDriverFor(bool)"/>):
     /// the script can be nested in a scriptblock (no classes, no
     /// <c>using</c>/<c>#requires</c>).
     /// </summary>
     public bool CanBatch => !Shape.DefinesTypes && !Shape.HasScriptDirectives;
 
-    private string? _batchText, _batchTextWithoutInput;
-
     /// <summary>
-    /// The pipeline that runs the tasks of a batch: the script as a nested
-    /// scriptblock, invoked once per task the cursor hands out, with that
-    /// task's input delivered as <see cref="DeliveryFor"/> says, so each task
-    /// gets its own begin/process/end and its own terminating error. A stray
-    /// top-level <c>break</c>/<c>continue</c> ends only that task, as it would
-    /// end a script of its own. The text is the same for every batch, so
-    /// PowerShell compiles it once.
+    /// How a batch of this script's tasks runs: the driver function (see
+    /// <see cref="BatchDrivers"/>) that invokes the script once per task the
+    /// cursor hands out, with that task's input delivered as
+    /// <see cref="DeliveryFor(ParallelTask)"/> says, and the script text it
+    /// invokes (the same text for every batch, so PowerShell compiles it once).
     /// </summary>
-    public string BatchTextFor(ParallelTask task) => BatchTextFor(task.HasInput);
+    public (string Driver, string Body) BatchDriverFor(ParallelTask task) => BatchDriverFor(task.HasInput);
 
-    public string BatchTextFor(bool hasInput) =>
-        hasInput ? _batchText ??= BuildBatchText(hasInput: true) : _batchTextWithoutInput ??= BuildBatchText(hasInput: false);
-
-    /// <summary>
-    /// A plain body (<c>{ $_ * 2 }</c>: no param block, no named blocks, no
-    /// <c>$input</c>/<c>$args</c>, no -ArgumentList) runs through
-    /// ForEach-Object, which invokes it once per item with <c>$_</c> set, the
-    /// cheapest per-item invocation PowerShell has: the common case of many
-    /// tiny items costs what ForEach-Object costs.
-    /// </summary>
-    private bool IsPlainBody =>
-        !Shape.HasNamedBlocks && !Shape.HasParameters && !Shape.IsAdvanced && !Shape.UsesInputVariable && !Shape.UsesArgsVariable
-        && Arguments.Count == 0 && BatchSize == 0;
-
-    private string BuildBatchText(bool hasInput)
+    public (string Driver, string Body) BatchDriverFor(bool hasInput)
     {
-        if (hasInput && IsPlainBody)
-        {
-            // A terminating error (or break/continue) ends this pipeline; the
-            // runner ends that task and starts a new pipeline for the rest.
-            return
-                $"$__sp = ${CursorVariable}\n" +
-                "$__spBody = {\n" + Text + "\n}\n" +
-                "try {\n" +
-                "    do {\n" +
-                "        $__sp.Inputs() | ForEach-Object -Process $__spBody\n" +
-                "    } while ($false)\n" +
-                "}\n" +
-                "catch {\n" +
-                "    $__sp.Fail($_)\n" +
-                "}\n";
-        }
+        if (hasInput && IsPlainBody) return (BatchDrivers.EachItem, RunText);
         // One call shape per script: all tasks of a call have input, or the call's single task has none;
         // all are batches (-BatchSize) or none is.
         bool batches = BatchSize > 0;
         var delivery = !hasInput ? InputDelivery.None : batches ? InputDelivery.Pipeline : DeliveryForItem();
-        var call = new StringBuilder();
-        call.Append("            $__spArgs = $__sp.Arguments\n");
-        if ((delivery & InputDelivery.DollarUnderscore) != 0) call.Append("            $_ = $__sp.Input\n");
-        call.Append("            ");
-        if ((delivery & InputDelivery.Pipeline) != 0) call.Append(batches ? "$__sp.Input | " : ",$__sp.Input | ");
-        call.Append("& $__spBody @__spArgs\n");
         // Items come through the pipeline: the body runs per item in its process block (RunText).
         string body = (delivery & InputDelivery.Pipeline) != 0 ? RunText : Text;
-        return
-            $"$__sp = ${CursorVariable}\n" +
-            "$__spBody = {\n" + body + "\n}\n" +
-            "while ($__sp.MoveNext()) {\n" +
-            "    try {\n" +
-            "        do {\n" +
-            call +
-            "        } while ($false)\n" +
-            "    }\n" +
-            "    catch {\n" +
-            "        $__sp.Fail($_)\n" +
-            "    }\n" +
-            "}\n";
+        // The item as an argument travels in the cursor's Arguments, so it does not change the driver.
+        return (BatchDrivers.EachTask(delivery & ~InputDelivery.FirstArgument, batches), body);
     }
+
+    /// <summary>
+    /// A plain body (<c>{ $_ * 2 }</c>: no param block, no named blocks, no
+    /// <c>$input</c>/<c>$args</c>, no -ArgumentList) runs as one process
+    /// block over all the batch's items (<see cref="BatchDrivers.EachItem"/>):
+    /// the common case of many tiny items costs what a pipeline costs.
+    /// </summary>
+    private bool IsPlainBody =>
+        !Shape.HasNamedBlocks && !Shape.HasParameters && !Shape.IsAdvanced && !Shape.UsesInputVariable && !Shape.UsesArgsVariable
+        && Arguments.Count == 0 && BatchSize == 0;
 
     /// <summary>How one item reaches the script (tasks of a call without -BatchSize).</summary>
     private InputDelivery DeliveryForItem()

@@ -18,11 +18,17 @@ internal sealed class WorkerRunspace : IDisposable
     public WorkerRunspace(Runspace runspace)
     {
         Runspace = runspace;
+        RootDriveCheck.TurnOff(runspace);
+        Location = runspace.SessionStateProxy.Path.CurrentFileSystemLocation.ProviderPath;
         Shell = PowerShell.Create();
         Shell.Runspace = runspace;
         Output = new PSDataCollection<PSObject>();
         Route(Shell, Output);
+        IsFullLanguage = runspace.SessionStateProxy.LanguageMode == PSLanguageMode.FullLanguage;
     }
+
+    /// <summary>Scripts run in FullLanguage (not a ConstrainedLanguage caller's runspace): batches may use the trusted drivers.</summary>
+    public bool IsFullLanguage { get; }
 
     public Runspace Runspace { get; }
 
@@ -31,7 +37,7 @@ internal sealed class WorkerRunspace : IDisposable
 
     public PSDataCollection<PSObject> Output { get; }
 
-    /// <summary>The file-system directory the runspace is in, as last set here (null: its initial one).</summary>
+    /// <summary>The file-system directory the runspace is in, as last set or read here.</summary>
     public string? Location { get; private set; }
 
     /// <summary>The batch whose tasks get what the shell writes.</summary>
@@ -62,7 +68,8 @@ internal sealed class WorkerRunspace : IDisposable
     {
         Runspace.ResetRunspaceState();
         string? last = Location;
-        Location = null;
+        // Where the reset left it (the process's directory, usually the caller's too): reading it is cheap, moving is not.
+        Location = Runspace.SessionStateProxy.Path.CurrentFileSystemLocation.ProviderPath;
         if (last is null) return;
         try
         {

@@ -139,27 +139,41 @@ public class PoolScriptTests
     }
 
     [Fact]
-    public void A_plain_body_runs_through_ForEach_Object_and_other_scripts_once_per_task_in_a_loop()
+    public void A_plain_body_runs_as_one_process_block_over_the_items_and_other_scripts_once_per_task_in_a_loop()
     {
         var plain = TaskScript.Create("$_ * 2", Plain);
-        string text = plain.BatchTextFor(hasInput: true);
-        Assert.Contains("$__sp.Inputs() | ForEach-Object -Process $__spBody", text);
-        Assert.Contains("$__spBody = {\n$_ * 2\n}", text);
+        Assert.Equal(("__SyncPoolEachItem", "process {\n$_ * 2\n}"), plain.BatchDriverFor(hasInput: true));
 
         var withParam = TaskScript.Create("param($x) $x", new ScriptShape { HasParameters = true, BodyStart = 10, BodyEnd = 12 });
-        text = withParam.BatchTextFor(hasInput: true);
-        Assert.Contains("while ($__sp.MoveNext())", text);
-        Assert.Contains(",$__sp.Input | & $__spBody @__spArgs", text);
-        Assert.Contains("do {", text); // a stray break ends only its own task
-        Assert.Contains("$__sp.Fail($_)", text);
+        var (driver, body) = withParam.BatchDriverFor(hasInput: true);
+        Assert.Equal("__SyncPoolEachPiped", driver); // piped to the process block, and $x gets it as an argument
+        Assert.Equal("param($x) process {\n$x\n}", body);
 
-        var once = plain.BatchTextFor(hasInput: false);
-        Assert.Contains("& $__spBody @__spArgs", once);
-        Assert.DoesNotContain("$__sp.Input |", once);
-        Assert.Contains("$__spBody = {\n$_ * 2\n}", once); // as written: no process block without input
+        // $input: piped, left unwrapped, so $_ is set too.
+        var withInput = TaskScript.Create("$input", new ScriptShape { UsesInputVariable = true, BodyStart = 0, BodyEnd = 6 });
+        Assert.Equal(("__SyncPoolEachPipedUnderscore", "$input"), withInput.BatchDriverFor(hasInput: true));
+        // An advanced script without a pipeline parameter: only $_ and the argument.
+        var advanced = TaskScript.Create("[CmdletBinding()] param($x) $x", new ScriptShape { IsAdvanced = true, HasParameters = true, BodyStart = 27, BodyEnd = 29 });
+        Assert.Equal("__SyncPoolEachUnderscore", advanced.BatchDriverFor(hasInput: true).Driver);
+
+        // Run once on its own: as written (no process block without input), nothing piped.
+        Assert.Equal(("__SyncPoolEachTask", "$_ * 2"), plain.BatchDriverFor(hasInput: false));
 
         var batches = TaskScript.Create("process { $_ }", new ScriptShape { HasNamedBlocks = true }, batchSize: 10);
-        Assert.Contains("$__sp.Input | & $__spBody", batches.BatchTextFor(hasInput: true));
+        Assert.Equal(("__SyncPoolEachBatch", "process { $_ }"), batches.BatchDriverFor(hasInput: true));
+
+        // Every driver a script can ask for is defined, and each loops over the cursor with a try per task.
+        var drivers = BatchDrivers.Definitions().ToDictionary(e => e.Key, e => e.Value);
+        foreach (var name in new[] { "__SyncPoolEachItem", "__SyncPoolEachPiped", "__SyncPoolEachPipedUnderscore", "__SyncPoolEachUnderscore", "__SyncPoolEachTask", "__SyncPoolEachBatch" })
+            Assert.True(drivers.ContainsKey(name), name);
+        Assert.Contains("$__sp.Inputs() | & $__spBody", drivers["__SyncPoolEachItem"]);
+        Assert.Contains("while ($__sp.MoveNext())", drivers["__SyncPoolEachPipedUnderscore"]);
+        Assert.Contains(",$__sp.Input | & $__spBody @__spArgs", drivers["__SyncPoolEachPipedUnderscore"]);
+        Assert.Contains("$_ = $__sp.Input", drivers["__SyncPoolEachPipedUnderscore"]);
+        Assert.Contains("$__sp.Input | & $__spBody", drivers["__SyncPoolEachBatch"]);
+        Assert.DoesNotContain("$__sp.Input |", drivers["__SyncPoolEachTask"]);
+        Assert.All(drivers.Values, d => Assert.Contains("do {", d)); // a stray break ends only its own task
+        Assert.All(drivers.Values, d => Assert.Contains("$__sp.Fail($_)", d));
 
         Assert.False(TaskScript.Create("using namespace System\n1", new ScriptShape { HasScriptDirectives = true }).CanBatch);
         Assert.False(TaskScript.Create("class C {}", new ScriptShape { DefinesTypes = true }).CanBatch);

@@ -80,6 +80,13 @@
 .PARAMETER Runs
     Timed runs per measurement (the best is reported).
 
+.PARAMETER WarmupRuns
+    Untimed runs of each variant of section 1 before its timed ones (ForEach-Object -Parallel
+    excepted: it starts new runspaces each time, and takes seconds).
+
+.PARAMETER Section
+    Which of the four sections to run (all by default).
+
 .EXAMPLE
     pwsh -NoProfile -File tests/bench/pool.bench.ps1 -ModulePath ./out/SyncPool -ResultsDir ./tests/bench/results
 
@@ -108,7 +115,9 @@ param(
     [ValidateRange(1, 10000)][int]$WakeSleepMilliseconds = 30,
     [ValidateRange(1, 100000000)][int]$ChurnTasks = 100000,
     [ValidateRange(1, 1000000)][int]$ChurnBatch = 5000,
-    [ValidateRange(1, 10)][int]$Runs = 3
+    [ValidateRange(1, 10)][int]$Runs = 3,
+    [ValidateRange(0, 100)][int]$WarmupRuns = 5,
+    [ValidateSet('Trivial', 'Sleep', 'Latency', 'Churn')][string[]]$Section = @('Trivial', 'Sleep', 'Latency', 'Churn')
 )
 
 $ErrorActionPreference = 'Stop'
@@ -146,8 +155,14 @@ function Measure-Best {
     param(
         [Parameter(Mandatory)][scriptblock]$MeasureBody,
         [scriptblock]$MeasureAfter,
-        [int]$MeasureRuns = 3
+        [int]$MeasureRuns = 3,
+        [int]$WarmupRuns = 0
     )
+    # Untimed runs first: .NET compiles PowerShell's and SyncPool's hot paths in tiers, over many calls.
+    for ($measureRun = 0; $measureRun -lt $WarmupRuns; $measureRun++) {
+        $null = & $MeasureBody
+        if ($MeasureAfter) { $null = & $MeasureAfter }
+    }
     $measureTimes = [System.Collections.Generic.List[double]]::new()
     for ($measureRun = 0; $measureRun -lt $MeasureRuns; $measureRun++) {
         $script:Last = $null
@@ -284,7 +299,7 @@ function Invoke-TrivialBench {
     $InputItems = 1..$Items
     Write-Report "## 1. $(Format-Number $Items 'N0') trivial items, throttle $ThrottleLimit"
     Write-Report ''
-    Write-Report ('Script `{ $_ * 2 }` over 1..' + "$Items; each variant collects all results into a variable (checked: count and sum). Best and median of $Runs runs. The SyncPool row is the README pipeline as written: no -BatchSize, a pool per call.")
+    Write-Report ('Script `{ $_ * 2 }` over 1..' + "$Items; each variant collects all results into a variable (checked: count and sum). Best and median of $Runs runs, after $WarmupRuns untimed runs of each variant but ForEach-Object -Parallel. The SyncPool row is the README pipeline as written: no -BatchSize, a pool per call.")
     Write-Report ''
 
     # Warm-up: load and compile every path once (untimed).
@@ -293,7 +308,7 @@ function Invoke-TrivialBench {
     $null = Invoke-RunspaceTemplate -InputItems @(1, 2) -MaximumThreadCount 2 -PollMilliseconds 10
     $null = 1..2 | ForEach-Object { $_ * 2 }
 
-    $syncPool = Measure-Best -MeasureRuns $Runs -MeasureBody {
+    $syncPool = Measure-Best -MeasureRuns $Runs -WarmupRuns $WarmupRuns -MeasureBody {
         $script:Last = $InputItems | Start-ParallelTask { $_ * 2 } -ThrottleLimit $ThrottleLimit | Wait-ParallelTask -Receive
     }
     Test-Doubled $script:Last $Items 'Start-ParallelTask | Wait-ParallelTask -Receive'
@@ -303,25 +318,25 @@ function Invoke-TrivialBench {
     }
     Test-Doubled $script:Last $Items 'ForEach-Object -Parallel'
 
-    $template = Measure-Best -MeasureRuns $Runs -MeasureBody {
+    $template = Measure-Best -MeasureRuns $Runs -WarmupRuns $WarmupRuns -MeasureBody {
         $templateData = Invoke-RunspaceTemplate -InputItems $InputItems -MaximumThreadCount $ThrottleLimit -PollMilliseconds $TemplatePollMilliseconds
         $script:Last = @($templateData.Values)
     }
     Test-Doubled $script:Last $Items 'RunspacePool template'
 
-    $batched = Measure-Best -MeasureRuns $Runs -MeasureBody {
+    $batched = Measure-Best -MeasureRuns $Runs -WarmupRuns $WarmupRuns -MeasureBody {
         $script:Last = $InputItems | Start-ParallelTask { $_ * 2 } -ThrottleLimit $ThrottleLimit -BatchSize $BatchSize | Wait-ParallelTask -Receive
     }
     Test-Doubled $script:Last $Items 'Start-ParallelTask -BatchSize'
 
     $warmPool = New-BenchPool -Throttle $ThrottleLimit -Purpose 'trivial'
     Initialize-BenchPool -Pool $warmPool -Throttle $ThrottleLimit
-    $named = Measure-Best -MeasureRuns $Runs -MeasureBody {
+    $named = Measure-Best -MeasureRuns $Runs -WarmupRuns $WarmupRuns -MeasureBody {
         $script:Last = $InputItems | Start-ParallelTask { $_ * 2 } -Pool $warmPool | Wait-ParallelTask -Receive
     }
     Test-Doubled $script:Last $Items 'Start-ParallelTask -Pool'
 
-    $sequential = Measure-Best -MeasureRuns $Runs -MeasureBody {
+    $sequential = Measure-Best -MeasureRuns $Runs -WarmupRuns $WarmupRuns -MeasureBody {
         $script:Last = $InputItems | ForEach-Object { $_ * 2 }
     }
     Test-Doubled $script:Last $Items 'ForEach-Object (sequential)'
@@ -356,13 +371,13 @@ function Invoke-SleepBench {
     Write-Report ''
 
     $script:ColdRun = 0
-    $cold = Measure-Best -MeasureRuns $Runs -MeasureBody {
+    $cold = Measure-Best -MeasureRuns $Runs -MeasureAfter { $script:Last | Remove-ParallelTask } -MeasureBody {
         $script:ColdRun++
         $coldName = "Get-BenchCold$($script:PoolSuffix)$($script:ColdRun)"
         Set-Item -Path "function:global:$coldName" -Value { 1 }
         $script:Last = 1..$SleepTasks | Start-ParallelTask { Start-Sleep -Milliseconds $using:SleepMilliseconds } -ThrottleLimit $SleepThrottle -ImportFunction $coldName | Wait-ParallelTask
+        Test-AllCompleted $script:Last $SleepTasks 'Sleeping tasks (cold)'
     }
-    Test-AllCompleted $script:Last $SleepTasks 'Sleeping tasks (cold)'
 
     $null = 1..$SleepTasks | Start-ParallelTask { Start-Sleep -Milliseconds $using:SleepMilliseconds } -ThrottleLimit $SleepThrottle | Wait-ParallelTask -Receive
     $warm = Measure-Best -MeasureRuns $Runs -MeasureBody {
@@ -533,10 +548,10 @@ Write-Report ''
 
 $scriptWatch = [System.Diagnostics.Stopwatch]::StartNew()
 try {
-    Invoke-TrivialBench
-    Invoke-SleepBench
-    Invoke-LatencyBench
-    Invoke-ChurnBench
+    if ('Trivial' -in $Section) { Invoke-TrivialBench }
+    if ('Sleep' -in $Section) { Invoke-SleepBench }
+    if ('Latency' -in $Section) { Invoke-LatencyBench }
+    if ('Churn' -in $Section) { Invoke-ChurnBench }
 }
 catch {
     Write-Host $_.ScriptStackTrace

@@ -175,6 +175,27 @@ Describe 'Tiny items are batched without losing per-item semantics' {
     }
 }
 
+Describe 'A ConstrainedLanguage caller' {
+    BeforeEach { Register-CurrentTest }
+
+    It 'runs its tasks in ConstrainedLanguage, batched items included, with the same results' {
+        # A child pwsh: a session cannot go back to FullLanguage once constrained.
+        $child = Invoke-ChildPwsh -TimeoutSeconds 90 -Command @"
+Import-Module '$env:SYNCPOOL_MODULE_PATH'
+`$ExecutionContext.SessionState.LanguageMode = 'ConstrainedLanguage'
+`$r = 1..300 | Start-ParallelTask { "`$_ `$(`$ExecutionContext.SessionState.LanguageMode)" } -ThrottleLimit 2 | Wait-ParallelTask -Receive
+"count=`$(@(`$r).Count) modes=`$((`$r | ForEach-Object { (`$_ -split ' ')[1] } | Sort-Object -Unique) -join ',')"
+`$t = Start-ParallelTask { param(`$x) `$x * 2; [System.IO.File]::Exists('/') } -InputObject 21
+`$null = `$t | Wait-ParallelTask
+`$id = `$t.Errors[0].FullyQualifiedErrorId
+"state=`$(`$t.State) output=`$((`$t | Receive-ParallelTask -ErrorAction SilentlyContinue) -join ',') error=`$id"
+"@
+        $child.Output | Should -Contain 'count=300 modes=ConstrainedLanguage'
+        # The method call is refused as ConstrainedLanguage refuses it; what ran before it stays.
+        $child.Output | Should -Contain 'state=Failed output=42 error=MethodInvocationNotSupportedInConstrainedLanguage'
+    }
+}
+
 Describe 'Warm runspaces and nothing left behind' {
     BeforeEach { Register-CurrentTest }
 

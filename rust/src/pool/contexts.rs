@@ -23,6 +23,9 @@ pub(crate) struct Contexts {
     next: ContextId,
     /// Idle contexts by key, most recently checked in last.
     idle: HashMap<u64, Vec<(ContextId, Instant)>>,
+    /// An expiry check is waiting in the timer: one at a time, not one per
+    /// check-in (thousands of batches a second would fill the timer).
+    expiry_pending: bool,
 }
 
 impl Contexts {
@@ -37,12 +40,16 @@ impl Contexts {
         (self.next, true)
     }
 
-    pub fn check_in(&mut self, key: u64, id: ContextId, now: Instant) {
+    /// Puts a context back; true if no expiry check is pending, so the
+    /// caller must schedule one (for `now` plus the expiry).
+    pub fn check_in(&mut self, key: u64, id: ContextId, now: Instant) -> bool {
         self.idle.entry(key).or_default().push((id, now));
+        !std::mem::replace(&mut self.expiry_pending, true)
     }
 
     /// Takes the contexts idle since before `now - expiry` out of the cache;
-    /// returns them (for the host to dispose of) and when the next one expires.
+    /// returns them (for the host to dispose of) and when the next one
+    /// expires, for which the caller must schedule the next check.
     pub fn expire(&mut self, now: Instant, expiry: Duration) -> (Vec<ContextId>, Option<Instant>) {
         let mut gone = Vec::new();
         let mut next: Option<Instant> = None;
@@ -59,6 +66,7 @@ impl Contexts {
             });
             !list.is_empty()
         });
+        self.expiry_pending = next.is_some();
         (gone, next)
     }
 
@@ -84,15 +92,20 @@ mod tests {
         let (b, fresh_b) = c.check_out(1);
         let (x, _) = c.check_out(2);
         assert!(fresh_a && fresh_b && a != b && b != x);
-        c.check_in(1, a, t0);
-        c.check_in(1, b, t0 + Duration::from_secs(5));
+        assert!(c.check_in(1, a, t0), "the first check-in schedules the expiry check");
+        assert!(!c.check_in(1, b, t0 + Duration::from_secs(5)), "one check pending at a time");
         assert_eq!(c.check_out(2), (4, true), "another key gets its own");
         assert_eq!(c.check_out(1), (b, false), "most recently used first");
-        c.check_in(1, b, t0 + Duration::from_secs(5));
+        assert!(!c.check_in(1, b, t0 + Duration::from_secs(5)));
         let (gone, next) = c.expire(t0 + Duration::from_secs(12), Duration::from_secs(10));
         assert_eq!(gone, vec![a]);
         assert_eq!(next, Some(t0 + Duration::from_secs(15)));
         assert_eq!(c.idle_count(), 1);
-        assert_eq!(c.drain(), vec![b]);
+        assert!(!c.check_in(2, 4, t0 + Duration::from_secs(13)), "the check for the next expiry is still pending");
+        let (gone, next) = c.expire(t0 + Duration::from_secs(30), Duration::from_secs(10));
+        assert_eq!(gone.len(), 2);
+        assert_eq!(next, None);
+        assert!(c.check_in(1, a, t0 + Duration::from_secs(31)), "nothing pending once all expired");
+        assert_eq!(c.drain().len(), 1);
     }
 }

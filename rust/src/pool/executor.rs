@@ -224,8 +224,9 @@ impl Engine {
         let keep = !abandoned && matches!(result, Ok(ContextFate::Keep));
         if keep {
             let now = Instant::now();
-            self.contexts.lock().check_in(key, context, now);
-            self.timer.push(now + self.config.context_idle, Deadline::ExpireContexts);
+            if self.contexts.lock().check_in(key, context, now) {
+                self.timer.push(now + self.config.context_idle, Deadline::ExpireContexts);
+            }
         } else {
             host::dispose_context(&*self.host, context);
         }
