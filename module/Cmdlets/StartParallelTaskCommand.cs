@@ -192,17 +192,22 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
         base.Dispose();
     }
 
+    /// <summary>This call submits no more: its own pool is sealed, or the named pool told the call has ended.</summary>
     private void Seal()
     {
         try
         {
-            _pool?.Seal();
+            if (_pool is not null) _pool.Seal();
+            else if (Pool is not null && _script is not null && !_ended) Pool.EndCall(_script);
+            _ended = true;
         }
         catch (Exception e) when (e is not PipelineStoppedException)
         {
-            TaskEngine.ReportFault("Sealing a call's pool failed", e);
+            TaskEngine.ReportFault("Ending a call's submissions failed", e);
         }
     }
+
+    private bool _ended;
 
     private void Submit(object? input, bool hasInput)
     {

@@ -155,6 +155,9 @@ public sealed class TaskPool
     /// <summary>No more tasks (the call that made this per-call pool is over).</summary>
     internal void Seal() => NativeCall.Run(() => Interop.syncpool_pool_seal(NativeId).AsOk());
 
+    /// The call that submitted <paramref name="script"/>'s tasks has ended: the engine stops waiting for more of them.
+    internal void EndCall(TaskScript script) => NativeCall.Run(() => Interop.syncpool_group_end(NativeId, script.GroupId).AsOk());
+
     /// <summary>Removes the pool: its unfinished tasks end Stopped; it and its tasks leave the lists.</summary>
     internal void Remove() => NativeCall.Run(() => Interop.syncpool_pool_remove(NativeId).AsOk());
 

@@ -129,6 +129,56 @@ fn tiny_tasks_share_pipelines_and_long_ones_still_spread_over_every_worker() {
 }
 
 #[test]
+fn a_worker_waits_for_more_of_a_call_still_submitting_and_leaves_when_it_ends() {
+    let host = FakeHost::instant();
+    let e = engine_with(&host, EngineConfig { linger: Duration::from_secs(5), ..quick_config() });
+    let p = pool(&e, 1);
+    let mut all = Vec::new();
+    // A producer slower than the worker: the queue runs dry between submits.
+    for _ in 0..20 {
+        all.extend(e.submit(&p, 7, None, vec![None; 1]).unwrap());
+        std::thread::sleep(Duration::from_millis(3));
+    }
+    wait_all(&all);
+    assert_eq!(host.log().batches.len(), 1, "one batch for the whole call");
+    assert_eq!(host.log().batches_ended, 0, "still waiting for more of the call");
+    // Another group at the front ends the wait as well; so does the call's end, at once (not after 5 s).
+    let ended = Instant::now();
+    e.end_group(&p, 7);
+    assert!(host.wait_for(LONG, |l| l.batches_ended == 1));
+    assert!(ended.elapsed() < Duration::from_secs(2), "the call's end woke the worker");
+    // Ending a group that is not the open one changes nothing; a new call is a new batch.
+    e.end_group(&p, 99);
+    let next = submit(&e, &p, 1, None);
+    wait_all(&next);
+    assert_eq!(host.log().batches.len(), 2);
+    e.end_group(&p, 1);
+    assert!(host.wait_for(LONG, |l| l.batches_ended == 2));
+    e.shutdown();
+}
+
+#[test]
+fn a_waiting_worker_ends_its_batch_after_the_linger_or_when_its_pool_goes() {
+    let host = FakeHost::instant();
+    let e = engine_with(&host, EngineConfig { linger: Duration::from_millis(50), ..quick_config() });
+    let p = pool(&e, 2);
+    wait_all(&submit(&e, &p, 1, None));
+    // The call never says it ended: the worker gives up after the linger.
+    assert!(host.wait_for(LONG, |l| l.batches_ended == 1));
+    // A removed pool wakes it at once.
+    let host2 = FakeHost::instant();
+    let e2 = engine_with(&host2, EngineConfig { linger: Duration::from_secs(30), ..quick_config() });
+    let p2 = pool(&e2, 1);
+    wait_all(&submit(&e2, &p2, 1, None));
+    let removed = Instant::now();
+    e2.remove_pool(&p2, "stopped: test");
+    assert!(host2.wait_for(LONG, |l| l.batches_ended == 1));
+    assert!(removed.elapsed() < Duration::from_secs(5));
+    e.shutdown();
+    e2.shutdown();
+}
+
+#[test]
 fn a_batch_never_mixes_groups() {
     let host = FakeHost::instant();
     let e = engine(&host);
@@ -159,10 +209,14 @@ fn warm_contexts_are_reused_across_pools_with_the_same_key_and_expire() {
     let e = engine_with(&host, EngineConfig { context_idle: Duration::from_millis(300), ..quick_config() });
     let a = pool(&e, 1);
     wait_all(&submit(&e, &a, 3, None));
+    // The call ends (as Start-ParallelTask's end says): its worker hands the context back.
+    end_call(&host, &e, &a);
     let b = pool(&e, 1); // same key (1)
     wait_all(&submit(&e, &b, 3, None));
+    end_call(&host, &e, &b);
     let other = e.create_pool(PoolOptions { throttle: 1, context_key: 9, ..PoolOptions::default() }, None).unwrap();
     wait_all(&submit(&e, &other, 1, None));
+    end_call(&host, &e, &other);
     {
         let log = host.log();
         assert_eq!(log.created.len(), 2, "one context per key: {:?}", log.batches);

@@ -24,6 +24,8 @@ pub const LONG: Duration = Duration::from_secs(20);
 pub struct Log {
     /// Every batch run, in order.
     pub batches: Vec<BatchRun>,
+    /// Batches whose run has returned.
+    pub batches_ended: usize,
     /// Tasks in the order their scripts started, with the batch size they came in.
     pub started: Vec<TaskId>,
     pub ended: Vec<TaskId>,
@@ -140,6 +142,7 @@ impl Host for FakeHost {
             engine.end_item(run.batch, task.id, outcome, None).expect("task is current");
             self.update(|l| l.ended.push(task.id));
         }
+        self.update(|l| l.batches_ended += 1);
         ContextFate::Keep
     }
 
@@ -187,6 +190,18 @@ pub fn pool(engine: &Engine, throttle: usize) -> Arc<Pool> {
 
 pub fn submit(engine: &Engine, pool: &Arc<Pool>, count: usize, timeout: Option<Duration>) -> Vec<Arc<Task>> {
     engine.submit(pool, 1, timeout, vec![None; count]).unwrap()
+}
+
+/// The call that submitted group 1 to `pool` ends; waits until every batch run so far has returned.
+pub fn end_call(host: &FakeHost, engine: &Engine, pool: &Arc<Pool>) {
+    engine.end_group(pool, 1);
+    assert!(host.wait_for(LONG, |l| l.batches_ended == l.batches.len()), "a batch did not end after its call ended");
+    // The engine takes the context back and frees the slot just after the host returns.
+    let deadline = Instant::now() + LONG;
+    while pool.counts().workers > 0 {
+        assert!(Instant::now() < deadline, "the worker did not give its slot back");
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }
 
 /// Waits for every task, bounded by [`LONG`].

@@ -39,6 +39,7 @@ pub fn inventory() -> RustInventory {
         .register(function!(pool_core::syncpool_pool_create))
         .register(function!(pool_core::syncpool_pool_info))
         .register(function!(pool_core::syncpool_pool_seal))
+        .register(function!(pool_core::syncpool_group_end))
         .register(function!(pool_core::syncpool_pool_remove))
         .register(function!(pool_core::syncpool_pool_remove_owned_by))
         .register(function!(pool_core::syncpool_pool_list))

@@ -291,6 +291,19 @@ pub fn syncpool_pool_seal(id: u64) -> ffi::Result<(), ErrorCode> {
     })
 }
 
+/// The call that submitted `call_group` to pool `id` has ended (a named
+/// pool's; sealing ends a per-call pool's): workers stop waiting for more of
+/// its tasks.
+#[ffi]
+pub fn syncpool_group_end(id: u64, call_group: u64) -> ffi::Result<(), ErrorCode> {
+    guard(|| {
+        if let Some(p) = engine()?.pool(id) {
+            engine()?.end_group(&p, call_group);
+        }
+        Ok(())
+    })
+}
+
 /// Removes the pool: its unfinished tasks end Stopped, it and its tasks leave the lists.
 #[ffi]
 pub fn syncpool_pool_remove(id: u64) -> ffi::Result<(), ErrorCode> {

@@ -39,6 +39,13 @@ pub fn default_throttle() -> usize {
 /// Reserved address space; only touched pages are committed.
 pub const DEFAULT_WORKER_STACK: usize = 16 * 1024 * 1024;
 
+/// How long a worker waits for more of a still-submitting call's tasks
+/// before ending its batch. Ending a batch costs the host about a
+/// millisecond (PowerShell resets the runspace), so waiting up to about that
+/// long for the next item costs nothing a new batch would not; a call's end
+/// wakes the worker at once.
+pub const LINGER: Duration = Duration::from_millis(2);
+
 /// The engine's timings and sizes. [`EngineConfig::default`] is the one
 /// place PowerShell's defaults are defined.
 #[derive(Clone, Debug)]
@@ -52,6 +59,9 @@ pub struct EngineConfig {
     pub interrupt_after: Duration,
     /// After asking a running script to stop: when to give up on its worker.
     pub abandon_after: Duration,
+    /// How long a worker that ran out of its call's tasks waits for more
+    /// while the call is still submitting, before it ends its batch.
+    pub linger: Duration,
 }
 
 impl Default for EngineConfig {
@@ -62,6 +72,7 @@ impl Default for EngineConfig {
             context_idle: Duration::from_secs(60),
             interrupt_after: Duration::from_millis(500),
             abandon_after: Duration::from_secs(3),
+            linger: LINGER,
         }
     }
 }
@@ -176,10 +187,22 @@ impl Engine {
         let done = {
             let mut inner = pool.lock();
             inner.sealed = true;
+            inner.open_group = None;
+            pool.wake_lingering(&inner);
             inner.is_done(pool.options.per_call)
         };
         if done {
             self.unlist_pool(pool);
+        }
+    }
+
+    /// The call that submitted `group` to `pool` has ended: workers stop
+    /// lingering for more of its tasks.
+    pub fn end_group(&self, pool: &Arc<Pool>, group: GroupId) {
+        let mut inner = pool.lock();
+        if inner.open_group == Some(group) {
+            inner.open_group = None;
+            pool.wake_lingering(&inner);
         }
     }
 
@@ -189,6 +212,8 @@ impl Engine {
             let mut inner = pool.lock();
             inner.removed = true;
             inner.queue.clear();
+            inner.open_group = None;
+            pool.wake_lingering(&inner);
             std::mem::take(&mut inner.tasks)
         };
         let mut released = Vec::new();
@@ -242,6 +267,8 @@ impl Engine {
                 inner.tasks.insert(task.id, Arc::clone(task));
                 inner.queue.push_back(Arc::clone(task));
             }
+            inner.open_group = Some(group);
+            pool.wake_for_tasks(&inner, created.len());
             created
         };
         self.schedule(pool);

@@ -366,24 +366,43 @@ impl Engine {
     /// The next queued task of the batch's group, claimed for it, if the pool
     /// has one at the front of its queue. Takes the pool's lock: call with no
     /// batch lock held.
+    ///
+    /// When the queue holds none but the batch's call is still submitting
+    /// (the producer is slower than the workers, the common case for tiny
+    /// items), waits up to [`EngineConfig::linger`](super::EngineConfig) for
+    /// its next task instead of ending the batch; woken by the submit, the
+    /// call's end, a seal or the pool's removal.
     fn extend(&self, batch: &Arc<Batch>) -> Option<Arc<Task>> {
-        let mut inner = batch.pool.lock();
-        if inner.removed {
-            return None;
-        }
-        while let Some(front) = inner.queue.front() {
-            if front.is_finished() {
-                inner.queue.pop_front();
-                continue;
-            }
-            if front.group != batch.group {
+        let pool = &batch.pool;
+        let mut inner = pool.lock();
+        let mut until: Option<Instant> = None;
+        loop {
+            if inner.removed || batch.inner.lock().abandoned {
                 return None;
             }
-            let task = inner.queue.pop_front().expect("front exists");
-            task.lock().claimed = true;
-            return Some(task);
+            while let Some(front) = inner.queue.front() {
+                if front.is_finished() {
+                    inner.queue.pop_front();
+                    continue;
+                }
+                if front.group != batch.group {
+                    return None;
+                }
+                let task = inner.queue.pop_front().expect("front exists");
+                task.lock().claimed = true;
+                return Some(task);
+            }
+            if inner.open_group != Some(batch.group) {
+                return None;
+            }
+            let deadline = *until.get_or_insert_with(|| Instant::now() + self.config.linger);
+            inner.lingering += 1;
+            let timed_out = pool.more.wait_until(&mut inner, deadline).timed_out();
+            inner.lingering -= 1;
+            if timed_out && inner.queue.is_empty() {
+                return None;
+            }
         }
-        None
     }
 
     /// The script of `task` (the batch's current one) returned with `outcome`.

@@ -17,9 +17,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 
-use super::task::{HostObject, PoolId, Task, TaskId};
+use super::task::{GroupId, HostObject, PoolId, Task, TaskId};
 use super::task_state::TaskState;
 
 /// How a pool is set up.
@@ -70,6 +70,9 @@ pub struct Pool {
     /// are chosen from.
     item_nanos: AtomicU64,
     pub(crate) inner: Mutex<PoolInner>,
+    /// Wakes workers lingering for more of their call's tasks (see
+    /// [`PoolInner::open_group`]): a submit, the call's end, a seal or a removal.
+    pub(crate) more: Condvar,
 }
 
 pub(crate) struct PoolInner {
@@ -84,6 +87,12 @@ pub(crate) struct PoolInner {
     pub sealed: bool,
     pub removed: bool,
     pub abandoned_workers: usize,
+    /// The group (one Start-ParallelTask call) still submitting tasks, if
+    /// any: a worker that runs out of its tasks lingers briefly for more
+    /// rather than ending its batch, as long as the call has not ended.
+    pub open_group: Option<GroupId>,
+    /// Workers lingering now.
+    pub lingering: usize,
 }
 
 impl Pool {
@@ -102,7 +111,10 @@ impl Pool {
                 sealed: false,
                 removed: false,
                 abandoned_workers: 0,
+                open_group: None,
+                lingering: 0,
             }),
+            more: Condvar::new(),
         }
     }
 
@@ -179,6 +191,30 @@ impl Pool {
             let new = if old == 0.0 { sample } else { old + (sample - old) / 4.0 };
             Some(new.to_bits())
         });
+    }
+}
+
+impl Pool {
+    /// Wakes the lingering workers, if any (call with the pool's lock held).
+    pub(crate) fn wake_lingering(&self, inner: &PoolInner) {
+        if inner.lingering > 0 {
+            self.more.notify_all();
+        }
+    }
+
+    /// Wakes as many lingering workers as there are new tasks: one per task,
+    /// not all of them for each (which would wake every worker per submit).
+    pub(crate) fn wake_for_tasks(&self, inner: &PoolInner, tasks: usize) {
+        if inner.lingering == 0 {
+            return;
+        }
+        if tasks >= inner.lingering {
+            self.more.notify_all();
+        } else {
+            for _ in 0..tasks {
+                self.more.notify_one();
+            }
+        }
     }
 }
 
