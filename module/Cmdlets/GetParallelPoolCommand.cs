@@ -16,18 +16,25 @@ public sealed class GetParallelPoolCommand : SyncPoolCmdlet
     /// <summary>Pool names to return (wildcards allowed).</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(PoolNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string[]? Name { get; set; }
 
     /// <summary>Pool ids to return.</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(PoolIdCompleter))]
     public long[]? Id { get; set; }
 
     protected override void ProcessRecord()
     {
         EngineFaults.Report(this);
         var pools = TaskEngine.Pools();
-        if (Id is not null) pools = pools.Where(p => Id.Contains(p.Id)).ToList();
+        if (Id is not null)
+        {
+            foreach (long id in Id)
+                if (!pools.Any(p => p.Id == id)) WriteError(ParallelLookup.PoolNotFound(id));
+            pools = pools.Where(p => Id.Contains(p.Id)).ToList();
+        }
         if (Name is null)
         {
             foreach (var pool in pools) WriteObject(pool);
@@ -40,8 +47,7 @@ public sealed class GetParallelPoolCommand : SyncPoolCmdlet
             foreach (var pool in found) WriteObject(pool);
             if (found.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
             {
-                WriteError(new ErrorRecord(new ItemNotFoundException($"No parallel pool named '{name}' exists. Create it with New-ParallelPool -Name '{name}'."),
-                    "SyncPool.PoolNotFound", ErrorCategory.ObjectNotFound, name));
+                WriteError(ParallelLookup.PoolNotFound(name));
             }
         }
     }

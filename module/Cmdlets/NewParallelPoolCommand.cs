@@ -61,9 +61,9 @@ public sealed class NewParallelPoolCommand : SyncPoolCmdlet
         {
             ThrowTerminatingError(new ErrorRecord(new ArgumentException(e.Message, e), "SyncPool.PoolExists", ErrorCategory.ResourceExists, Name));
         }
-        catch (ItemNotFoundException e)
+        catch (SetupItemNotFoundException e)
         {
-            ThrowTerminatingError(new ErrorRecord(e, "SyncPool.NotFound", ErrorCategory.ObjectNotFound, Name));
+            ThrowTerminatingError(e.ToErrorRecord());
         }
         catch (Exception e) when (e is not PipelineStoppedException)
         {

@@ -20,7 +20,15 @@ public abstract class ParallelTaskCmdlet : SyncPoolCmdlet, IDisposable
 
     /// <summary>Ids of the tasks (as Get-ParallelTask shows them).</summary>
     [Parameter(Mandatory = true, ParameterSetName = "Id")]
+    [ArgumentCompleter(typeof(TaskIdCompleter))]
     public long[]? Id { get; set; }
+
+    /// <summary>Names of the tasks (wildcards allowed; a name without wildcards that no task has is an error).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "Name")]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(TaskNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[]? Name { get; set; }
 
     private CancelSignal? _cancel;
 
@@ -52,5 +60,7 @@ public abstract class ParallelTaskCmdlet : SyncPoolCmdlet, IDisposable
                 if (task is not null) yield return task;
         if (Id is not null)
             foreach (var task in ParallelLookup.TasksById(Id, WriteError)) yield return task;
+        if (Name is not null)
+            foreach (var task in ParallelLookup.TasksByName(Name, WriteError)) yield return task;
     }
 }

@@ -29,17 +29,38 @@ public sealed class ReceiveParallelTaskCommand : ParallelTaskCmdlet
     [Parameter]
     public SwitchParameter AsHashtable { get; set; }
 
+    /// <summary>
+    /// Wait for the tasks to finish, writing each one's results as soon as it
+    /// has (as Wait-ParallelTask -Receive; Ctrl+C stops the unfinished ones).
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Wait { get; set; }
+
+    /// <summary>With -Wait: write each task's results once every task before it (in input order) has been written.</summary>
+    [Parameter]
+    public SwitchParameter InputOrder { get; set; }
+
     private TaskReceiver? _receiver;
     private readonly HashSet<long> _seen = new();
+    private readonly List<ParallelTask> _waitFor = new();
 
     protected override void BeginProcessing() => _receiver = new TaskReceiver(this, Keep, AsHashtable);
 
     protected override void ProcessRecord()
     {
-        foreach (var task in SelectedTasks()) Receive(task);
+        foreach (var task in SelectedTasks())
+        {
+            if (Wait) _waitFor.Add(task);
+            else Receive(task);
+        }
     }
 
-    protected override void EndProcessing() => _receiver!.Complete();
+    protected override void EndProcessing()
+    {
+        base.EndProcessing();
+        if (Wait) TaskWaitLoop.Run(this, _waitFor, new TaskWaitLoop.Options(false, null, ValidateWaitTimeoutAttribute.Forever, _receiver, InputOrder));
+        else _receiver!.Complete();
+    }
 
     private void Receive(ParallelTask? task)
     {

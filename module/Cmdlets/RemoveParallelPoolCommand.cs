@@ -16,11 +16,13 @@ public sealed class RemoveParallelPoolCommand : SyncPoolCmdlet
     /// <summary>The pools to remove (from New-ParallelPool or Get-ParallelPool), or their names or ids.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "Pool")]
     [PoolTransformation]
+    [ArgumentCompleter(typeof(PoolNameCompleter))]
     [ValidateNotNull]
     public TaskPool[]? Pool { get; set; }
 
     /// <summary>Names of the pools to remove.</summary>
     [Parameter(Mandatory = true, ParameterSetName = "Name")]
+    [ArgumentCompleter(typeof(PoolNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string[]? Name { get; set; }
 
@@ -28,17 +30,17 @@ public sealed class RemoveParallelPoolCommand : SyncPoolCmdlet
     {
         if (Pool is not null)
         {
-            foreach (var pool in Pool) Remove(pool);
+            foreach (var pool in Pool)
+            {
+                if (pool.NotFoundKey is { } missing) WriteError(ParallelLookup.PoolNotFound(missing));
+                else Remove(pool);
+            }
             return;
         }
         foreach (string name in Name ?? Array.Empty<string>())
         {
             if (TaskEngine.FindPool(name) is { } pool) Remove(pool);
-            else
-            {
-                WriteError(new ErrorRecord(new ItemNotFoundException($"No parallel pool named '{name}' exists."),
-                    "SyncPool.PoolNotFound", ErrorCategory.ObjectNotFound, name));
-            }
+            else WriteError(ParallelLookup.PoolNotFound(name));
         }
     }
 

@@ -51,10 +51,14 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
     [ValidatePositiveSeconds]
     public double? TimeoutSeconds { get; set; }
 
-    /// <summary>The name of the tasks (default: Task&lt;id&gt;).</summary>
+    /// <summary>
+    /// The name of the tasks (default: Task&lt;id&gt;): a string, or a
+    /// scriptblock run for each item with the item as <c>$_</c> (<c>-Name { "ping-$_" }</c>).
+    /// </summary>
     [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? Name { get; set; }
+    [ValidateNotNull]
+    [TaskNameArgument]
+    public object? Name { get; set; }
 
     /// <summary>Variables (name = value) each task starts with. Values are shared by reference, e.g. a SyncTable.</summary>
     [Parameter]
@@ -74,6 +78,7 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
     /// <summary>A pool from New-ParallelPool (or its name or id) to run in, instead of a pool for this call.</summary>
     [Parameter]
     [PoolTransformation]
+    [ArgumentCompleter(typeof(PoolNameCompleter))]
     [ValidateNotNull]
     public TaskPool? Pool { get; set; }
 
@@ -96,6 +101,7 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
 
     protected override void BeginProcessing()
     {
+        if (Pool?.NotFoundKey is { } missing) ThrowTerminatingError(ParallelLookup.PoolNotFound(missing));
         if (Pool is not null)
         {
             if (MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit)))
@@ -127,9 +133,9 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
         {
             ThrowTerminatingError(e.ErrorRecord);
         }
-        catch (ItemNotFoundException e)
+        catch (SetupItemNotFoundException e)
         {
-            ThrowTerminatingError(new ErrorRecord(e, "SyncPool.NotFound", ErrorCategory.ObjectNotFound, null));
+            ThrowTerminatingError(e.ToErrorRecord());
         }
         catch (Exception e) when (e is not PipelineStoppedException)
         {
@@ -142,6 +148,7 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
         // Called once even without pipeline input; an item exists only when one
         // was piped or -InputObject was given.
         if (!MyInvocation.ExpectingInput && !MyInvocation.BoundParameters.ContainsKey(nameof(InputObject))) return;
+        if ((InputObject is PSObject { BaseObject: var item } ? item : InputObject) is ScriptBlock piped) RefuseScriptBlock(piped);
         _sawInput = true;
         if (_batcher is null)
         {
@@ -209,12 +216,36 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
 
     private bool _ended;
 
+    /// <summary>
+    /// A scriptblock as an item would run, as `$_`, on another thread while
+    /// bound to this runspace (what corrupts it; ForEach-Object -Parallel
+    /// refuses it too). The call's tasks started so far are stopped: nothing
+    /// of a refused call keeps running.
+    /// </summary>
+    private void RefuseScriptBlock(ScriptBlock item)
+    {
+        _pool?.Remove();
+        Seal();
+        ThrowTerminatingError(new ErrorRecord(
+            new ArgumentException(
+                "A scriptblock cannot be an item of Start-ParallelTask: it belongs to this runspace and must not run on a worker. " +
+                "Pass the script with -ScriptBlock, or its text as the item and create it in the task with [scriptblock]::Create($_)."),
+            "SyncPool.PipedScriptBlock", ErrorCategory.InvalidArgument, item));
+    }
+
     private void Submit(object? input, bool hasInput)
     {
         ParallelTask task;
         try
         {
-            task = PoolForCall().Submit(_script!, input, hasInput, _timeout, Name);
+            task = PoolForCall().Submit(_script!, input, hasInput, _timeout, TaskName(input, hasInput));
+        }
+        catch (RuntimeException e) when (e is not PipelineStoppedException && e.ErrorRecord is { } record)
+        {
+            // The -Name scriptblock failed: its own error, not a SyncPool one.
+            Seal();
+            ThrowTerminatingError(record);
+            return;
         }
         catch (Exception e) when (e is not PipelineStoppedException)
         {
@@ -223,6 +254,19 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
             return;
         }
         WriteObject(task);
+    }
+
+    /// <summary>-Name for this task: the text, or what its scriptblock returns for the item.</summary>
+    private string? TaskName(object? input, bool hasInput)
+    {
+        object? name = Name is PSObject { BaseObject: var b } ? b : Name;
+        if (name is not ScriptBlock script) return (string?)name;
+        var item = input is TaskBatch batch ? batch.FirstOrDefault() : input;
+        var result = script.InvokeWithContext(null, [new PSVariable("_", hasInput ? item : null), new PSVariable("PSItem", hasInput ? item : null)]);
+        string text = string.Concat(result.Select(r => r?.ToString()));
+        if (string.IsNullOrWhiteSpace(text))
+            throw new ArgumentException($"The -Name scriptblock returned no name for the item '{item}'.");
+        return text;
     }
 
     /// <summary>-Pool, or the pool of this call (made at the first task, so a call without input makes none).</summary>

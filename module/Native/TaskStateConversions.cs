@@ -22,7 +22,7 @@ public partial struct TaskState : IEquatable<TaskState>, IComparable<TaskState>,
     }
 
     /// <summary>The bit of this state in a native state filter.</summary>
-    public uint Bit => 1u << _variant;
+    internal uint Bit => 1u << _variant;
 
     public bool IsFinished => !IsQueued && !IsRunning;
 

@@ -76,6 +76,9 @@ public sealed class ParallelTask
     /// <summary>Output objects written and not received yet.</summary>
     public int PendingOutput => Results.PendingOutput;
 
+    /// <summary>Output objects written so far (received or not).</summary>
+    public int OutputCount => Results.OutputCount;
+
     /// <summary>True once the task is no longer listed (removed, received, or its pool removed).</summary>
     public bool IsRemoved => !NativeCall.Run(() => Native.IsListed()).Is;
 

@@ -24,6 +24,23 @@ public sealed class TaskPool
         CreationTime = DateTime.Now;
     }
 
+    private TaskPool(object notFound)
+    {
+        NotFoundKey = notFound;
+        Name = notFound as string;
+        Settings = new RunspaceSettings();
+        Variables = Array.Empty<KeyValuePair<string, object?>>();
+    }
+
+    /// <summary>
+    /// What a -Pool argument naming no pool binds to, so the cmdlet (not the
+    /// parameter binder) reports it, as SyncPool.PoolNotFound; never reaches the engine.
+    /// </summary>
+    internal static TaskPool NotFound(object nameOrId) => new(nameOrId);
+
+    /// <summary>The name or id a -Pool argument gave that matched no pool (see <see cref="NotFound"/>); null for a real pool.</summary>
+    internal object? NotFoundKey { get; }
+
     /// <summary>Makes a pool in the engine (owned by the calling runspace).</summary>
     internal static TaskPool Create(string? name, int throttleLimit, bool perCall, RunspaceSettings settings,
         IReadOnlyList<KeyValuePair<string, object?>> variables, TimeSpan? defaultTimeout)

@@ -135,7 +135,7 @@ Describe '$using:, -Variable, -ImportFunction, -ImportModule' {
         function Get-SyncPoolTestDouble([int]$n) { $n * 2 }
         $r = 1..3 | Start-ParallelTask { Get-SyncPoolTestDouble $_ } -ImportFunction 'Get-SyncPoolTestDouble' | Wait-ParallelTask -Receive
         ($r | Sort-Object) | Should -Be @(2, 4, 6)
-        { Start-ParallelTask { 1 } -ImportFunction 'No-SuchFunction42' } | Should -Throw -ErrorId 'SyncPool.NotFound,*'
+        { Start-ParallelTask { 1 } -ImportFunction 'No-SuchFunction42' } | Should -Throw -ErrorId 'SyncPool.FunctionNotFound,*'
     }
 
     It 'imports modules given to -ImportModule' {
@@ -517,13 +517,15 @@ Describe 'Finding, stopping and removing tasks; bad input' {
         { Start-ParallelTask { 1 } -Pool $pool } | Should -Throw -ErrorId 'SyncPool.Disposed,*'
     }
 
-    It 'validates -ThrottleLimit, -TimeoutSeconds, -BatchSize and -ScriptBlock' {
+    It 'validates -ThrottleLimit, -TimeoutSeconds, -BatchSize, -ScriptBlock and -Timeout' {
         { Start-ParallelTask { 1 } -ThrottleLimit 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
         { Start-ParallelTask { 1 } -TimeoutSeconds 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
         { Start-ParallelTask { 1 } -TimeoutSeconds -5 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
         { Start-ParallelTask { 1 } -BatchSize 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
         { Start-ParallelTask -ScriptBlock $null } | Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
-        { Wait-ParallelTask -Task (Start-ParallelTask { 1 }) -Timeout 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
+        { Wait-ParallelTask -Task (Start-ParallelTask { 1 }) -Timeout -2 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
+        # -1 is "no limit", as for Wait-Job and Wait-SyncTable.
+        (Wait-ParallelTask -Task (Start-ParallelTask { 1 }) -Timeout -1 -Receive) | Should -Be 1
     }
 
     It 'refuses -BatchSize for an advanced script that takes no pipeline input' {

@@ -1,0 +1,78 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using SyncPool.Native;
+using SyncPool.Pool;
+
+namespace SyncPool.Cmdlets;
+
+/// <summary>
+/// Tab completion for the parameters that name pools, tasks and states
+/// (-Pool, -Name, -Id, -State): what exists now, matched by the typed prefix
+/// (or wildcard), with a tooltip that says what each one is.
+/// </summary>
+internal static class Completion
+{
+    public static IEnumerable<CompletionResult> Matching(string? typed, IEnumerable<(string Text, string Tooltip)> candidates)
+    {
+        string word = Unquote(typed ?? "");
+        var pattern = new WildcardPattern(word.EndsWith('*') ? word : word + "*", WildcardOptions.IgnoreCase);
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (text, tooltip) in candidates)
+        {
+            if (!pattern.IsMatch(text) || !seen.Add(text)) continue;
+            yield return new CompletionResult(Quote(text), text, CompletionResultType.ParameterValue, tooltip);
+        }
+    }
+
+    private static string Unquote(string word) => word.Trim('\'', '"');
+
+    /// <summary>Quoted when PowerShell would otherwise split or expand it.</summary>
+    private static string Quote(string text) =>
+        text.Length > 0 && text.All(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.') ? text : "'" + text.Replace("'", "''") + "'";
+}
+
+/// <summary>Completes -Pool (and Get/Remove-ParallelPool -Name) with the names of named pools.</summary>
+public sealed class PoolNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        Completion.Matching(wordToComplete, TaskEngine.Pools()
+            .Where(p => p.Name is not null)
+            .Select(p => (p.Name!, $"Pool{p.Id}: throttle {p.ThrottleLimit}, {p.Counts.Running} running, {p.Counts.Queued} queued")));
+}
+
+/// <summary>Completes -Id of Get-ParallelPool with the ids of the pools.</summary>
+public sealed class PoolIdCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        Completion.Matching(wordToComplete, TaskEngine.Pools().Select(p => (p.Id.ToString(), p.ToString())));
+}
+
+/// <summary>Completes task -Name with the names of listed tasks.</summary>
+public sealed class TaskNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        Completion.Matching(wordToComplete, TaskEngine.Tasks(null, null).Select(t => (t.Name, $"Task {t.Id}: {t.State}")));
+}
+
+/// <summary>Completes task -Id with the ids of listed tasks.</summary>
+public sealed class TaskIdCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        Completion.Matching(wordToComplete, TaskEngine.Tasks(null, null).Select(t => (t.Id.ToString(), $"{t.Name}: {t.State}")));
+}
+
+/// <summary>Completes -State with the task states.</summary>
+public sealed class TaskStateCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        Completion.Matching(wordToComplete, TaskState.All.Select(s => (s.ToString(), $"Tasks that are {s}")));
+}
