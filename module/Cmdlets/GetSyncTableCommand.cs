@@ -11,6 +11,7 @@ public sealed class GetSyncTableCommand : SyncPoolCmdlet
 {
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(SyncTableNameCompleter))]
     public string[]? Name { get; set; }
 
     protected override void ProcessRecord()

@@ -11,6 +11,7 @@ public sealed class RemoveSyncTableCommand : SyncPoolCmdlet
     public SyncTable[] Table { get; set; } = [];
 
     [Parameter(Mandatory = true, ParameterSetName = "Name")]
+    [ArgumentCompleter(typeof(SyncTableNameCompleter))]
     public string[] Name { get; set; } = [];
 
     protected override void ProcessRecord()

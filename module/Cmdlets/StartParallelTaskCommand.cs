@@ -3,6 +3,7 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using SyncPool.Jobs;
 using SyncPool.Pool;
 
 namespace SyncPool.Cmdlets;
@@ -25,6 +26,7 @@ namespace SyncPool.Cmdlets;
 /// </remarks>
 [Cmdlet(VerbsLifecycle.Start, "ParallelTask")]
 [OutputType(typeof(ParallelTask))]
+[OutputType(typeof(ParallelJob))]
 public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
 {
     /// <summary>The script to run. It is sent as text and parsed in each worker runspace; use $using:name for the caller's variables.</summary>
@@ -91,6 +93,17 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
     public int BatchSize { get; set; }
+
+    /// <summary>
+    /// Write one job for the call instead of the tasks: a ParallelJob with one
+    /// child job per task, for Get-Job, Wait-Job, Receive-Job, Stop-Job and
+    /// Remove-Job. A -Name string names the job.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter AsJob { get; set; }
+
+    /// <summary>With -AsJob: the tasks started so far, for the job made when the call ends.</summary>
+    private readonly List<ParallelTask> _jobTasks = new();
 
     private TaskScript? _script;
     private TaskPool? _pool;
@@ -178,6 +191,25 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
         {
             Seal();
         }
+        if (AsJob) WriteJob();
+    }
+
+    /// <summary>-AsJob: one job for every task of the call, registered with the job manager (Get-Job finds it).</summary>
+    private void WriteJob()
+    {
+        ParallelJob job;
+        try
+        {
+            job = new ParallelJob(ScriptBlock!.ToString(), Name as string, _jobTasks);
+            var made = JobManager.NewJob(new JobInvocationInfo(job.Definition, new Dictionary<string, object> { ["NewJob"] = job }));
+            job.StartJob();
+            WriteObject(made);
+        }
+        catch (Exception e) when (e is not PipelineStoppedException)
+        {
+            foreach (var task in _jobTasks) task.Stop("stopped: its job could not be made");
+            ThrowFailure(e, null);
+        }
     }
 
     protected override void StopProcessing()
@@ -185,7 +217,31 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
         base.StopProcessing();
         // Ctrl+C while input was streaming: the tasks already started keep
         // running (they were written out), but this call's pool takes no more.
+        // With -AsJob no one will ever get them: they are stopped.
         Seal();
+        if (!AsJob) return;
+        ParallelTask[] started;
+        lock (_jobTasks)
+        {
+            _jobAbandoned = true;
+            started = _jobTasks.ToArray();
+        }
+        foreach (var task in started) StopUnclaimed(task);
+    }
+
+    /// <summary>With -AsJob: the call was stopped before it wrote its job (tasks submitted after that are stopped too).</summary>
+    private bool _jobAbandoned;
+
+    private static void StopUnclaimed(ParallelTask task)
+    {
+        try
+        {
+            task.Stop("stopped: the Start-ParallelTask -AsJob that started it was stopped");
+        }
+        catch (Exception e) when (e is not PipelineStoppedException)
+        {
+            TaskEngine.ReportFault("Stopping a task of a stopped -AsJob call failed", e);
+        }
     }
 
     /// <summary>
@@ -253,14 +309,28 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
             ThrowFailure(e, input);
             return;
         }
-        WriteObject(task);
+        if (AsJob)
+        {
+            bool abandoned;
+            lock (_jobTasks)
+            {
+                _jobTasks.Add(task);
+                abandoned = _jobAbandoned;
+            }
+            if (abandoned) StopUnclaimed(task);
+        }
+        else
+        {
+            WriteObject(task);
+        }
     }
 
     /// <summary>-Name for this task: the text, or what its scriptblock returns for the item.</summary>
     private string? TaskName(object? input, bool hasInput)
     {
         object? name = Name is PSObject { BaseObject: var b } ? b : Name;
-        if (name is not ScriptBlock script) return (string?)name;
+        // With -AsJob a -Name text names the job; its tasks keep their own names.
+        if (name is not ScriptBlock script) return AsJob ? null : (string?)name;
         var item = input is TaskBatch batch ? batch.FirstOrDefault() : input;
         var result = script.InvokeWithContext(null, [new PSVariable("_", hasInput ? item : null), new PSVariable("PSItem", hasInput ? item : null)]);
         string text = string.Concat(result.Select(r => r?.ToString()));

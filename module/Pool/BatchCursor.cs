@@ -193,6 +193,7 @@ public sealed class BatchCursor
             _currentId = item.task;
             _failed = false;
         }
+        task.Results.Started();
         return true;
     }
 

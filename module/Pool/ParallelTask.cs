@@ -95,6 +95,12 @@ public sealed class ParallelTask
 
     internal TaskRef Native => _native ?? throw new InvalidOperationException($"Task '{Name}' was never submitted.");
 
+    /// <summary>Ends the task Stopped with <paramref name="message"/> (a running script is asked to stop, then interrupted).</summary>
+    internal void Stop(string message) => NativeArgs.WithUtf8(message, text => NativeCall.Run(() => Native.Stop(false, text)));
+
+    /// <summary>Takes the task out of the engine's lists (it must have finished); its object keeps its state and results.</summary>
+    internal void Unlist() => NativeCall.Run(() => Native.Settle(true));
+
     /// <summary>Binds this object to the engine's record once it is queued.</summary>
     internal void Attach(TaskRef native)
     {

@@ -14,6 +14,19 @@ public sealed record TaskRecord(TaskStream Stream, object Data);
 public readonly record struct TaskItem(bool IsOutput, object? Output, TaskRecord? Record);
 
 /// <summary>
+/// Where a task's results go instead of being kept on the task: a job's
+/// streams (Start-ParallelTask -AsJob). Called in the order the task wrote
+/// them, on the writing thread, under the results' lock.
+/// </summary>
+internal interface ITaskResultSink
+{
+    void Write(TaskItem item);
+
+    /// <summary>The task's script started (the worker took it from the queue).</summary>
+    void Started();
+}
+
+/// <summary>
 /// What one task wrote, output and records interleaved in the order it wrote
 /// them. The worker appends (on its thread, while the task runs); receivers
 /// read and drain (on a cmdlet thread, usually after the task finished). One
@@ -26,13 +39,14 @@ internal sealed class TaskResults
     private List<TaskItem>? _items;
     private int _outputs;        // output objects written (ever)
     private List<object>? _errors; // every error record written, kept after receiving (Errors)
+    private ITaskResultSink? _sink;
 
     public void AddOutput(object? value)
     {
         lock (_gate)
         {
-            (_items ??= new List<TaskItem>(4)).Add(new TaskItem(true, value, null));
             _outputs++;
+            Append(new TaskItem(true, value, null));
         }
     }
 
@@ -41,9 +55,40 @@ internal sealed class TaskResults
         ArgumentNullException.ThrowIfNull(data);
         lock (_gate)
         {
-            (_items ??= new List<TaskItem>(4)).Add(new TaskItem(false, null, new TaskRecord(stream, data)));
             if (stream == TaskStream.Error) (_errors ??= new List<object>(1)).Add(data);
+            Append(new TaskItem(false, null, new TaskRecord(stream, data)));
         }
+    }
+
+    private void Append(TaskItem item)
+    {
+        if (_sink is { } sink) sink.Write(item);
+        else (_items ??= new List<TaskItem>(4)).Add(item);
+    }
+
+    /// <summary>
+    /// From now on everything goes to <paramref name="sink"/>; what was
+    /// written before is handed to it first, in order.
+    /// </summary>
+    public void Attach(ITaskResultSink sink)
+    {
+        lock (_gate)
+        {
+            if (_items is not null)
+            {
+                foreach (var item in _items) sink.Write(item);
+                _items = null;
+            }
+            _sink = sink;
+        }
+    }
+
+    /// <summary>The task's script is starting (told to the sink, if any).</summary>
+    public void Started()
+    {
+        ITaskResultSink? sink;
+        lock (_gate) sink = _sink;
+        sink?.Started();
     }
 
     /// <summary>Output objects not yet received.</summary>

@@ -76,3 +76,14 @@ public sealed class TaskStateCompleter : IArgumentCompleter
         CommandAst commandAst, IDictionary fakeBoundParameters) =>
         Completion.Matching(wordToComplete, TaskState.All.Select(s => (s.ToString(), $"Tasks that are {s}")));
 }
+
+/// <summary>Completes -Name of Get-SyncTable and Remove-SyncTable with the names of named tables.</summary>
+public sealed class SyncTableNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        Completion.Matching(wordToComplete, SyncPool.Table.SyncTableRegistry.All
+            .Where(t => t.Name is not null)
+            .OrderBy(t => t.Name)
+            .Select(t => (t.Name!, $"SyncTable '{t.Name}': {t.Count} entries")));
+}
