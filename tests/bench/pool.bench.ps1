@@ -299,19 +299,43 @@ function Invoke-TrivialBench {
     $InputItems = 1..$Items
     Write-Report "## 1. $(Format-Number $Items 'N0') trivial items, throttle $ThrottleLimit"
     Write-Report ''
-    Write-Report ('Script `{ $_ * 2 }` over 1..' + "$Items; each variant collects all results into a variable (checked: count and sum). Best and median of $Runs runs, after $WarmupRuns untimed runs of each variant but ForEach-Object -Parallel. The SyncPool row is the README pipeline as written: no -BatchSize, a pool per call.")
+    Write-Report ('Script `{ $_ * 2 }` over 1..' + "$Items; each variant collects all results into a variable (checked: count and sum). Best and median of $Runs runs (SyncPool per-call and named: at least 5, alternating), after untimed warm-up runs of each variant but ForEach-Object -Parallel. The SyncPool row is the README pipeline as written: no -BatchSize, a pool per call.")
     Write-Report ''
 
-    # Warm-up: load and compile every path once (untimed).
-    $null = 1..200 | Start-ParallelTask { $_ * 2 } -ThrottleLimit $ThrottleLimit | Wait-ParallelTask -Receive
+    # Warm-up: load and compile every path once (untimed). .NET compiles hot code in tiers over
+    # many calls, so SyncPool's paths (per-call and named pool) run a while first, alternately,
+    # so that neither variant is measured while the other already had the compiled code.
+    $warmupPool = New-BenchPool -Throttle $ThrottleLimit -Purpose 'jit'
+    for ($w = 0; $w -lt 4 * $WarmupRuns; $w++) {
+        $null = $InputItems | Start-ParallelTask { $_ * 2 } -ThrottleLimit $ThrottleLimit | Wait-ParallelTask -Receive
+        $null = $InputItems | Start-ParallelTask { $_ * 2 } -Pool $warmupPool | Wait-ParallelTask -Receive
+    }
     $null = 1..2 | ForEach-Object -Parallel { $_ * 2 } -ThrottleLimit 2
     $null = Invoke-RunspaceTemplate -InputItems @(1, 2) -MaximumThreadCount 2 -PollMilliseconds 10
     $null = 1..2 | ForEach-Object { $_ * 2 }
 
-    $syncPool = Measure-Best -MeasureRuns $Runs -WarmupRuns $WarmupRuns -MeasureBody {
+    # The per-call and the named pool are measured in alternation (the named pool is warm), so a
+    # noisy moment of the machine falls on both alike.
+    $warmPool = New-BenchPool -Throttle $ThrottleLimit -Purpose 'trivial'
+    Initialize-BenchPool -Pool $warmPool -Throttle $ThrottleLimit
+    $perCallTimes = [System.Collections.Generic.List[double]]::new()
+    $namedTimes = [System.Collections.Generic.List[double]]::new()
+    for ($run = 0; $run -lt [math]::Max($Runs, 5); $run++) {
+        $script:Last = $null
+        [GC]::Collect()
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
         $script:Last = $InputItems | Start-ParallelTask { $_ * 2 } -ThrottleLimit $ThrottleLimit | Wait-ParallelTask -Receive
+        $perCallTimes.Add($watch.Elapsed.TotalSeconds)
+        Test-Doubled $script:Last $Items 'Start-ParallelTask | Wait-ParallelTask -Receive'
+        $script:Last = $null
+        [GC]::Collect()
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        $script:Last = $InputItems | Start-ParallelTask { $_ * 2 } -Pool $warmPool | Wait-ParallelTask -Receive
+        $namedTimes.Add($watch.Elapsed.TotalSeconds)
+        Test-Doubled $script:Last $Items 'Start-ParallelTask -Pool'
     }
-    Test-Doubled $script:Last $Items 'Start-ParallelTask | Wait-ParallelTask -Receive'
+    $syncPool = [pscustomobject]@{ Best = [double]($perCallTimes | Measure-Object -Minimum).Minimum; Median = Get-Median $perCallTimes.ToArray() }
+    $named = [pscustomobject]@{ Best = [double]($namedTimes | Measure-Object -Minimum).Minimum; Median = Get-Median $namedTimes.ToArray() }
 
     $foreachParallel = Measure-Best -MeasureRuns $Runs -MeasureBody {
         $script:Last = $InputItems | ForEach-Object -Parallel { $_ * 2 } -ThrottleLimit $ThrottleLimit
@@ -329,17 +353,18 @@ function Invoke-TrivialBench {
     }
     Test-Doubled $script:Last $Items 'Start-ParallelTask -BatchSize'
 
-    $warmPool = New-BenchPool -Throttle $ThrottleLimit -Purpose 'trivial'
-    Initialize-BenchPool -Pool $warmPool -Throttle $ThrottleLimit
-    $named = Measure-Best -MeasureRuns $Runs -WarmupRuns $WarmupRuns -MeasureBody {
-        $script:Last = $InputItems | Start-ParallelTask { $_ * 2 } -Pool $warmPool | Wait-ParallelTask -Receive
-    }
-    Test-Doubled $script:Last $Items 'Start-ParallelTask -Pool'
 
     $sequential = Measure-Best -MeasureRuns $Runs -WarmupRuns $WarmupRuns -MeasureBody {
         $script:Last = $InputItems | ForEach-Object { $_ * 2 }
     }
     Test-Doubled $script:Last $Items 'ForEach-Object (sequential)'
+
+    # The floor of any per-item design in PowerShell: every item crosses two cmdlets' parameter
+    # binding (Start-ParallelTask's InputObject, Wait-ParallelTask's Task) and two WriteObject calls.
+    $twoCmdlets = Measure-Best -MeasureRuns $Runs -WarmupRuns $WarmupRuns -MeasureBody {
+        $script:Last = $InputItems | ForEach-Object { $_ * 2 } | Write-Output | Write-Output
+    }
+    Test-Doubled $script:Last $Items 'ForEach-Object | Write-Output | Write-Output'
 
     $script:Last = $null
     $perItem = { param($t) Format-Number ($t.Best / $Items * 1e6) 'N1' }
@@ -351,6 +376,7 @@ function Invoke-TrivialBench {
     Write-Report "| ForEach-Object -Parallel | $(Format-Number $foreachParallel.Best 'N3') | $(Format-Number $foreachParallel.Median 'N3') | $(& $perItem $foreachParallel) |"
     Write-Report "| RunspacePool template (BeginInvoke per item, poll every $TemplatePollMilliseconds ms) | $(Format-Number $template.Best 'N3') | $(Format-Number $template.Median 'N3') | $(& $perItem $template) |"
     Write-Report ('| sequential `ForEach-Object { $_ * 2 }` | ' + "$(Format-Number $sequential.Best 'N3') | $(Format-Number $sequential.Median 'N3') | $(& $perItem $sequential) |")
+    Write-Report ('| floor: `ForEach-Object { $_ * 2 } | Write-Output | Write-Output` (the same work through two more cmdlets) | ' + "$(Format-Number $twoCmdlets.Best 'N3') | $(Format-Number $twoCmdlets.Median 'N3') | $(& $perItem $twoCmdlets) |")
     Write-Report ''
     Write-Report '| ratio (wall time) | best | median | target | verdict (best) |'
     Write-Report '|---|---|---|---|---|'
@@ -358,6 +384,11 @@ function Invoke-TrivialBench {
     Write-RatioRow 'RunspacePool template / SyncPool (times faster)' $syncPool $template 3 '>= 3' 'AtLeast' -Inverse
     Write-RatioRow 'SyncPool / sequential ForEach-Object' $syncPool $sequential 3 '<= 3'
     Write-RatioRow 'SyncPool named pool / SyncPool per-call pool' $named $syncPool 1.0 '<= 1 (never slower)'
+    Write-Report ''
+    $taskCost = ($syncPool.Best - $batched.Best) / $Items * 1e6
+    Write-Report ("Where the time goes: -BatchSize $BatchSize runs the same items in $([math]::Ceiling($Items / $BatchSize)) tasks in $(Format-Number $batched.Best 'N3') s, so the engine, the workers and the item-by-item pipeline " +
+        "cost little; the rest of the README row is the cost of one task per item, $(Format-Number $taskCost 'N1') us each (a task object, its submission, its own results, " +
+        "and one more object through each cmdlet's parameter binding). Passing the items through two extra cmdlets alone costs $(Format-Number ($twoCmdlets.Best / $sequential.Best) 'N2') times the sequential time.")
     Write-Report ''
 }
 
@@ -380,11 +411,10 @@ function Invoke-SleepBench {
     }
 
     $null = 1..$SleepTasks | Start-ParallelTask { Start-Sleep -Milliseconds $using:SleepMilliseconds } -ThrottleLimit $SleepThrottle | Wait-ParallelTask -Receive
-    $warm = Measure-Best -MeasureRuns $Runs -MeasureBody {
+    $warm = Measure-Best -MeasureRuns $Runs -MeasureAfter { $script:Last | Remove-ParallelTask } -MeasureBody {
         $script:Last = 1..$SleepTasks | Start-ParallelTask { Start-Sleep -Milliseconds $using:SleepMilliseconds } -ThrottleLimit $SleepThrottle | Wait-ParallelTask
+        Test-AllCompleted $script:Last $SleepTasks 'Sleeping tasks (warm)'
     }
-    Test-AllCompleted $script:Last $SleepTasks 'Sleeping tasks (warm)'
-    $script:Last | Remove-ParallelTask
     $script:Last = $null
 
     $null = 1..2 | ForEach-Object -Parallel { Start-Sleep -Milliseconds 1 } -ThrottleLimit 2
@@ -497,6 +527,11 @@ function Invoke-ChurnBench {
     foreach ($warmRound in 1..2) {
         $null = 1..$ChurnBatch | Start-ParallelTask { "x$_" } -ThrottleLimit $ThrottleLimit | Wait-ParallelTask -Receive
     }
+    # Only what this loop leaves counts: start from nothing listed.
+    Clear-Tasks
+    $tasksBefore = @(Get-ParallelTask).Count
+    $poolsBefore = @(Get-ParallelPool | Where-Object IsPerCall).Count
+    if ($tasksBefore -ne 0 -or $poolsBefore -ne 0) { Add-Failure "Before the README pipeline loop, $tasksBefore task(s) and $poolsBefore per-call pool(s) were still listed." }
     Invoke-Settle
     $process = [System.Diagnostics.Process]::GetCurrentProcess()
     $process.Refresh()
