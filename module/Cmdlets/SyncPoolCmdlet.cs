@@ -1,6 +1,7 @@
 using System;
 using System.Management.Automation;
 using System.Threading;
+using SyncPool.Native;
 
 namespace SyncPool.Cmdlets;
 
@@ -12,15 +13,43 @@ namespace SyncPool.Cmdlets;
 public abstract class SyncPoolCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
+    private readonly object _stopGate = new();
+    private CancelSignal? _stopSignal;
 
     /// <summary>Cancelled when the pipeline is stopped (Ctrl+C, PowerShell.Stop()).</summary>
     protected CancellationToken StopToken => _stopping.Token;
 
-    protected override void StopProcessing() => _stopping.Cancel();
+    /// <summary>
+    /// The number of a native cancellation signal that StopProcessing fires,
+    /// for waits that block in the core (created on first use). A wait given
+    /// it ends at once on Ctrl+C, woken by the signal, not by polling.
+    /// </summary>
+    protected ulong NativeStopSignal
+    {
+        get
+        {
+            lock (_stopGate)
+            {
+                if (_stopSignal is null)
+                {
+                    _stopSignal = CancelSignal.Create();
+                    if (_stopping.IsCancellationRequested) _stopSignal.Signal();
+                }
+                return _stopSignal.Id;
+            }
+        }
+    }
+
+    protected override void StopProcessing()
+    {
+        _stopping.Cancel();
+        lock (_stopGate) _stopSignal?.Signal();
+    }
 
     public void Dispose()
     {
         _stopping.Dispose();
+        lock (_stopGate) _stopSignal?.Dispose();
         GC.SuppressFinalize(this);
     }
 

@@ -44,16 +44,16 @@ internal static class ObjectRegistry
         return id;
     }
 
-    /// <summary>Fetches the object behind a lease, then ends the lease.</summary>
-    public static object? Take(ObjectLease lease)
+    /// <summary>Fetches object <paramref name="id"/>, which <paramref name="lease"/> keeps registered, then ends the lease.</summary>
+    public static object? Take(ulong id, ulong lease)
     {
         try
         {
-            return Objects.TryGetValue(lease.id, out var value) ? value : null;
+            return Objects.TryGetValue(id, out var value) ? value : null;
         }
         finally
         {
-            Interop.syncpool_object_lease_end(lease.lease);
+            Interop.syncpool_object_lease_end(lease);
         }
     }
 }

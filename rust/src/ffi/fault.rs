@@ -38,6 +38,10 @@ pub enum ErrorCode {
     UnknownTask,
     /// The task has not reached a final state yet.
     NotFinished,
+    /// The object was disposed (a SyncTable removed with Remove-SyncTable).
+    Disposed,
+    /// A wait was ended by its cancellation signal (Ctrl+C).
+    Cancelled,
 }
 
 /// A failure on its way out: the code plus the message for the last-error slot.

@@ -231,7 +231,10 @@ impl Comparer for IgnoreCase {
         // hold. Two ASCII texts that fail that cannot match; anything else
         // needs the char walk (which also says no when only one of the two
         // is ASCII, since no non-ASCII char folds to an ASCII one).
-        if a == b || a.eq_ignore_ascii_case(b) {
+        // `eq_ignore_ascii_case` is an inlined byte loop that also accepts
+        // identical texts; `a == b` first cost a call to libc's memcmp on
+        // every lookup, more than the whole comparison of a short key.
+        if a.eq_ignore_ascii_case(b) {
             return true;
         }
         if a.is_ascii() && b.is_ascii() {

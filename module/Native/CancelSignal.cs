@@ -1,0 +1,66 @@
+using System;
+using System.Threading;
+
+namespace SyncPool.Native;
+
+/// <summary>
+/// A cancellation signal of the native core (rust/src/cancel.rs), by number.
+/// A native wait given the number returns as soon as the signal fires, woken
+/// by it rather than by polling; 0 means "not cancellable". The number stays
+/// harmless after <see cref="Dispose"/>: the core forgets it, and a signal or
+/// wait naming it then finds nothing.
+/// </summary>
+internal sealed class CancelSignal : IDisposable
+{
+    private int _released;
+
+    private CancelSignal(ulong id) => Id = id;
+
+    /// <summary>The number native waits take.</summary>
+    public ulong Id { get; }
+
+    public static CancelSignal Create()
+    {
+        NativeLibraryLoader.EnsureLoaded();
+        return new CancelSignal(Interop.syncpool_cancel_create());
+    }
+
+    /// <summary>Ends every wait given this signal, now and later. Safe from any thread, idempotent.</summary>
+    public void Signal() => Interop.syncpool_cancel_signal(Id);
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 0) Interop.syncpool_cancel_release(Id);
+    }
+
+    /// <summary>
+    /// A signal that fires when <paramref name="token"/> is cancelled, for
+    /// .NET callers that cancel with tokens; none (number 0) when the token
+    /// can never be cancelled. Dispose it when the wait is over.
+    /// </summary>
+    public static TokenLink Follow(CancellationToken token) => token.CanBeCanceled ? new TokenLink(token) : default;
+
+    /// <summary>A <see cref="CancelSignal"/> fired by a token (see <see cref="Follow"/>).</summary>
+    public readonly struct TokenLink : IDisposable
+    {
+        private readonly CancelSignal? _signal;
+        private readonly CancellationTokenRegistration _registration;
+
+        internal TokenLink(CancellationToken token)
+        {
+            _signal = Create();
+            var signal = _signal;
+            // Runs at once if the token is already cancelled.
+            _registration = token.Register(signal.Signal);
+        }
+
+        /// <summary>The number to pass to a native wait (0 when not cancellable).</summary>
+        public ulong Id => _signal?.Id ?? 0;
+
+        public void Dispose()
+        {
+            _registration.Dispose();
+            _signal?.Dispose();
+        }
+    }
+}
