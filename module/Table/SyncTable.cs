@@ -498,31 +498,83 @@ public sealed class SyncTable : IDictionary, IDisposable
         return copy;
     }
 
-    /// <summary>All entries as type-tagged JSON; live objects are refused by key name.</summary>
-    public string ExportJson()
+    /// <summary>
+    /// All entries as a JSON document (rust/src/data/document.rs): every value
+    /// as data (see <see cref="PowerShellData"/> for what that covers). A
+    /// value that is not data is refused (SyncPool.NotSerializable), and the
+    /// message names every such key.
+    /// </summary>
+    public unsafe string ExportJson()
     {
-        ContainsPeek.Drop();
-        using var text = NativeCall.Run(() => _core.ExportJson());
-        GC.KeepAlive(this);
-        return text.String;
+        var writer = new DataWriter();
+        var entries = Entries();
+        writer.Length(entries.Count);
+        foreach (var entry in entries)
+        {
+            PowerShellData.Write(writer, entry.Key);
+            PowerShellData.Write(writer, entry.Value);
+        }
+        fixed (byte* p = writer.Written)
+        {
+            var lent = new LentBytes.Unmanaged { ptr = (IntPtr)p, len = (ulong)writer.Written.Length };
+            var result = Interop.table_core_write_document(_native, (IntPtr)(&lent));
+            GC.KeepAlive(this);
+            using (result)
+            {
+                if (!result.IsOk) throw NativeError.From(result.AsErr());
+                using var text = result.AsOk();
+                return text.String;
+            }
+        }
     }
 
-    /// <summary>Loads an export, all or nothing; returns the number of entries written.</summary>
+    /// <summary>Loads a JSON document or a plain JSON object, all or nothing; returns the number of entries written.</summary>
     public int ImportJson(string json, bool replace = false)
     {
         ArgumentNullException.ThrowIfNull(json);
+        return ImportJson(System.Text.Encoding.UTF8.GetBytes(json), replace);
+    }
+
+    /// <summary>
+    /// <see cref="ImportJson(string, bool)"/> for UTF-8 text (a file's bytes).
+    /// The core checks the whole text first (a bad file, or two keys this
+    /// table treats as one, changes nothing); then the entries are written,
+    /// after clearing the table when <paramref name="replace"/> is set.
+    /// </summary>
+    public int ImportJson(ReadOnlySpan<byte> utf8Json, bool replace = false)
+    {
+        var entries = ReadDocument(utf8Json);
+        if (replace) Clear();
+        foreach (var entry in entries) Set(entry.Key, entry.Value);
+        return entries.Count;
+    }
+
+    /// <summary>The entries a JSON document or plain JSON object stands for, checked by the core.</summary>
+    private unsafe List<DictionaryEntry> ReadDocument(ReadOnlySpan<byte> utf8Json)
+    {
         ContainsPeek.Drop();
-        byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(json);
-        unsafe
+        byte[] wire;
+        fixed (byte* p = utf8Json)
         {
-            fixed (byte* p = utf8)
+            var lent = new LentBytes.Unmanaged { ptr = (IntPtr)p, len = (ulong)utf8Json.Length };
+            var result = Interop.table_core_read_document(_native, (IntPtr)(&lent));
+            GC.KeepAlive(this);
+            using (result)
             {
-                var slice = SliceByte.From((IntPtr)p, (ulong)utf8.Length);
-                int count = (int)NativeCall.Run(() => _core.ImportJson(slice, replace));
-                GC.KeepAlive(this);
-                return count;
+                if (!result.IsOk) throw NativeError.From(result.AsErr());
+                using var bytes = result.AsOk();
+                wire = NativeBytes.Copy(bytes);
             }
         }
+        var reader = new DataReader(wire);
+        int count = reader.Length();
+        var entries = new List<DictionaryEntry>(count);
+        for (int i = 0; i < count; i++)
+        {
+            object key = PowerShellData.Read(ref reader)!;
+            entries.Add(new DictionaryEntry(key, PowerShellData.Read(ref reader)));
+        }
+        return entries;
     }
 
     /// <summary>

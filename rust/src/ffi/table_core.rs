@@ -22,10 +22,12 @@
 //! [`ValueRead`] in place; see [`values`](crate::ffi::values).
 
 use crate::cancel::Cancel;
+use crate::data::document::{self, DocumentError};
+use crate::data::{Data, wire};
 use crate::ffi::cancel;
 use crate::ffi::fault::{ErrorCode, Fault, guard, install_quiet_panic_hook};
-use crate::ffi::values::{AddedRead, EntryOut, KeyIn, KeyOut, LentBuffer, ValueIn, ValueRead};
-use crate::table::{Store, Swap, TableError, Waited};
+use crate::ffi::values::{AddedRead, EntryOut, KeyIn, KeyOut, LentBuffer, LentBytes, ValueIn, ValueRead};
+use crate::table::{Key, Store, Swap, TableError, Waited};
 use interoptopus::ffi;
 use std::time::Duration;
 
@@ -40,9 +42,17 @@ impl From<TableError> for Fault {
         let code = match error {
             TableError::NotNumeric { .. } | TableError::DeltaNotNumeric(_) => ErrorCode::NotNumeric,
             TableError::Overflow { .. } => ErrorCode::Overflow,
-            TableError::NotSerializable { .. } => ErrorCode::NotSerializable,
-            TableError::BadFormat(_) => ErrorCode::BadFormat,
             TableError::NotLockOwner { .. } => ErrorCode::NotLockOwner,
+        };
+        Fault::new(code, error.to_string())
+    }
+}
+
+impl From<DocumentError> for Fault {
+    fn from(error: DocumentError) -> Self {
+        let code = match error {
+            DocumentError::BadFormat(_) => ErrorCode::BadFormat,
+            DocumentError::Unsavable(_) => ErrorCode::NotSerializable,
         };
         Fault::new(code, error.to_string())
     }
@@ -259,17 +269,42 @@ impl TableCore {
         })
     }
 
-    /// The whole table as type-tagged JSON (live objects are refused by key).
-    pub fn export_json(&self) -> ffi::Result<ffi::String, ErrorCode> {
-        guard(|| Ok(ffi::String::from_string(self.open()?.export_json()?)))
-    }
-
-    /// Loads an export (all or nothing); returns how many entries were written.
-    pub fn import_json(&self, json: ffi::Slice<u8>, replace: ffi::Bool) -> ffi::Result<u64, ErrorCode> {
+    /// The JSON document (Export-SyncTable) for `entries`: data wire bytes
+    /// (see [`wire`]) C# made from a snapshot of this table, every live
+    /// object turned into data or marked as not data. Refuses, naming every
+    /// key, entries that hold anything that is not data.
+    pub fn write_document(&self, entries: &LentBytes) -> ffi::Result<ffi::String, ErrorCode> {
         guard(|| {
             let store = self.open()?;
-            let text = std::str::from_utf8(json.as_slice()).map_err(|_| Fault::new(ErrorCode::BadFormat, "The file is not UTF-8 text."))?;
-            Ok(store.import_json(text, replace.is())? as u64)
+            let entries = wire::decode_entries(entries.as_slice()).map_err(|why| Fault::invalid(format!("The table's data could not be read: {why}")))?;
+            Ok(ffi::String::from_string(document::write(&entries, store.case_sensitive())?))
+        })
+    }
+
+    /// The entries of a JSON document or plain JSON object (Import-SyncTable)
+    /// as data wire bytes, checked completely: a bad file, or two keys this
+    /// table would treat as one, is an error before anything is loaded.
+    pub fn read_document(&self, text: &LentBytes) -> ffi::Result<ffi::Vec<u8>, ErrorCode> {
+        guard(|| {
+            let store = self.open()?;
+            let text = std::str::from_utf8(text.as_slice()).map_err(|_| Fault::new(ErrorCode::BadFormat, "The file is not UTF-8 text."))?;
+            let entries = document::read(text)?;
+            let keys: Vec<Key> = entries
+                .iter()
+                .map(|(key, _)| match key {
+                    Data::Text(text) => Key::Text(text.clone()),
+                    Data::Integer(_, n) => Key::Int(*n as i64),
+                    _ => Key::Text(String::new()),
+                })
+                .collect();
+            if let Some((first, second)) = store.first_duplicate(keys.iter()) {
+                let how = if store.case_sensitive() { "" } else { " (this table ignores case)" };
+                return Err(Fault::new(
+                    ErrorCode::BadFormat,
+                    format!("The data is not a valid SyncPool table export: entries {first} and {second} are the same key '{}'{how}", keys[second]),
+                ));
+            }
+            Ok(ffi::Vec::from_vec(wire::encode_entries(&entries)))
         })
     }
 }

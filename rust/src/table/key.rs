@@ -310,6 +310,12 @@ fn ascii_uppercase_word(word: u64) -> u64 {
     word - (lowercase >> 2)
 }
 
+/// Text equality like .NET `StringComparer.OrdinalIgnoreCase` (what
+/// case-insensitive tables compare keys with).
+pub(crate) fn equal_ignoring_case(a: &str, b: &str) -> bool {
+    IgnoreCase::text_eq(a, b)
+}
+
 /// Compares two keys under comparer `C`.
 #[inline]
 pub(crate) fn keys_eq<C: Comparer>(a: KeyRef<'_>, b: KeyRef<'_>) -> bool {

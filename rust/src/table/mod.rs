@@ -7,18 +7,16 @@
 //! single key is atomic, every write stamps the entry with a new version
 //! (versions only grow per key, also across removal, and are never reused
 //! within a store), and callers can block until a key appears or changes.
-//! [`export`] turns a store into self-describing JSON and back.
+//! Saving a table as a file is [`crate::data`]'s business.
 //!
 //! Nothing here knows about the C ABI; `ffi` builds on this API.
 
 pub mod error;
-pub mod export;
 pub mod key;
 pub mod key_locks;
 pub mod store;
 pub mod value;
 
-mod base64;
 mod waiters;
 
 pub use error::TableError;

@@ -1377,11 +1377,8 @@ mod tests {
                 s.increment(text("k"), Value::Int(1)).unwrap();
             },
             |s| {
-                s.import_json(
-                    r#"{"format":"syncpool-table/1","entries":[{"key":"k","type":"null"}]}"#,
-                    false,
-                )
-                .unwrap();
+                s.compare_exchange(text("k"), &Value::Null, Value::Null);
+                s.set(text("k"), Value::Null);
             },
         ];
         for write in writes {
