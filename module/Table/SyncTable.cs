@@ -56,8 +56,9 @@ public sealed class SyncTable : IDictionary, IDisposable
     /// <summary>
     /// Frees the native table. Runs only when nothing can call the table any
     /// more: every call keeps the table alive until the core has returned.
+    /// (No native table when the constructor failed before creating it.)
     /// </summary>
-    ~SyncTable() => _core.Dispose();
+    ~SyncTable() => _core?.Dispose();
 
     /// <summary>Name under which Get-SyncTable finds the table, if any.</summary>
     public string? Name { get; }
