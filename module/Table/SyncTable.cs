@@ -196,15 +196,19 @@ public sealed class SyncTable : IDictionary, IDisposable
     /// </summary>
     bool IDictionary.Contains(object key)
     {
-        ContainsPeek.Drop();
         try
         {
-            if (!Read(key, out var value, out _)) return false;
-            ContainsPeek.Keep(this, key, value);
+            if (!Read(key, out var value, out _))
+            {
+                ContainsPeek.Drop();
+                return false;
+            }
+            ContainsPeek.Keep(this, key, value); // replaces anything kept before
             return true;
         }
         catch (ObjectDisposedException) when (RemovedTableUse.CanReport)
         {
+            ContainsPeek.Drop();
             return !(PowerShellValues.Unwrap(key) is string name && OwnProperties.Contains(name));
         }
     }

@@ -17,6 +17,7 @@ pub mod key_locks;
 pub mod store;
 pub mod value;
 
+mod big_blocks;
 mod waiters;
 
 pub use error::TableError;

@@ -109,6 +109,7 @@ impl Store {
     /// A new, empty table. `case_sensitive: false` compares text keys like
     /// .NET `StringComparer.OrdinalIgnoreCase` (the PowerShell default).
     pub fn new(case_sensitive: bool) -> Self {
+        super::big_blocks::return_freed_slot_arrays();
         let table = if case_sensitive {
             Tables::Ordinal(Table::new())
         } else {
