@@ -232,10 +232,12 @@ impl Comparer for IgnoreCase {
         // hold. Two ASCII texts that fail that cannot match; anything else
         // needs the char walk (which also says no when only one of the two
         // is ASCII, since no non-ASCII char folds to an ASCII one).
-        // `eq_ignore_ascii_case` is an inlined byte loop that also accepts
-        // identical texts; `a == b` first cost a call to libc's memcmp on
-        // every lookup, more than the whole comparison of a short key.
-        if a.eq_ignore_ascii_case(b) {
+        // `eq_ignoring_ascii_case` compares eight bytes at a time and also
+        // accepts identical texts; `a == b` first cost a call to libc's
+        // memcmp on every lookup, more than the whole comparison of a short
+        // key, and std's `eq_ignore_ascii_case` byte loop took a fifth of a
+        // lookup of an 8-byte key.
+        if eq_ignoring_ascii_case(a.as_bytes(), b.as_bytes()) {
             return true;
         }
         if a.is_ascii() && b.is_ascii() {
@@ -264,11 +266,7 @@ impl Comparer for IgnoreCase {
             }
             let rest = words.remainder();
             if !rest.is_empty() {
-                let tail = rest
-                    .iter()
-                    .rev()
-                    .fold(0u64, |tail, &byte| tail << 8 | u64::from(byte));
-                state.write_u64(ascii_uppercase_word(tail));
+                state.write_u64(ascii_uppercase_word(packed_word(rest)));
             }
             return;
         }
@@ -297,19 +295,62 @@ impl Comparer for IgnoreCase {
     }
 }
 
-/// Uppercases the eight ASCII bytes packed in `word` (every byte < 0x80),
-/// as `u8::to_ascii_uppercase` does for each.
+/// Uppercases the ASCII letters among the eight bytes packed in `word`, as
+/// `u8::to_ascii_uppercase` does for each byte (bytes from 0x80 up, such as
+/// the parts of a multi-byte UTF-8 char, stay as they are).
 #[inline]
 fn ascii_uppercase_word(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Bytes are below 0x80, so neither sum carries into the next byte: the
-    // high bit of each byte says ">= 'a'" and "> 'z'" respectively.
-    let at_least_a = word + ONES * u64::from(0x80 - b'a');
-    let above_z = word + ONES * u64::from(0x80 - b'z' - 1);
-    let lowercase = at_least_a & !above_z & HIGH;
+    // With each byte's high bit cleared neither sum carries into the next
+    // byte: the high bit of each byte then says ">= 'a'" and "> 'z'".
+    let low = word & !HIGH;
+    let at_least_a = low + ONES * u64::from(0x80 - b'a');
+    let above_z = low + ONES * u64::from(0x80 - b'z' - 1);
+    // `!word` drops the bytes from 0x80 up, which are no letters.
+    let lowercase = at_least_a & !above_z & !word & HIGH;
     // 0x80 >> 2 == 0x20, the case bit; lowercase bytes have it set.
     word - (lowercase >> 2)
+}
+
+/// Up to eight bytes packed into a word, little-endian, zero above them.
+#[inline]
+fn packed_word(bytes: &[u8]) -> u64 {
+    debug_assert!(bytes.len() <= 8);
+    bytes
+        .iter()
+        .rev()
+        .fold(0u64, |word, &byte| word << 8 | u64::from(byte))
+}
+
+/// The eight bytes of `bytes` from `at` as a little-endian word.
+#[inline]
+fn word_at(bytes: &[u8], at: usize) -> u64 {
+    let word: [u8; 8] = bytes[at..at + 8].try_into().expect("eight bytes");
+    u64::from_le_bytes(word)
+}
+
+/// `a.eq_ignore_ascii_case(b)`, eight bytes at a time.
+#[inline]
+fn eq_ignoring_ascii_case(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let same = |a: u64, b: u64| a == b || ascii_uppercase_word(a) == ascii_uppercase_word(b);
+    let len = a.len();
+    if len < 8 {
+        return same(packed_word(a), packed_word(b));
+    }
+    let mut at = 0;
+    while at + 8 <= len {
+        if !same(word_at(a, at), word_at(b, at)) {
+            return false;
+        }
+        at += 8;
+    }
+    // The last word overlaps the one before it: bytes compared twice
+    // compare alike twice.
+    at == len || same(word_at(a, len - 8), word_at(b, len - 8))
 }
 
 /// Text equality like .NET `StringComparer.OrdinalIgnoreCase` (what
@@ -822,8 +863,35 @@ mod tests {
     }
 
     #[test]
+    fn word_comparison_matches_eq_ignore_ascii_case() {
+        // Every byte against every byte, at each position of texts around
+        // the word size, among neighbours that are letters and not.
+        let filler = b"aZ{`@z[m\xc3\xa4Az";
+        for len in [1usize, 7, 8, 9, 12, 16, 17] {
+            let base: Vec<u8> = filler.iter().copied().cycle().take(len).collect();
+            for position in [0, len / 2, len - 1] {
+                for x in 0..=255u8 {
+                    for y in [x, x ^ 0x20, x.to_ascii_uppercase(), x.to_ascii_lowercase(), x.wrapping_add(1)] {
+                        let mut a = base.clone();
+                        let mut b = base.clone();
+                        a[position] = x;
+                        b[position] = y;
+                        assert_eq!(
+                            eq_ignoring_ascii_case(&a, &b),
+                            a.eq_ignore_ascii_case(&b),
+                            "{a:?} vs {b:?}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(!eq_ignoring_ascii_case(b"ab", b"abc"));
+        assert!(eq_ignoring_ascii_case(b"", b""));
+    }
+
+    #[test]
     fn ascii_uppercase_word_matches_the_byte_rule() {
-        for byte in 0..0x80u8 {
+        for byte in 0..=0xFFu8 {
             for position in 0..8 {
                 // The byte among neighbours that are letters and not.
                 let mut bytes = *b"aZ{`@z[m";

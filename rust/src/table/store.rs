@@ -1423,7 +1423,7 @@ mod tests {
             store.lock_key(text("ACCOUNT"), 1, Duration::ZERO, None).ready().is_some(),
             "reentrant, folded"
         );
-        assert!(!store.lock_key(text("account"), 2, SHORT, None).ready().is_some());
+        assert!(store.lock_key(text("account"), 2, SHORT, None).ready().is_none());
         assert_eq!(store.lock_holder(text("account")), Some((1, 2)));
         assert_eq!(
             store.unlock_key(text("account"), 2),
