@@ -191,8 +191,10 @@ pub struct EntryOut {
 
 impl KeyIn {
     /// Borrows the key from C#'s pinned buffer: no allocation unless the
-    /// store inserts a new entry.
-    #[inline]
+    /// store inserts a new entry. Always inlined: called out of line, its
+    /// result (a key or a fault) came back through memory and was reloaded
+    /// in pieces of another size, which stalled every keyed call.
+    #[inline(always)]
     pub fn key_ref(&self) -> Result<KeyRef<'_>, Fault> {
         match self.kind {
             KeyKind::Text => utf8(self.text.as_slice())
@@ -217,7 +219,8 @@ fn utf8(bytes: &[u8]) -> Option<&str> {
 }
 
 impl ValueIn {
-    #[inline]
+    /// Always inlined, as [`KeyIn::key_ref`] is, for the same reason.
+    #[inline(always)]
     pub fn to_value(&self) -> Result<Value, Fault> {
         Ok(match self.kind {
             ValueKind::Null => Value::Null,
