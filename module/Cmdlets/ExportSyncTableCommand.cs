@@ -6,20 +6,42 @@ using SyncPool.Table;
 namespace SyncPool.Cmdlets;
 
 /// <summary>
-/// Export-SyncTable: writes a table to a file. JSON (default) keeps every
-/// natively stored type exactly and refuses live objects by key; -AsClixml
-/// serializes live objects too, to -Depth, the way Export-Clixml does.
+/// Export-SyncTable: writes a table to a file. JSON (default) saves every
+/// value as data: numbers, text, dates, arrays, hashtables, ordered
+/// dictionaries and [PSCustomObject]s, nested, each read back as its own type.
+/// A value that is not data (a live object) is refused, naming every such
+/// key; -AsClixml serializes live objects too, to -Depth, the way
+/// Export-Clixml does. The file is found like the built-in file cmdlets find
+/// theirs (-Path with wildcards, -LiteralPath).
 /// </summary>
-[Cmdlet(VerbsData.Export, "SyncTable", SupportsShouldProcess = true)]
+[Cmdlet(VerbsData.Export, "SyncTable", SupportsShouldProcess = true, DefaultParameterSetName = PathSet)]
 [OutputType(typeof(FileInfo))]
 public sealed class ExportSyncTableCommand : SyncPoolCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    private const string PathSet = "Path";
+    private const string TableFirstSet = "TableFirst";
+    private const string LiteralPathSet = "LiteralPath";
+
+    // Three sets so that both `Export-SyncTable $t file` and
+    // `$t | Export-SyncTable file` work: PowerShell binds a positional
+    // SyncTable to -Table before it would convert it to a -Path string.
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = PathSet)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = TableFirstSet)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = LiteralPathSet)]
     public SyncTable Table { get; set; } = null!;
 
-    [Parameter(Mandatory = true, Position = 1)]
+    /// <summary>The file to write; wildcards must match exactly one existing file.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet)]
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = TableFirstSet)]
     [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
     public string Path { get; set; } = null!;
+
+    /// <summary>The file to write, exactly as written (no wildcards).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string LiteralPath { get; set; } = null!;
 
     /// <summary>Serialize with PowerShell's CLIXML (allows live objects, as property bags).</summary>
     [Parameter]
@@ -39,24 +61,36 @@ public sealed class ExportSyncTableCommand : SyncPoolCmdlet
 
     protected override void ProcessRecord()
     {
-        string path = GetUnresolvedProviderPathFromPSPath(Path);
-        if (File.Exists(path) && !Force)
+        bool literal = ParameterSetName == LiteralPathSet;
+        string? file = SyncTableFiles.ForWriting(this, literal ? LiteralPath : Path, literal);
+        if (file is null) return;
+        if (File.Exists(file) && !Force)
         {
-            WriteError(new ErrorRecord(new IOException($"The file '{path}' already exists. Use -Force to overwrite it."),
-                "SyncPool.FileExists", ErrorCategory.ResourceExists, path));
+            WriteError(new ErrorRecord(new IOException($"The file '{file}' already exists. Use -Force to overwrite it."),
+                "SyncPool.FileExists", ErrorCategory.ResourceExists, file));
             return;
         }
-        if (!ShouldProcess(path, "Export SyncTable")) return;
+        if (!ShouldProcess(file, "Export SyncTable")) return;
+        string text;
         try
         {
             bool clixml = AsClixml || MyInvocation.BoundParameters.ContainsKey(nameof(Depth));
-            string text = clixml ? PSSerializer.Serialize(Table.Snapshot(), Depth) : Table.ExportJson();
-            File.WriteAllText(path, text, new System.Text.UTF8Encoding(false));
-            if (PassThru) WriteObject(new FileInfo(path));
+            text = clixml ? PSSerializer.Serialize(Table.Snapshot(), Depth) : Table.ExportJson();
         }
         catch (Exception e)
         {
-            WriteFailure(e, path);
+            WriteFailure(e, Table);
+            return;
         }
+        try
+        {
+            File.WriteAllText(file, text, new System.Text.UTF8Encoding(false));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            WriteError(SyncTableFiles.Failure(e, file, writing: true));
+            return;
+        }
+        if (PassThru) WriteObject(new FileInfo(file));
     }
 }

@@ -7,17 +7,29 @@ using SyncPool.Table;
 namespace SyncPool.Cmdlets;
 
 /// <summary>
-/// Import-SyncTable: reads a file written by Export-SyncTable (JSON or CLIXML)
-/// into a new table, or into -Table. JSON imports are all-or-nothing.
+/// Import-SyncTable: reads files written by Export-SyncTable (JSON or CLIXML),
+/// or plain JSON objects (members become entries), into a new table per file
+/// or into -Table. JSON is checked completely before anything is loaded.
+/// Files are found like the built-in file cmdlets find theirs.
 /// </summary>
-[Cmdlet(VerbsData.Import, "SyncTable")]
+[Cmdlet(VerbsData.Import, "SyncTable", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(SyncTable))]
 public sealed class ImportSyncTableCommand : SyncPoolCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("FullName")]
+    private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
+
+    /// <summary>Files to read; wildcards allowed.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = PathSet)]
     [ValidateNotNullOrEmpty]
-    public string Path { get; set; } = null!;
+    [SupportsWildcards]
+    public string[] Path { get; set; } = [];
+
+    /// <summary>Files to read, exactly as written (no wildcards); Get-ChildItem output binds here.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = [];
 
     /// <summary>Load into this table instead of a new one.</summary>
     [Parameter]
@@ -36,30 +48,54 @@ public sealed class ImportSyncTableCommand : SyncPoolCmdlet
 
     protected override void ProcessRecord()
     {
-        string path = GetUnresolvedProviderPathFromPSPath(Path);
+        bool literal = ParameterSetName == LiteralPathSet;
+        foreach (var path in literal ? LiteralPath : Path)
+        {
+            foreach (var file in SyncTableFiles.ForReading(this, path, literal)) Import(file);
+        }
+    }
+
+    private void Import(string file)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            WriteError(SyncTableFiles.Failure(e, file, writing: false));
+            return;
+        }
         SyncTable? created = null;
         try
         {
-            string text = File.ReadAllText(path);
             var table = Table ?? (created = Name is null ? new SyncTable(CaseSensitive) : SyncTableRegistry.Create(Name, CaseSensitive));
-            if (text.TrimStart().StartsWith("<Objs", StringComparison.Ordinal))
+            if (IsClixml(bytes))
             {
-                var data = PSSerializer.Deserialize(text);
+                var data = PSSerializer.Deserialize(new System.Text.UTF8Encoding(false).GetString(bytes));
                 if ((data as PSObject)?.BaseObject is not IDictionary entries)
-                    throw new InvalidDataException($"'{path}' is CLIXML but does not hold a table.");
+                    throw new ArgumentException($"'{file}' is CLIXML but does not hold a table.");
                 if (Replace) table.Clear();
                 foreach (DictionaryEntry entry in entries) table.Set(entry.Key, entry.Value);
             }
             else
             {
-                table.ImportJson(text, Replace);
+                table.ImportJson(bytes, Replace);
             }
             WriteObject(table);
         }
         catch (Exception e)
         {
             created?.Dispose();
-            WriteFailure(e is InvalidDataException ? new ArgumentException(e.Message, e) : e, path);
+            WriteFailure(e, file);
         }
+    }
+
+    /// <summary>Whether the file is CLIXML (Export-SyncTable -AsClixml) rather than JSON.</summary>
+    private static bool IsClixml(byte[] bytes)
+    {
+        var text = System.Text.Encoding.UTF8.GetString(bytes, 0, Math.Min(bytes.Length, 64)).TrimStart('\uFEFF', ' ', '\t', '\r', '\n');
+        return text.StartsWith("<Objs", StringComparison.Ordinal);
     }
 }

@@ -30,16 +30,8 @@ public abstract class ParallelTaskCmdlet : SyncPoolCmdlet, IDisposable
     [ValidateNotNullOrEmpty]
     public string[]? Name { get; set; }
 
-    private CancelSignal? _cancel;
-
     /// <summary>Ends the engine waits of this cmdlet when the pipeline is stopped (Ctrl+C).</summary>
-    internal CancelSignal Cancel => _cancel ??= new CancelSignal();
-
-    protected override void StopProcessing()
-    {
-        base.StopProcessing();
-        _cancel?.Signal();
-    }
+    internal CancelSignal Cancel => StopSignal;
 
     protected override void EndProcessing() => EngineFaults.Report(this);
 
@@ -47,12 +39,6 @@ public abstract class ParallelTaskCmdlet : SyncPoolCmdlet, IDisposable
     /// The tasks named by this pipeline record: -Task as given, -Id looked up
     /// (an unknown id writes SyncPool.TaskNotFound and is skipped).
     /// </summary>
-    public new void Dispose()
-    {
-        _cancel?.Dispose();
-        base.Dispose();
-    }
-
     protected IEnumerable<ParallelTask> SelectedTasks()
     {
         if (Task is not null)

@@ -1,6 +1,7 @@
 using System;
 using System.Management.Automation;
 using System.Threading;
+using SyncPool.Native;
 
 namespace SyncPool.Cmdlets;
 
@@ -11,16 +12,24 @@ namespace SyncPool.Cmdlets;
 /// </summary>
 public abstract class SyncPoolCmdlet : PSCmdlet, IDisposable
 {
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancelSignal _stopSignal = new();
 
-    /// <summary>Cancelled when the pipeline is stopped (Ctrl+C, PowerShell.Stop()).</summary>
-    protected CancellationToken StopToken => _stopping.Token;
+    /// <summary>
+    /// The native cancellation signal StopProcessing (Ctrl+C) fires, for
+    /// waits that block in the core; the native side is made on first use.
+    /// A wait given it ends at once on Ctrl+C, woken by the signal, not by
+    /// polling.
+    /// </summary>
+    internal CancelSignal StopSignal => _stopSignal;
 
-    protected override void StopProcessing() => _stopping.Cancel();
+    /// <summary>The number of <see cref="StopSignal"/>, for native waits.</summary>
+    protected ulong NativeStopSignal => _stopSignal.Id;
+
+    protected override void StopProcessing() => _stopSignal.Signal();
 
     public void Dispose()
     {
-        _stopping.Dispose();
+        _stopSignal.Dispose();
         GC.SuppressFinalize(this);
     }
 

@@ -1,6 +1,5 @@
 using System;
 using System.Management.Automation;
-using System.Threading;
 using SyncPool.Table;
 
 namespace SyncPool.Cmdlets;
@@ -38,11 +37,11 @@ public sealed class WaitSyncTableCommand : SyncPoolCmdlet
     {
         var timeout = Timeout < 0 ? System.Threading.Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(Timeout);
         bool arrived;
+        object? value;
         try
         {
-            arrived = AfterVersion is { } version
-                ? Table.WaitForChange(Key, version, timeout, StopToken)
-                : Table.WaitFor(Key, timeout, StopToken);
+            // One wait in the core, woken by the write, by Ctrl+C (the stop signal) or by the table's removal.
+            arrived = Table.WaitForValue(Key, AfterVersion, timeout, NativeStopSignal, out value);
         }
         catch (OperationCanceledException)
         {
@@ -55,7 +54,7 @@ public sealed class WaitSyncTableCommand : SyncPoolCmdlet
         }
         if (arrived)
         {
-            WriteObject(PassThru ? (Table.TryGetValue(Key, out var value) ? value : null) : true);
+            WriteObject(PassThru ? value : true);
             return;
         }
         WriteError(new ErrorRecord(

@@ -4,22 +4,27 @@ using System.Threading;
 namespace SyncPool.Native;
 
 /// <summary>
-/// A native cancellation signal (rust/src/cancel.rs): passed by number to
-/// native waits, signalled from another thread (StopProcessing) to end them
-/// at once. Made on first use, so a cmdlet that never waits makes none.
+/// A cancellation signal of the native core (rust/src/cancel.rs), by number.
+/// A native wait given the number returns as soon as the signal fires, woken
+/// by it rather than by polling; 0 means "not cancellable". The native signal
+/// is made on first use of <see cref="Id"/>, so a cmdlet that never waits
+/// makes none, and a <see cref="Signal"/> that came first still counts. The
+/// number stays harmless after <see cref="Dispose"/>: the core forgets it,
+/// and a signal or wait naming it then finds nothing.
 /// </summary>
 internal sealed class CancelSignal : IDisposable
 {
     private ulong _id;
     private int _signalled;
 
-    /// <summary>The number to pass to native waits.</summary>
+    /// <summary>The number native waits take.</summary>
     public ulong Id
     {
         get
         {
-            if (_id == 0)
+            if (Volatile.Read(ref _id) == 0)
             {
+                NativeLibraryLoader.EnsureLoaded();
                 ulong id = Interop.syncpool_cancel_create();
                 if (Interlocked.CompareExchange(ref _id, id, 0) != 0) Interop.syncpool_cancel_release(id);
                 if (Volatile.Read(ref _signalled) != 0) Interop.syncpool_cancel_signal(_id);
@@ -30,7 +35,7 @@ internal sealed class CancelSignal : IDisposable
 
     public bool IsSignalled => Volatile.Read(ref _signalled) != 0;
 
-    /// <summary>Ends every wait given this signal, now and later.</summary>
+    /// <summary>Ends every wait given this signal, now and later. Safe from any thread, idempotent.</summary>
     public void Signal()
     {
         Volatile.Write(ref _signalled, 1);
@@ -42,5 +47,36 @@ internal sealed class CancelSignal : IDisposable
     {
         ulong id = Interlocked.Exchange(ref _id, 0);
         if (id != 0) Interop.syncpool_cancel_release(id);
+    }
+
+    /// <summary>
+    /// A signal that fires when <paramref name="token"/> is cancelled, for
+    /// .NET callers that cancel with tokens; none (number 0) when the token
+    /// can never be cancelled. Dispose it when the wait is over.
+    /// </summary>
+    public static TokenLink Follow(CancellationToken token) => token.CanBeCanceled ? new TokenLink(token) : default;
+
+    /// <summary>A <see cref="CancelSignal"/> fired by a token (see <see cref="Follow"/>).</summary>
+    public readonly struct TokenLink : IDisposable
+    {
+        private readonly CancelSignal? _signal;
+        private readonly CancellationTokenRegistration _registration;
+
+        internal TokenLink(CancellationToken token)
+        {
+            var signal = new CancelSignal();
+            _signal = signal;
+            // Runs at once if the token is already cancelled.
+            _registration = token.Register(signal.Signal);
+        }
+
+        /// <summary>The number to pass to a native wait (0 when not cancellable).</summary>
+        public ulong Id => _signal?.Id ?? 0;
+
+        public void Dispose()
+        {
+            _registration.Dispose();
+            _signal?.Dispose();
+        }
     }
 }

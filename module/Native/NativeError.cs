@@ -21,17 +21,21 @@ public class SyncPoolException : InvalidOperationException
 internal static class NativeError
 {
     /// <summary>Builds the exception for a failed call; must run on the calling thread.</summary>
-    public static Exception From(EnumException<ErrorCode> failure)
+    public static Exception From(EnumException<ErrorCode> failure) => From(failure.Value);
+
+    /// <summary>Builds the exception for a call that returned <paramref name="code"/>; must run on the calling thread.</summary>
+    public static Exception From(ErrorCode code)
     {
         string message;
         using (var text = Interop.syncpool_last_error())
         {
             message = text.String;
         }
-        if (string.IsNullOrEmpty(message)) message = $"SyncPool's native core reported {failure.Value}.";
-        return failure.Value.IsInvalidArgument
-            ? new ArgumentException(message)
-            : new SyncPoolException(failure.Value, message);
+        if (string.IsNullOrEmpty(message)) message = $"SyncPool's native core reported {code}.";
+        if (code.IsInvalidArgument) return new ArgumentException(message);
+        if (code.IsDisposed) return new ObjectDisposedException(null, message);
+        if (code.IsCancelled) return new OperationCanceledException(message);
+        return new SyncPoolException(code, message);
     }
 }
 

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using SyncPool.Native;
 
 namespace SyncPool.Table;
@@ -13,19 +14,28 @@ internal readonly ref struct EncodedKey
     /// <summary>Stack bytes callers reserve for key text (longer keys use the heap).</summary>
     public const int ScratchBytes = 256;
 
-    public readonly KeyKind Kind;
+    private static readonly KeyKind.Unmanaged TextKind = KeyKind.Text.Native;
+    private static readonly KeyKind.Unmanaged IntKind = KeyKind.Int.Native;
+
+    private readonly KeyKind.Unmanaged _kind;
     public readonly long Number;
     public readonly ReadOnlySpan<byte> Utf8;
 
-    private EncodedKey(KeyKind kind, long number, ReadOnlySpan<byte> utf8)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private EncodedKey(KeyKind.Unmanaged kind, long number, ReadOnlySpan<byte> utf8)
     {
-        Kind = kind;
+        _kind = kind;
         Number = number;
         Utf8 = utf8;
     }
 
     /// <summary>Accepts strings, chars and integer types, like a hashtable's usual keys.</summary>
-    public static EncodedKey From(object? key, Span<byte> scratch)
+    /// <remarks>A plain string, by far the commonest key, is encoded without any other type test.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static EncodedKey From(object? key, Span<byte> scratch) =>
+        key is string text ? new EncodedKey(TextKind, 0, StrictUtf8.Encode(text, scratch, "key")) : FromOther(key, scratch);
+
+    private static EncodedKey FromOther(object? key, Span<byte> scratch)
     {
         key = PowerShellValues.Unwrap(key);
         switch (key)
@@ -33,13 +43,15 @@ internal readonly ref struct EncodedKey
             case null:
                 throw new ArgumentNullException(nameof(key), "A SyncTable key cannot be null.");
             case string text:
-                return new EncodedKey(KeyKind.Text, 0, StrictUtf8.Encode(text, scratch, "key"));
+                return new EncodedKey(TextKind, 0, StrictUtf8.Encode(text, scratch, "key"));
             case char c:
-                return new EncodedKey(KeyKind.Text, 0, StrictUtf8.Encode(c.ToString(), scratch, "key"));
-            case int or long or short or sbyte or byte or ushort or uint:
-                return new EncodedKey(KeyKind.Int, Convert.ToInt64(key), default);
+                return new EncodedKey(TextKind, 0, StrictUtf8.Encode(c.ToString(), scratch, "key"));
+            case int i:
+                return new EncodedKey(IntKind, i, default);
+            case long or short or sbyte or byte or ushort or uint:
+                return new EncodedKey(IntKind, Convert.ToInt64(key), default);
             case ulong big when big <= long.MaxValue:
-                return new EncodedKey(KeyKind.Int, (long)big, default);
+                return new EncodedKey(IntKind, (long)big, default);
             default:
                 throw new ArgumentException(
                     $"A SyncTable key must be a string or an integer; a key of type [{key.GetType().FullName}] is not supported.", nameof(key));
@@ -47,11 +59,12 @@ internal readonly ref struct EncodedKey
     }
 
     /// <summary>The native view; <paramref name="pinned"/> must point at <see cref="Utf8"/> for the call's duration.</summary>
-    public unsafe KeyIn ToNative(byte* pinned) => new()
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe KeyIn.Unmanaged ToNative(byte* pinned) => new()
     {
-        kind = Kind,
+        kind = _kind,
         number = Number,
-        text = SliceByte.From((IntPtr)pinned, (ulong)Utf8.Length),
+        text = new LentBytes.Unmanaged { ptr = (IntPtr)pinned, len = (ulong)Utf8.Length },
     };
 
     /// <summary>The .NET key a native key came back as.</summary>

@@ -48,15 +48,18 @@ internal static class ObjectRegistry
     public static object? Get(ulong id) => Objects.TryGetValue(id, out var value) ? value : null;
 
     /// <summary>Fetches the object behind a lease, then ends the lease.</summary>
-    public static object? Take(ObjectLease lease)
+    public static object? Take(ObjectLease lease) => Take(lease.id, lease.lease);
+
+    /// <summary>Fetches object <paramref name="id"/>, which <paramref name="lease"/> keeps registered, then ends the lease.</summary>
+    public static object? Take(ulong id, ulong lease)
     {
         try
         {
-            return Objects.TryGetValue(lease.id, out var value) ? value : null;
+            return Objects.TryGetValue(id, out var value) ? value : null;
         }
         finally
         {
-            Interop.syncpool_object_lease_end(lease.lease);
+            Interop.syncpool_object_lease_end(lease);
         }
     }
 }

@@ -16,6 +16,9 @@ internal static class PowerShellValues
     private static readonly Type? PSObjectType =
         Type.GetType("System.Management.Automation.PSObject, System.Management.Automation", throwOnError: false);
 
+    /// <summary>Whether <paramref name="value"/> is a PSObject (never, when PowerShell is not loaded).</summary>
+    public static bool IsPSObject(object value) => PSObjectType is not null && value.GetType() == PSObjectType;
+
     /// <summary>The wrapped value for PSObjects around natively storable values; anything else unchanged.</summary>
     public static object? Unwrap(object? value)
     {

@@ -1,4 +1,6 @@
 using System;
+using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace SyncPool.Table;
@@ -17,6 +19,39 @@ internal static class StrictUtf8
     /// </summary>
     /// <param name="what">"key" or "value", for the error message and parameter name.</param>
     public static ReadOnlySpan<byte> Encode(string text, Span<byte> scratch, string what)
+    {
+        // Keys and short values are nearly always short ASCII: copied char by
+        // char, which for a few chars beats even the vectorized converter
+        // (whose setup cost more than the whole copy); longer ASCII text
+        // takes the vectorized copy; anything else the full encoder.
+        if (text.Length <= ShortText && text.Length <= scratch.Length && TryCopyShortAscii(text, scratch))
+            return scratch[..text.Length];
+        if (text.Length <= scratch.Length && Ascii.FromUtf16(text, scratch, out int written) == OperationStatus.Done)
+            return scratch[..written];
+        return EncodeGeneral(text, scratch, what);
+    }
+
+    /// <summary>Longest text <see cref="TryCopyShortAscii"/> handles.</summary>
+    private const int ShortText = 32;
+
+    /// <summary>Copies <paramref name="text"/> into <paramref name="scratch"/> if every char is ASCII (one byte each).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryCopyShortAscii(string text, Span<byte> scratch)
+    {
+        ref char source = ref Unsafe.AsRef(in text.GetPinnableReference());
+        ref byte target = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(scratch);
+        for (int i = 0; i < text.Length; i++)
+        {
+            // SAFETY: i < text.Length <= scratch.Length (checked by the caller),
+            // so both offsets stay inside the string and the span.
+            char c = Unsafe.Add(ref source, i);
+            if (c >= 0x80) return false;
+            Unsafe.Add(ref target, i) = (byte)c;
+        }
+        return true;
+    }
+
+    private static ReadOnlySpan<byte> EncodeGeneral(string text, Span<byte> scratch, string what)
     {
         try
         {

@@ -1,6 +1,7 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using SyncPool.Native;
 
@@ -13,20 +14,33 @@ namespace SyncPool.Table;
 /// this class converts values and keeps the .NET conventions.
 /// </summary>
 /// <remarks>
+/// <para>
 /// <c>$t.x++</c> is still read-then-write, exactly as on a hashtable: use
 /// <see cref="Increment(object)"/> or <see cref="Update"/> when several
 /// runspaces change the same key.
+/// </para>
+/// <para>
+/// Every keyed call is one trip into the core: the key (and a short text
+/// value) is encoded into a stack buffer, the result comes back as a flat
+/// struct with text copied into another stack buffer, so a call allocates
+/// nothing but the .NET value it returns. <see cref="Dispose"/> closes the
+/// table in the core, which refuses every later call; the native object
+/// itself is freed by the finalizer, once no call can still be using it, so
+/// no call needs a reference count around it.
+/// </para>
 /// </remarks>
+[SkipLocalsInit]
 public sealed class SyncTable : IDictionary, IDisposable
 {
-    /// <summary>How long one native wait lasts before checking for cancellation (Ctrl+C).</summary>
-    internal const int WaitSliceMilliseconds = 100;
-
     /// <summary>Attempts <see cref="Update"/> makes before giving up under contention.</summary>
     public const int DefaultUpdateAttempts = 1000;
 
+    private static readonly object One = 1;
+
     private readonly TableCore _core;
-    private readonly UseGuard _guard;
+
+    /// <summary>The native table, read once: every call passes it straight to the core.</summary>
+    private readonly IntPtr _native;
 
     public SyncTable() : this(caseSensitive: false) { }
 
@@ -34,17 +48,33 @@ public sealed class SyncTable : IDictionary, IDisposable
     {
         ObjectRegistry.EnsureInstalled();
         _core = NativeCall.Run(() => TableCore.Create(caseSensitive));
-        _guard = new UseGuard(nameof(SyncTable), _core.Dispose);
+        _native = _core.Context;
         CaseSensitive = caseSensitive;
         Name = name;
     }
+
+    /// <summary>
+    /// Frees the native table. Runs only when nothing can call the table any
+    /// more: every call keeps the table alive until the core has returned.
+    /// (No native table when the constructor failed before creating it.)
+    /// </summary>
+    ~SyncTable() => _core?.Dispose();
 
     /// <summary>Name under which Get-SyncTable finds the table, if any.</summary>
     public string? Name { get; }
 
     public bool CaseSensitive { get; }
 
-    public bool IsDisposed => _guard.IsClosed;
+    /// <summary>Whether the table was removed (the core decides; it refuses every other call then).</summary>
+    public bool IsDisposed
+    {
+        get
+        {
+            var closed = Interop.table_core_is_closed(_native);
+            GC.KeepAlive(this);
+            return closed.AsOk().Is;
+        }
+    }
 
     // ---- hashtable surface -------------------------------------------------
 
@@ -58,9 +88,10 @@ public sealed class SyncTable : IDictionary, IDisposable
     {
         get
         {
+            if (ContainsPeek.TryTake(this, key, out var kept)) return kept;
             try
             {
-                return TryGetValue(key, out var value) ? value : null;
+                return Read(key, out var value, out _) ? value : null;
             }
             catch (ObjectDisposedException) when (RemovedTableUse.CanReport)
             {
@@ -89,7 +120,11 @@ public sealed class SyncTable : IDictionary, IDisposable
 
     private int CountNow()
     {
-        using (_guard.Enter()) return (int)NativeCall.Run(() => _core.Count());
+        ContainsPeek.Drop();
+        var count = Interop.table_core_count(_native);
+        GC.KeepAlive(this);
+        if (!count.IsOk) throw NativeError.From(count.AsErr());
+        return checked((int)count.AsOk());
     }
 
     /// <summary>The keys at this moment (a copy: safe to enumerate while others write).</summary>
@@ -99,13 +134,12 @@ public sealed class SyncTable : IDictionary, IDisposable
         {
             try
             {
-                using (_guard.Enter())
-                {
-                    using var keys = NativeCall.Run(() => _core.KeyList());
-                    var list = new List<object>(keys.Count);
-                    for (int i = 0; i < keys.Count; i++) list.Add(EncodedKey.Decode(keys[i]));
-                    return list;
-                }
+                ContainsPeek.Drop();
+                using var keys = NativeCall.Run(() => _core.KeyList());
+                GC.KeepAlive(this);
+                var list = new List<object>(keys.Count);
+                for (int i = 0; i < keys.Count; i++) list.Add(EncodedKey.Decode(keys[i]));
+                return list;
             }
             catch (ObjectDisposedException) when (RemovedTableUse.CanReport)
             {
@@ -136,18 +170,47 @@ public sealed class SyncTable : IDictionary, IDisposable
 
     public bool ContainsKey(object key) => Contains(key);
 
-    public bool Contains(object key) => WithKey(key, (core, k) => core.Contains(k).Is);
+    public unsafe bool Contains(object key)
+    {
+        ContainsPeek.Drop();
+        Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
+        var encoded = EncodedKey.From(key, keyScratch);
+        ResultBoolErrorCode result;
+        fixed (byte* kp = encoded.Utf8)
+        {
+            var nativeKey = encoded.ToNative(kp);
+            result = Interop.table_core_contains(_native, (IntPtr)(&nativeKey));
+        }
+        GC.KeepAlive(this);
+        if (!result.IsOk) throw NativeError.From(result.AsErr());
+        return result.AsOk().Is;
+    }
 
     /// <summary>
-    /// What PowerShell's binder asks before <c>$t.name</c>. On a removed table
-    /// it answers "yes" for data keys, so the indexer reports the removal, and
-    /// "no" for the table's own properties (<c>$t.IsDisposed</c> keeps working).
+    /// What PowerShell's binder asks before <c>$t.name</c>. It reads the value
+    /// too, for the indexer call the binder makes next (see
+    /// <see cref="ContainsPeek"/>): one trip into the core for the pair. On a
+    /// removed table it answers "yes" for data keys, so the indexer reports
+    /// the removal, and "no" for the table's own properties
+    /// (<c>$t.IsDisposed</c> keeps working).
     /// </summary>
     bool IDictionary.Contains(object key)
     {
-        if (IsDisposed && RemovedTableUse.CanReport)
+        try
+        {
+            if (!Read(key, out var value, out _))
+            {
+                ContainsPeek.Drop();
+                return false;
+            }
+            ContainsPeek.Keep(this, key, value); // replaces anything kept before
+            return true;
+        }
+        catch (ObjectDisposedException) when (RemovedTableUse.CanReport)
+        {
+            ContainsPeek.Drop();
             return !(PowerShellValues.Unwrap(key) is string name && OwnProperties.Contains(name));
-        return Contains(key);
+        }
     }
 
     private static readonly HashSet<string> OwnProperties = new(
@@ -155,13 +218,33 @@ public sealed class SyncTable : IDictionary, IDisposable
 
     public bool TryGetValue(object key, out object? value)
     {
-        var found = GetValue(key);
-        value = found?.Value;
-        return found is not null;
+        ContainsPeek.Drop();
+        return Read(key, out value, out _);
     }
 
     /// <summary>Sets the value (adds the key if absent).</summary>
-    public void Set(object key, object? value) => WithKeyValue(key, value, (core, k, v) => core.Put(k, v));
+    public unsafe void Set(object key, object? value)
+    {
+        ContainsPeek.Drop();
+        Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
+        Span<byte> valueScratch = stackalloc byte[EncodedValue.ScratchBytes];
+        var encodedKey = EncodedKey.From(key, keyScratch);
+        var encodedValue = EncodedValue.From(value, valueScratch);
+        ResultUlongErrorCode result;
+        fixed (byte* kp = encodedKey.Utf8)
+        fixed (byte* vp = encodedValue.Bytes)
+        {
+            var nativeKey = encodedKey.ToNative(kp);
+            var nativeValue = encodedValue.ToNative(vp);
+            result = Interop.table_core_put(_native, (IntPtr)(&nativeKey), (IntPtr)(&nativeValue));
+        }
+        GC.KeepAlive(this);
+        if (!result.IsOk)
+        {
+            encodedValue.Abandon();
+            throw NativeError.From(result.AsErr());
+        }
+    }
 
     /// <summary>Adds a new key; throws if it exists (as Hashtable.Add does). Atomic.</summary>
     public void Add(object key, object? value)
@@ -171,25 +254,35 @@ public sealed class SyncTable : IDictionary, IDisposable
     }
 
     /// <summary>Adds the key if absent; true if this call added it.</summary>
-    public bool TryAdd(object key, object? value)
-    {
-        var (_, added) = GetOrAddCore(key, value);
-        return added;
-    }
+    public bool TryAdd(object key, object? value) => GetOrAddCore(key, value, out _);
 
     public void Remove(object key) => TryRemove(key, out _);
 
     /// <summary>Removes the key atomically and hands back the value it had.</summary>
-    public bool TryRemove(object key, out object? value)
+    public unsafe bool TryRemove(object key, out object? value)
     {
-        var removed = WithKey(key, (core, k) => DecodeEntry(core.Delete(k)));
-        value = removed?.Value;
-        return removed is not null;
+        ContainsPeek.Drop();
+        Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
+        byte* buffer = stackalloc byte[ValueCodec.ReadBufferBytes];
+        var encoded = EncodedKey.From(key, keyScratch);
+        var lent = ValueCodec.Lend(buffer);
+        ValueRead.Unmanaged read = default; // valid contents: the core takes it as a reference
+        ResultVoidErrorCode result;
+        fixed (byte* kp = encoded.Utf8)
+        {
+            var nativeKey = encoded.ToNative(kp);
+            result = Interop.table_core_delete(_native, (IntPtr)(&nativeKey), (IntPtr)(&lent), (IntPtr)(&read));
+        }
+        GC.KeepAlive(this);
+        return Decoded(result, read, buffer, out value, out _);
     }
 
     public void Clear()
     {
-        using (_guard.Enter()) NativeCall.Run(() => _core.Clear());
+        ContainsPeek.Drop();
+        var result = Interop.table_core_clear(_native);
+        GC.KeepAlive(this);
+        if (!result.IsOk) throw NativeError.From(result.AsErr());
     }
 
     /// <summary>Enumerates a snapshot: never throws while other runspaces write.</summary>
@@ -210,42 +303,80 @@ public sealed class SyncTable : IDictionary, IDisposable
     // ---- what hashtables lack ---------------------------------------------
 
     /// <summary>Adds 1 atomically (a missing key starts at 0); returns the new value.</summary>
-    public object Increment(object key) => Increment(key, 1);
+    public object Increment(object key) => Increment(key, One);
 
     /// <summary>Adds <paramref name="delta"/> (integer or double) atomically; returns the new value.</summary>
-    public object Increment(object key, object delta) =>
-        WithKeyValue(key, delta, (core, k, d) =>
+    public unsafe object Increment(object key, object delta)
+    {
+        ContainsPeek.Drop();
+        Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
+        Span<byte> valueScratch = stackalloc byte[EncodedValue.ScratchBytes];
+        var encodedKey = EncodedKey.From(key, keyScratch);
+        var encodedDelta = EncodedValue.From(delta, valueScratch);
+        ValueRead.Unmanaged sum = default; // valid contents: the core takes it as a reference
+        ResultVoidErrorCode result;
+        fixed (byte* kp = encodedKey.Utf8)
+        fixed (byte* dp = encodedDelta.Bytes)
         {
-            using var result = core.Increment(k, d);
-            return ValueCodec.Decode(result);
-        })!;
+            var nativeKey = encodedKey.ToNative(kp);
+            var nativeDelta = encodedDelta.ToNative(dp);
+            result = Interop.table_core_increment(_native, (IntPtr)(&nativeKey), (IntPtr)(&nativeDelta), (IntPtr)(&sum));
+        }
+        GC.KeepAlive(this);
+        if (!result.IsOk)
+        {
+            encodedDelta.Abandon();
+            throw NativeError.From(result.AsErr());
+        }
+        return ValueKind.Of(sum.kind).IsInt ? ValueCodec.Narrow(sum.number) : sum.real;
+    }
 
     /// <summary>Replaces the value only if it currently equals <paramref name="expected"/>; true if it did.</summary>
     /// <remarks>Compares strings (ordinally), numbers, booleans, dates, byte arrays and null; live objects never compare equal.</remarks>
-    public bool CompareExchange(object key, object? expected, object? value)
+    public unsafe bool CompareExchange(object key, object? expected, object? value)
     {
+        ContainsPeek.Drop();
+        Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
         Span<byte> expectedScratch = stackalloc byte[EncodedValue.ScratchBytes];
+        Span<byte> valueScratch = stackalloc byte[EncodedValue.ScratchBytes];
+        var encodedKey = EncodedKey.From(key, keyScratch);
         var encodedExpected = EncodedValue.From(expected, expectedScratch);
-        unsafe
+        scoped EncodedValue encodedValue;
+        try
         {
-            fixed (byte* ep = encodedExpected.Bytes)
-            {
-                try
-                {
-                    return WithKeyValue(key, value, encodedExpected.ToNative(ep),
-                        static (core, k, v, e) => core.CompareExchange(k, e, v).Is);
-                }
-                catch
-                {
-                    encodedExpected.Abandon();
-                    throw;
-                }
-            }
+            encodedValue = EncodedValue.From(value, valueScratch);
         }
+        catch
+        {
+            encodedExpected.Abandon();
+            throw;
+        }
+        ResultBoolErrorCode result;
+        fixed (byte* kp = encodedKey.Utf8)
+        fixed (byte* ep = encodedExpected.Bytes)
+        fixed (byte* vp = encodedValue.Bytes)
+        {
+            var nativeKey = encodedKey.ToNative(kp);
+            var nativeExpected = encodedExpected.ToNative(ep);
+            var nativeValue = encodedValue.ToNative(vp);
+            result = Interop.table_core_compare_exchange(_native, (IntPtr)(&nativeKey), (IntPtr)(&nativeExpected), (IntPtr)(&nativeValue));
+        }
+        GC.KeepAlive(this);
+        if (!result.IsOk)
+        {
+            encodedExpected.Abandon();
+            encodedValue.Abandon();
+            throw NativeError.From(result.AsErr());
+        }
+        return result.AsOk().Is;
     }
 
     /// <summary>Returns the value under <paramref name="key"/>, adding <paramref name="value"/> first if absent.</summary>
-    public object? GetOrAdd(object key, object? value) => GetOrAddCore(key, value).Value;
+    public object? GetOrAdd(object key, object? value)
+    {
+        GetOrAddCore(key, value, out var stored);
+        return stored;
+    }
 
     /// <summary>
     /// Optimistic update: runs <paramref name="update"/> on the current value
@@ -260,11 +391,10 @@ public sealed class SyncTable : IDictionary, IDisposable
         if (maxAttempts < 1) throw new ArgumentOutOfRangeException(nameof(maxAttempts), "maxAttempts must be at least 1.");
         for (int attempt = 0; attempt < maxAttempts; attempt++)
         {
-            var current = GetValue(key);
-            object? next = update(current?.Value);
-            bool written = WithKeyValue(key, next, current, static (core, k, v, seen) =>
-                core.ReplaceIfVersion(k, seen is null, seen?.Version ?? 0, v).Is);
-            if (written) return next;
+            ContainsPeek.Drop();
+            bool found = Read(key, out var current, out ulong version);
+            object? next = update(current);
+            if (ReplaceIfVersion(key, expectAbsent: !found, version, next)) return next;
         }
         throw new SyncPoolException(ErrorCode.NotFinished,
             $"Update of key '{key}' gave up after {maxAttempts} attempts: other writers kept changing it. Use Lock for long-running updates.");
@@ -279,17 +409,34 @@ public sealed class SyncTable : IDictionary, IDisposable
 
     public void Lock(object key, Action body, TimeSpan timeout, CancellationToken cancel)
     {
+        using var signal = CancelSignal.Follow(cancel);
+        Lock(key, body, timeout, signal.Id);
+    }
+
+    /// <summary><see cref="Lock(object, Action, TimeSpan, CancellationToken)"/> with a native cancellation signal (0: none).</summary>
+    internal unsafe void Lock(object key, Action body, TimeSpan timeout, ulong cancel)
+    {
         ArgumentNullException.ThrowIfNull(body);
+        ContainsPeek.Drop();
         ulong owner = LockOwner;
-        if (!Acquire(key, owner, timeout, cancel))
-            throw new TimeoutException($"Could not lock key '{key}' within {timeout}.");
+        ulong milliseconds = NativeTimeout(timeout);
+        Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
+        var encoded = EncodedKey.From(key, keyScratch);
+        fixed (byte* kp = encoded.Utf8)
+        {
+            var nativeKey = encoded.ToNative(kp);
+            var taken = Interop.table_core_lock_key(_native, (IntPtr)(&nativeKey), owner, milliseconds, cancel);
+            GC.KeepAlive(this);
+            if (!taken.IsOk) throw NativeError.From(taken.AsErr());
+            if (!taken.AsOk().Is) throw new TimeoutException($"Could not lock key '{key}' within {timeout}.");
+        }
         try
         {
             body();
         }
         finally
         {
-            WithKey(key, (core, k) => { core.UnlockKey(k, owner); return true; });
+            Unlock(key, owner);
         }
     }
 
@@ -298,14 +445,55 @@ public sealed class SyncTable : IDictionary, IDisposable
 
     public bool WaitFor(object key, int timeoutMilliseconds) => WaitFor(key, TimeSpan.FromMilliseconds(timeoutMilliseconds));
 
-    public bool WaitFor(object key, TimeSpan timeout, CancellationToken cancel) => WaitForEntry(key, null, timeout, cancel) is not null;
+    public bool WaitFor(object key, TimeSpan timeout, CancellationToken cancel)
+    {
+        using var signal = CancelSignal.Follow(cancel);
+        return WaitForValue(key, null, timeout, signal.Id, out _);
+    }
 
     /// <summary>Blocks until the key's version exceeds <paramref name="afterVersion"/> (see <see cref="GetVersion"/>).</summary>
-    public bool WaitForChange(object key, long afterVersion, TimeSpan timeout, CancellationToken cancel = default) =>
-        WaitForEntry(key, afterVersion, timeout, cancel) is not null;
+    public bool WaitForChange(object key, long afterVersion, TimeSpan timeout, CancellationToken cancel = default)
+    {
+        using var signal = CancelSignal.Follow(cancel);
+        return WaitForValue(key, afterVersion, timeout, signal.Id, out _);
+    }
+
+    /// <summary>
+    /// The one wait behind WaitFor, WaitForChange and Wait-SyncTable: blocks
+    /// in the core until the key exists (or, with <paramref name="afterVersion"/>,
+    /// is written again), the timeout passes (false), native signal
+    /// <paramref name="cancel"/> fires (OperationCanceledException; 0 = not
+    /// cancellable) or the table is removed (ObjectDisposedException). Woken
+    /// by whichever comes first; never polls. <paramref name="value"/> is the
+    /// value the wait saw.
+    /// </summary>
+    internal unsafe bool WaitForValue(object key, long? afterVersion, TimeSpan timeout, ulong cancel, out object? value)
+    {
+        ContainsPeek.Drop();
+        ulong milliseconds = NativeTimeout(timeout);
+        Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
+        byte* buffer = stackalloc byte[ValueCodec.ReadBufferBytes];
+        var encoded = EncodedKey.From(key, keyScratch);
+        var after = afterVersion.GetValueOrDefault();
+        var lent = ValueCodec.Lend(buffer);
+        ValueRead.Unmanaged read = default; // valid contents: the core takes it as a reference
+        ResultVoidErrorCode result;
+        fixed (byte* kp = encoded.Utf8)
+        {
+            var nativeKey = encoded.ToNative(kp);
+            result = Interop.table_core_wait_for(_native, (IntPtr)(&nativeKey), afterVersion.HasValue ? Bool.True : Bool.False,
+                (ulong)Math.Max(after, 0), milliseconds, cancel, (IntPtr)(&lent), (IntPtr)(&read));
+        }
+        GC.KeepAlive(this);
+        return Decoded(result, read, buffer, out value, out _);
+    }
 
     /// <summary>The version of the key's last write, or -1 if absent. Versions only grow.</summary>
-    public long GetVersion(object key) => GetValue(key) is { } found ? (long)found.Version : -1;
+    public long GetVersion(object key)
+    {
+        ContainsPeek.Drop();
+        return Read(key, out _, out ulong version) ? (long)version : -1;
+    }
 
     /// <summary>A plain hashtable copy (same case rule), safe to enumerate and change.</summary>
     public Hashtable Snapshot()
@@ -315,168 +503,224 @@ public sealed class SyncTable : IDictionary, IDisposable
         return copy;
     }
 
-    /// <summary>All entries as type-tagged JSON; live objects are refused by key name.</summary>
-    public string ExportJson()
+    /// <summary>
+    /// All entries as a JSON document (rust/src/data/document.rs): every value
+    /// as data (see <see cref="PowerShellData"/> for what that covers). A
+    /// value that is not data is refused (SyncPool.NotSerializable), and the
+    /// message names every such key.
+    /// </summary>
+    public unsafe string ExportJson()
     {
-        using (_guard.Enter())
+        var writer = new DataWriter();
+        var entries = Entries();
+        writer.Length(entries.Count);
+        foreach (var entry in entries)
         {
-            using var text = NativeCall.Run(() => _core.ExportJson());
-            return text.String;
+            PowerShellData.Write(writer, entry.Key);
+            PowerShellData.Write(writer, entry.Value);
         }
-    }
-
-    /// <summary>Loads an export, all or nothing; returns the number of entries written.</summary>
-    public int ImportJson(string json, bool replace = false)
-    {
-        ArgumentNullException.ThrowIfNull(json);
-        byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(json);
-        unsafe
+        fixed (byte* p = writer.Written)
         {
-            using (_guard.Enter())
+            var lent = new LentBytes.Unmanaged { ptr = (IntPtr)p, len = (ulong)writer.Written.Length };
+            var result = Interop.table_core_write_document(_native, (IntPtr)(&lent));
+            GC.KeepAlive(this);
+            using (result)
             {
-                fixed (byte* p = utf8)
-                {
-                    var slice = SliceByte.From((IntPtr)p, (ulong)utf8.Length);
-                    return (int)NativeCall.Run(() => _core.ImportJson(slice, replace));
-                }
+                if (!result.IsOk) throw NativeError.From(result.AsErr());
+                using var text = result.AsOk();
+                return text.String;
             }
         }
     }
 
+    /// <summary>Loads a JSON document or a plain JSON object, all or nothing; returns the number of entries written.</summary>
+    public int ImportJson(string json, bool replace = false)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return ImportJson(System.Text.Encoding.UTF8.GetBytes(json), replace);
+    }
+
+    /// <summary>
+    /// <see cref="ImportJson(string, bool)"/> for UTF-8 text (a file's bytes).
+    /// The core checks the whole text first (a bad file, or two keys this
+    /// table treats as one, changes nothing); then the entries are written,
+    /// after clearing the table when <paramref name="replace"/> is set.
+    /// </summary>
+    public int ImportJson(ReadOnlySpan<byte> utf8Json, bool replace = false)
+    {
+        var entries = ReadDocument(utf8Json);
+        if (replace) Clear();
+        foreach (var entry in entries) Set(entry.Key, entry.Value);
+        return entries.Count;
+    }
+
+    /// <summary>The entries a JSON document or plain JSON object stands for, checked by the core.</summary>
+    private unsafe List<DictionaryEntry> ReadDocument(ReadOnlySpan<byte> utf8Json)
+    {
+        ContainsPeek.Drop();
+        byte[] wire;
+        fixed (byte* p = utf8Json)
+        {
+            var lent = new LentBytes.Unmanaged { ptr = (IntPtr)p, len = (ulong)utf8Json.Length };
+            var result = Interop.table_core_read_document(_native, (IntPtr)(&lent));
+            GC.KeepAlive(this);
+            using (result)
+            {
+                if (!result.IsOk) throw NativeError.From(result.AsErr());
+                using var bytes = result.AsOk();
+                wire = NativeBytes.Copy(bytes);
+            }
+        }
+        var reader = new DataReader(wire);
+        int count = reader.Length();
+        var entries = new List<DictionaryEntry>(count);
+        for (int i = 0; i < count; i++)
+        {
+            object key = PowerShellData.Read(ref reader)!;
+            entries.Add(new DictionaryEntry(key, PowerShellData.Read(ref reader)));
+        }
+        return entries;
+    }
+
+    /// <summary>
+    /// Removes the table: the core empties it and refuses every later call
+    /// (ObjectDisposedException; see <see cref="RemovedTableUse"/> for the
+    /// reads PowerShell will not let throw). Waits on it end at once.
+    /// </summary>
     public void Dispose()
     {
-        if (_guard.Close()) SyncTableRegistry.Forget(this);
+        ContainsPeek.Drop();
+        var closed = Interop.table_core_close(_native);
+        GC.KeepAlive(this);
+        closed.AsOk();
+        SyncTableRegistry.Forget(this);
     }
 
     public override string ToString() => Name is null ? $"SyncTable ({CountNow()} entries)" : $"SyncTable '{Name}' ({CountNow()} entries)";
 
     // ---- plumbing -----------------------------------------------------------
 
-    /// <summary>An entry copied out of the core.</summary>
-    internal sealed record Entry(object Key, object? Value, ulong Version);
-
     /// <summary>Identifies the caller for key locks: one pipeline runs on one thread.</summary>
     private static ulong LockOwner => (ulong)Environment.CurrentManagedThreadId;
 
-    /// <summary>A value read out of the core with its version.</summary>
-    internal sealed record Found(object? Value, ulong Version);
-
-    /// <summary>The common read: value and version, without copying the key back.</summary>
-    internal Found? GetValue(object key) => WithKey(key, static (core, k) =>
+    /// <summary>A timeout as the core takes it: milliseconds, <c>ulong.MaxValue</c> for none.</summary>
+    private static ulong NativeTimeout(TimeSpan timeout)
     {
-        using var option = core.GetValue(k);
-        if (!option.IsSome) return null;
-        var found = option.AsSome();
-        return new Found(ValueCodec.Decode(found.data), found.version);
-    });
+        if (timeout == Timeout.InfiniteTimeSpan || timeout == TimeSpan.MaxValue) return ulong.MaxValue;
+        if (timeout < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(timeout), "A timeout cannot be negative.");
+        return (ulong)Math.Ceiling(timeout.TotalMilliseconds);
+    }
 
-    private List<DictionaryEntry> Entries()
+    /// <summary>The common read: value and version in one trip into the core.</summary>
+    internal unsafe bool Read(object key, out object? value, out ulong version)
     {
-        using (_guard.Enter())
+        Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
+        byte* buffer = stackalloc byte[ValueCodec.ReadBufferBytes];
+        var encoded = EncodedKey.From(key, keyScratch);
+        var lent = ValueCodec.Lend(buffer);
+        ValueRead.Unmanaged read = default; // valid contents: the core takes it as a reference
+        ResultVoidErrorCode result;
+        fixed (byte* kp = encoded.Utf8)
         {
-            using var entries = NativeCall.Run(() => _core.Snapshot());
-            var list = new List<DictionaryEntry>(entries.Count);
-            for (int i = 0; i < entries.Count; i++)
-            {
-                var entry = entries[i];
-                list.Add(new DictionaryEntry(EncodedKey.Decode(entry.key), ValueCodec.Decode(entry.data)));
-            }
-            return list;
+            var nativeKey = encoded.ToNative(kp);
+            result = Interop.table_core_read(_native, (IntPtr)(&nativeKey), (IntPtr)(&lent), (IntPtr)(&read));
         }
+        GC.KeepAlive(this);
+        return Decoded(result, read, buffer, out value, out version);
     }
 
-    private (object? Value, bool Added) GetOrAddCore(object key, object? value) =>
-        WithKeyValue(key, value, (core, k, v) =>
+    /// <summary>The value a single-key call wrote into <paramref name="read"/> (false: no value), or its failure as an exception.</summary>
+    private static unsafe bool Decoded(in ResultVoidErrorCode result, in ValueRead.Unmanaged read, byte* buffer, out object? value, out ulong version)
+    {
+        if (!result.IsOk) throw NativeError.From(result.AsErr());
+        version = read.version;
+        if (!read.found.Is)
         {
-            using var result = core.GetOrAdd(k, v);
-            var entry = DecodeEntry(result.entry);
-            return (entry.Value, result.added.Is);
-        });
-
-    private bool Acquire(object key, ulong owner, TimeSpan timeout, CancellationToken cancel) =>
-        Deadline.WaitInSlices(timeout, cancel, WaitSliceMilliseconds,
-            slice => WithKey(key, (core, k) => core.LockKey(k, owner, slice).Is));
-
-    private Entry? WaitForEntry(object key, long? afterVersion, TimeSpan timeout, CancellationToken cancel)
-    {
-        Entry? entry = null;
-        Deadline.WaitInSlices(timeout, cancel, WaitSliceMilliseconds, slice =>
-            (entry = WithKey(key, (core, k) => DecodeEntry(core.WaitFor(k, afterVersion.HasValue, (ulong)Math.Max(afterVersion ?? 0, 0), slice)))) is not null);
-        return entry;
-    }
-
-    /// <summary>Copies an owned optional entry out and frees it.</summary>
-    private static Entry? DecodeEntry(OptionEntryOut option)
-    {
-        if (!option.IsSome) return null;
-        using var entry = option.AsSome();
-        return DecodeEntry(entry);
-    }
-
-    /// <summary>Copies an entry out without freeing it (the caller owns it).</summary>
-    private static Entry DecodeEntry(EntryOut entry) =>
-        new(EncodedKey.Decode(entry.key), ValueCodec.Decode(entry.data), entry.version);
-
-    // The two helpers below are the hot path of every keyed call: the key
-    // (and a short text value) are encoded into stack buffers, the callbacks
-    // are static lambdas taking explicit state, so a get or set allocates
-    // nothing on the way in.
-
-    private T WithKey<T>(object key, Func<TableCore, KeyIn, T> call) =>
-        WithKey(key, call, static (core, k, c) => c(core, k));
-
-    private unsafe T WithKey<TState, T>(object key, TState state, Func<TableCore, KeyIn, TState, T> call)
-    {
-        Span<byte> scratch = stackalloc byte[EncodedKey.ScratchBytes];
-        var encoded = EncodedKey.From(key, scratch);
-        using (_guard.Enter())
-        {
-            fixed (byte* kp = encoded.Utf8)
-            {
-                try
-                {
-                    return call(_core, encoded.ToNative(kp), state);
-                }
-                catch (EnumException<ErrorCode> failure)
-                {
-                    throw NativeError.From(failure);
-                }
-            }
+            value = null;
+            return false;
         }
+        value = ValueCodec.Decode(read, buffer);
+        return true;
     }
 
-    private T WithKeyValue<T>(object key, object? value, Func<TableCore, KeyIn, ValueIn, T> call) =>
-        WithKeyValue(key, value, call, static (core, k, v, c) => c(core, k, v));
+    private unsafe bool GetOrAddCore(object key, object? value, out object? stored)
+    {
+        ContainsPeek.Drop();
+        Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
+        Span<byte> valueScratch = stackalloc byte[EncodedValue.ScratchBytes];
+        byte* buffer = stackalloc byte[ValueCodec.ReadBufferBytes];
+        var encodedKey = EncodedKey.From(key, keyScratch);
+        var encodedValue = EncodedValue.From(value, valueScratch);
+        var lent = ValueCodec.Lend(buffer);
+        AddedRead.Unmanaged added = default; // valid contents: the core takes it as a reference
+        ResultVoidErrorCode result;
+        fixed (byte* kp = encodedKey.Utf8)
+        fixed (byte* vp = encodedValue.Bytes)
+        {
+            var nativeKey = encodedKey.ToNative(kp);
+            var nativeValue = encodedValue.ToNative(vp);
+            result = Interop.table_core_get_or_add(_native, (IntPtr)(&nativeKey), (IntPtr)(&nativeValue), (IntPtr)(&lent), (IntPtr)(&added));
+        }
+        GC.KeepAlive(this);
+        if (!result.IsOk)
+        {
+            encodedValue.Abandon();
+            throw NativeError.From(result.AsErr());
+        }
+        stored = ValueCodec.Decode(added.stored, buffer);
+        return added.added.Is;
+    }
 
-    private unsafe T WithKeyValue<TState, T>(object key, object? value, TState state, Func<TableCore, KeyIn, ValueIn, TState, T> call)
+    private unsafe bool ReplaceIfVersion(object key, bool expectAbsent, ulong version, object? value)
     {
         Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
         Span<byte> valueScratch = stackalloc byte[EncodedValue.ScratchBytes];
         var encodedKey = EncodedKey.From(key, keyScratch);
         var encodedValue = EncodedValue.From(value, valueScratch);
-        try
+        ResultBoolErrorCode result;
+        fixed (byte* kp = encodedKey.Utf8)
+        fixed (byte* vp = encodedValue.Bytes)
         {
-            using (_guard.Enter())
-            {
-                fixed (byte* kp = encodedKey.Utf8)
-                fixed (byte* vp = encodedValue.Bytes)
-                {
-                    try
-                    {
-                        return call(_core, encodedKey.ToNative(kp), encodedValue.ToNative(vp), state);
-                    }
-                    catch (EnumException<ErrorCode> failure)
-                    {
-                        throw NativeError.From(failure);
-                    }
-                }
-            }
+            var nativeKey = encodedKey.ToNative(kp);
+            var nativeValue = encodedValue.ToNative(vp);
+            result = Interop.table_core_replace_if_version(_native, (IntPtr)(&nativeKey), expectAbsent ? Bool.True : Bool.False,
+                version, (IntPtr)(&nativeValue));
         }
-        catch
+        GC.KeepAlive(this);
+        if (!result.IsOk)
         {
             encodedValue.Abandon();
-            throw;
+            throw NativeError.From(result.AsErr());
         }
+        return result.AsOk().Is;
+    }
+
+    private unsafe void Unlock(object key, ulong owner)
+    {
+        Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
+        var encoded = EncodedKey.From(key, keyScratch);
+        ResultVoidErrorCode result;
+        fixed (byte* kp = encoded.Utf8)
+        {
+            var nativeKey = encoded.ToNative(kp);
+            result = Interop.table_core_unlock_key(_native, (IntPtr)(&nativeKey), owner);
+        }
+        GC.KeepAlive(this);
+        if (!result.IsOk) throw NativeError.From(result.AsErr());
+    }
+
+    private List<DictionaryEntry> Entries()
+    {
+        ContainsPeek.Drop();
+        using var entries = NativeCall.Run(() => _core.Snapshot());
+        GC.KeepAlive(this);
+        var list = new List<DictionaryEntry>(entries.Count);
+        for (int i = 0; i < entries.Count; i++)
+        {
+            var entry = entries[i];
+            list.Add(new DictionaryEntry(EncodedKey.Decode(entry.key), ValueCodec.Decode(entry.data)));
+        }
+        return list;
     }
 
     private sealed class SnapshotEnumerator : IDictionaryEnumerator

@@ -1,4 +1,6 @@
 using System;
+using System.Runtime.CompilerServices;
+using System.Text;
 using SyncPool.Native;
 
 namespace SyncPool.Table;
@@ -13,64 +15,150 @@ internal readonly ref struct EncodedValue
     /// <summary>Stack bytes callers reserve for short text values (longer ones use the heap).</summary>
     public const int ScratchBytes = 256;
 
-    public readonly ValueKind Kind;
+    private static readonly ValueKind.Unmanaged NullKind = ValueKind.Null.Native;
+    private static readonly ValueKind.Unmanaged BoolKind = ValueKind.Bool.Native;
+    private static readonly ValueKind.Unmanaged IntKind = ValueKind.Int.Native;
+    private static readonly ValueKind.Unmanaged DoubleKind = ValueKind.Double.Native;
+    private static readonly ValueKind.Unmanaged TextKind = ValueKind.Text.Native;
+    private static readonly ValueKind.Unmanaged BytesKind = ValueKind.Bytes.Native;
+    private static readonly ValueKind.Unmanaged DateTimeKind = ValueKind.DateTime.Native;
+    private static readonly ValueKind.Unmanaged ObjectKind = ValueKind.Object.Native;
+
+    private readonly ValueKind.Unmanaged _kind;
     public readonly long Number;
     public readonly double Real;
     public readonly ReadOnlySpan<byte> Bytes;
     public readonly byte Flag;
 
-    private EncodedValue(ValueKind kind, long number = 0, double real = 0, ReadOnlySpan<byte> bytes = default, byte flag = 0)
+    /// <summary>Id registered for a live object (0: the value is not one), so a failed call can forget it.</summary>
+    public readonly ulong ObjectId;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private EncodedValue(ValueKind.Unmanaged kind, long number = 0, double real = 0, ReadOnlySpan<byte> bytes = default, byte flag = 0, ulong objectId = 0)
     {
-        Kind = kind;
+        _kind = kind;
         Number = number;
         Real = real;
         Bytes = bytes;
         Flag = flag;
+        ObjectId = objectId;
     }
 
-    /// <summary>Id registered for a live object, so a failed call can forget it.</summary>
-    public ulong ObjectId => Kind.IsObject ? (ulong)Number : 0;
+    /// <remarks>Plain ints and strings, by far the commonest values, are encoded without any other type test.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static EncodedValue From(object? value, Span<byte> scratch) => value switch
+    {
+        int i => new EncodedValue(IntKind, i),
+        string s => new EncodedValue(TextKind, bytes: StrictUtf8.Encode(s, scratch, "value")),
+        _ => FromOther(value, scratch),
+    };
 
-    public static EncodedValue From(object? value, Span<byte> scratch)
+    private static EncodedValue FromOther(object? value, Span<byte> scratch)
     {
         object? bare = PowerShellValues.Unwrap(value);
         switch (bare)
         {
-            case null: return new EncodedValue(ValueKind.Null);
-            case bool b: return new EncodedValue(ValueKind.Bool, b ? 1 : 0);
-            case int or long or short or sbyte or byte or ushort or uint:
-                return new EncodedValue(ValueKind.Int, Convert.ToInt64(bare));
-            case double d: return new EncodedValue(ValueKind.Double, real: d);
-            case float f: return new EncodedValue(ValueKind.Double, real: f);
-            case string s: return new EncodedValue(ValueKind.Text, bytes: StrictUtf8.Encode(s, scratch, "value"));
-            case byte[] bytes: return new EncodedValue(ValueKind.Bytes, bytes: bytes); // copied by the core during the call
-            case DateTime date: return new EncodedValue(ValueKind.DateTime, date.Ticks, flag: (byte)date.Kind);
+            case null: return new EncodedValue(NullKind);
+            case int i: return new EncodedValue(IntKind, i);
+            case bool b: return new EncodedValue(BoolKind, b ? 1 : 0);
+            case long l: return new EncodedValue(IntKind, l);
+            case short or sbyte or byte or ushort or uint:
+                return new EncodedValue(IntKind, Convert.ToInt64(bare));
+            case double d: return new EncodedValue(DoubleKind, real: d);
+            case float f: return new EncodedValue(DoubleKind, real: f);
+            case string s: return new EncodedValue(TextKind, bytes: StrictUtf8.Encode(s, scratch, "value"));
+            case byte[] bytes: return new EncodedValue(BytesKind, bytes: bytes); // copied by the core during the call
+            case DateTime date: return new EncodedValue(DateTimeKind, date.Ticks, flag: (byte)date.Kind);
             default:
                 // Keep what the caller passed (a PSObject keeps its extra members).
-                return new EncodedValue(ValueKind.Object, (long)ObjectRegistry.Register(value!));
+                ulong id = ObjectRegistry.Register(value!);
+                return new EncodedValue(ObjectKind, (long)id, objectId: id);
         }
     }
 
-    public unsafe ValueIn ToNative(byte* pinned) => new()
+    /// <summary>The native view; <paramref name="pinned"/> must point at <see cref="Bytes"/> for the call's duration.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe ValueIn.Unmanaged ToNative(byte* pinned) => new()
     {
-        kind = Kind,
+        kind = _kind,
         number = Number,
         real = Real,
-        bytes = SliceByte.From((IntPtr)pinned, (ulong)Bytes.Length),
+        bytes = new LentBytes.Unmanaged { ptr = (IntPtr)pinned, len = (ulong)Bytes.Length },
         flag = Flag,
     };
 
     /// <summary>Call when the native call carrying this value failed: an object registered for it is not kept.</summary>
     public void Abandon()
     {
-        if (Kind.IsObject) ObjectRegistry.Forget(ObjectId);
+        if (ObjectId != 0) ObjectRegistry.Forget(ObjectId);
     }
 }
 
 internal static class ValueCodec
 {
+    /// <summary>Stack bytes callers lend a single-key call for the text or bytes it hands back (the core parks longer ones).</summary>
+    public const int ReadBufferBytes = 512;
+
+    private static readonly object True = true, False = false;
+
     /// <summary>Integers come back as [int] when they fit, as PowerShell types literals.</summary>
-    public static object Narrow(long value) => value is >= int.MinValue and <= int.MaxValue ? (object)(int)value : value;
+    /// <remarks>Small ints (flags, counters, ids) come from a cache of boxes, so reading them allocates nothing.</remarks>
+    public static object Narrow(long value)
+    {
+        if ((ulong)(value - SmallIntMin) < (ulong)SmallInts.Length) return SmallInts[value - SmallIntMin];
+        return value is >= int.MinValue and <= int.MaxValue ? (object)(int)value : value;
+    }
+
+    private const int SmallIntMin = -128;
+    private static readonly object[] SmallInts = BoxSmallInts(SmallIntMin, 1023);
+
+    private static object[] BoxSmallInts(int from, int to)
+    {
+        var boxes = new object[to - from + 1];
+        for (int i = 0; i < boxes.Length; i++) boxes[i] = from + i;
+        return boxes;
+    }
+
+    /// <summary>A buffer for <see cref="Decode(in ValueRead.Unmanaged, byte*)"/>, described for the core.</summary>
+    public static unsafe LentBuffer.Unmanaged Lend(byte* buffer) => new() { ptr = (IntPtr)buffer, len = ReadBufferBytes };
+
+    /// <summary>
+    /// The .NET value of a single-key call's result (<c>found</c> must be
+    /// true). <paramref name="buffer"/> is the buffer lent to that call: text
+    /// and bytes are read from it, or taken from where the core parked them.
+    /// Objects are fetched and their lease ended.
+    /// </summary>
+    public static unsafe object? Decode(in ValueRead.Unmanaged read, byte* buffer)
+    {
+        var kind = ValueKind.Of(read.kind);
+        if (kind.IsInt) return Narrow(read.number);
+        if (kind.IsText)
+        {
+            return read.parked == 0
+                ? Encoding.UTF8.GetString(buffer, checked((int)read.length))
+                : Encoding.UTF8.GetString(TakeParked(read));
+        }
+        if (kind.IsDouble) return read.real;
+        if (kind.IsBool) return read.number != 0 ? True : False;
+        if (kind.IsNull) return null;
+        if (kind.IsDateTime) return new DateTime(read.number, (DateTimeKind)read.flag);
+        if (kind.IsBytes) return read.parked == 0 ? new ReadOnlySpan<byte>(buffer, checked((int)read.length)).ToArray() : TakeParked(read);
+        return ObjectRegistry.Take((ulong)read.number, read.lease);
+    }
+
+    /// <summary>Text or bytes the core parked because they did not fit the lent buffer.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe byte[] TakeParked(in ValueRead.Unmanaged read)
+    {
+        var bytes = GC.AllocateUninitializedArray<byte>(checked((int)read.length));
+        fixed (byte* p = bytes)
+        {
+            var target = new LentBuffer.Unmanaged { ptr = (IntPtr)p, len = (ulong)bytes.Length };
+            var taken = Interop.syncpool_parked_take(read.parked, (IntPtr)(&target));
+            if (!taken.IsOk) throw NativeError.From(taken.AsErr());
+        }
+        return bytes;
+    }
 
     /// <summary>
     /// Copies a native value into .NET. Does not free it: whoever owns the
@@ -90,6 +178,7 @@ internal static class ValueCodec
             var when = value.AsDateTime();
             return new DateTime(when.ticks, (DateTimeKind)when.flag);
         }
-        return ObjectRegistry.Take(value.AsObject());
+        var lease = value.AsObject();
+        return ObjectRegistry.Take(lease.id, lease.lease);
     }
 }

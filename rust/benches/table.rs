@@ -1,6 +1,7 @@
 //! Throughput of the table engine: increments per second on one contended
 //! key and on distinct keys (1 and 2 threads), and plain get/set. `get_hit`
-//! copies the stored key into the result; `get_value_hit` does not.
+//! copies the stored key into the result; `get_value_hit` does not; `view_hit`
+//! looks at the value in place (what a read through the C ABI does).
 //!
 //! Run with `cargo bench -p syncpool --bench table`; the whole run takes
 //! well under a minute (short measurement, 10 samples).
@@ -11,7 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use syncpool::table::{KeyRef, Store, Value};
+use syncpool::table::{KeyRef, Store, Value, ValueRef};
 
 /// Runs `iters` increments on each of `threads` threads and returns the wall
 /// time from the common start to the last finish. `distinct` gives every
@@ -77,6 +78,9 @@ fn bench_get_set(c: &mut Criterion) {
         });
         group.bench_function(BenchmarkId::new("get_value_hit", mode), |b| {
             b.iter(|| black_box(store.get_value(black_box(hit))))
+        });
+        group.bench_function(BenchmarkId::new("view_hit", mode), |b| {
+            b.iter(|| black_box(store.view(black_box(hit), |value, version| matches!(value, ValueRef::Int(_)) as u64 + version)))
         });
         group.bench_function(BenchmarkId::new("get_miss", mode), |b| {
             b.iter(|| black_box(store.get(black_box(miss))))

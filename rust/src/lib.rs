@@ -7,11 +7,14 @@
 //!   waits are decided here (the engine behind `Start-ParallelTask`).
 //!
 //! [`cancel`] is the signal that ends any blocking wait early (Ctrl+C).
+//! [`data`] is PowerShell data outside the process: what a table saves to a
+//! file (arrays, hashtables, `[PSCustomObject]`s and the values inside them).
 //!
 //! [`ffi`] is the only module that knows about the C ABI; the C# bindings in
 //! `bindings/` are generated from [`inventory`].
 
 pub mod cancel;
+pub mod data;
 pub mod table;
 pub mod pool;
 pub mod ffi;

@@ -10,7 +10,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use syncpool::table::{KeyRef, Store, Swap, Value};
+use syncpool::table::{KeyRef, Store, Swap, Value, ValueRef};
 
 /// The system allocator, counting allocations.
 struct Counting;
@@ -67,7 +67,7 @@ fn naming_a_key_allocates_nothing() {
             store.set(key, Value::Int(1));
         }
         // Warm the key-lock table up, so its first allocation is not counted.
-        assert!(store.lock_key(short, 1, Duration::ZERO));
+        assert!(store.lock_key(short, 1, Duration::ZERO, None).ready().is_some());
         store.unlock_key(short, 1).unwrap();
 
         for key in [short, long, int] {
@@ -86,6 +86,8 @@ fn naming_a_key_allocates_nothing() {
                     assert!(store.contains(key));
                     let (value, version) = store.get_value(key).unwrap();
                     assert!(value.same_as(&Value::Int(1)) || value.same_as(&Value::Int(2)));
+                    let seen = store.view(key, |value, seen| matches!(value, ValueRef::Int(1 | 2)).then_some(seen));
+                    assert_eq!(seen, Some(Some(version)), "a view sees the value in place");
                     assert!(store.get_value(missing).is_none());
                     let version = store.set(key, Value::Int(1)).max(version);
                     store.increment(key, Value::Int(1)).unwrap();
@@ -104,7 +106,7 @@ fn naming_a_key_allocates_nothing() {
                     // A key lock adds an entry to the lock table: free for
                     // keys short enough to be stored inline.
                     if !matches!(key, KeyRef::Text(text) if text.len() > 24) {
-                        assert!(store.lock_key(key, 7, Duration::ZERO));
+                        assert!(store.lock_key(key, 7, Duration::ZERO, None).ready().is_some());
                         assert_eq!(store.lock_holder(key), Some((7, 1)));
                         store.unlock_key(key, 7).unwrap();
                     }

@@ -10,6 +10,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use syncpool::data::{Data, IntKind, document};
 use syncpool::table::{Key, KeyRef, Store, Swap, Value};
 
 const THREADS: usize = 4;
@@ -249,9 +250,16 @@ fn snapshots_and_exports_never_fail_while_others_write() {
             assert_eq!(int(&entry.value), k * 10, "torn or wrong value");
             assert!(keys.insert(k), "key {k} twice in one snapshot");
         }
-        store
-            .export_json()
-            .expect("export of plain values never fails");
+        // What an export makes of a snapshot taken while others write.
+        let entries: Vec<(Data, Data)> = snapshot
+            .iter()
+            .map(|e| match e.key {
+                Key::Int(k) => (Data::Integer(IntKind::Int, k.into()), Data::Integer(IntKind::Int, int(&e.value).into())),
+                Key::Text(_) => unreachable!(),
+            })
+            .collect();
+        let text = document::write(&entries, false).expect("a snapshot of plain values always exports");
+        assert_eq!(document::read(&text).unwrap().len(), snapshot.len());
         store.keys();
         store.len();
         snapshots += 1;
@@ -272,7 +280,7 @@ fn wait_for_never_misses_a_wake_up() {
     let ponger = thread::spawn(move || {
         let mut seen = None;
         for round in 1..=ROUNDS {
-            let ping = s.wait_for(text("PING"), seen, LONG).expect("ping lost");
+            let ping = s.wait_for(text("PING"), seen, LONG, None).ready().expect("ping lost");
             assert_eq!(int(&ping.value), round);
             seen = Some(ping.version);
             s.set(text("pong"), Value::Int(round));
@@ -281,7 +289,7 @@ fn wait_for_never_misses_a_wake_up() {
     let mut seen = None;
     for round in 1..=ROUNDS {
         store.set(text("ping"), Value::Int(round));
-        let pong = store.wait_for(text("Pong"), seen, LONG).expect("pong lost");
+        let pong = store.wait_for(text("Pong"), seen, LONG, None).ready().expect("pong lost");
         assert_eq!(int(&pong.value), round);
         seen = Some(pong.version);
     }
@@ -300,7 +308,8 @@ fn waiters_are_woken_by_concurrent_writers() {
                 let mut seen = None;
                 loop {
                     let entry = store
-                        .wait_for(key, seen, LONG)
+                        .wait_for(key, seen, LONG, None)
+                        .ready()
                         .expect("writer's wake-up lost");
                     if int(&entry.value) >= 1_000 {
                         return int(&entry.value);
@@ -342,8 +351,8 @@ fn key_locks_keep_a_two_key_invariant() {
         };
         for n in 0..500 {
             // Always lock in one order to avoid deadlock.
-            assert!(s.lock_key(text("Alice"), owner, LONG));
-            assert!(s.lock_key(text("Bob"), owner, LONG));
+            assert!(s.lock_key(text("Alice"), owner, LONG, None).ready().is_some());
+            assert!(s.lock_key(text("Bob"), owner, LONG, None).ready().is_some());
             if n % 5 == 0 {
                 let total = int(&s.get(text("alice")).unwrap().value)
                     + int(&s.get(text("bob")).unwrap().value);

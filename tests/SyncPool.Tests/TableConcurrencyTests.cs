@@ -247,4 +247,34 @@ public class TableConcurrencyTests(ITestOutputHelper log)
         Task.WaitAll(writers);
         Assert.True(enumerations > 0);
     }
+
+    [Fact]
+    public void Reads_the_way_PowerShell_makes_them_never_see_another_key_or_table()
+    {
+        // $t.key is IDictionary.Contains then the indexer: the value Contains keeps
+        // for the indexer is per thread; many threads reading and writing the same
+        // keys of two tables must only ever see each key's own values.
+        using var first = new SyncTable();
+        using var second = new SyncTable();
+        const int threads = 8, rounds = 20_000;
+        for (int k = 0; k < threads; k++) { first[$"k{k}"] = k * 1_000_000; second[$"k{k}"] = -1; }
+        var keys = Enumerable.Range(0, threads).Select(k => (object)$"k{k}").ToArray();
+        OnThreads(threads, me =>
+        {
+            IDictionary a = first, b = second;
+            for (int n = 1; n <= rounds; n++)
+            {
+                first[keys[me]] = me * 1_000_000 + n;
+                var other = keys[(me + n) % threads];
+                Assert.True(a.Contains(other));
+                int seen = (int)a[other]!;
+                Assert.Equal((me + n) % threads, seen / 1_000_000); // that key's own value, no other's
+                Assert.True(b.Contains(keys[me]));
+                Assert.Equal(-1, b[keys[me]]);                     // the other table's, not this one's
+                Assert.True(a.Contains(keys[me]));
+                Assert.Equal(me * 1_000_000 + n, a[keys[me]]);     // my own last write, never an older read
+            }
+        });
+        for (int k = 0; k < threads; k++) Assert.Equal(k * 1_000_000 + rounds, first[keys[k]]);
+    }
 }

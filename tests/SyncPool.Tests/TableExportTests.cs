@@ -60,7 +60,11 @@ public class TableExportTests
         t["keep"] = 1;
         var e = Assert.Throws<SyncPoolException>(() => t.ImportJson("{ not json"));
         Assert.Equal("SyncPool.BadFormat", e.ErrorId);
-        Assert.Throws<SyncPoolException>(() => t.ImportJson("{\"format\":\"something-else\"}"));
+        var version = Assert.Throws<SyncPoolException>(() => t.ImportJson("{\"format\":\"syncpool-table/9\",\"entries\":[]}"));
+        Assert.Contains("unsupported format", version.Message);
+        // A good entry before a bad one: still nothing is written.
+        Assert.Throws<SyncPoolException>(() => t.ImportJson("{\"a\": 1, \"a\": 2}"));
+        Assert.Throws<SyncPoolException>(() => t.ImportJson("[1, 2]"));
         Assert.Equal(1, t.Count);
         Assert.Equal(1, t["keep"]);
     }

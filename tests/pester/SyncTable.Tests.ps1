@@ -218,6 +218,24 @@ Describe 'Wait-SyncTable' {
         $ps.InvocationStateInfo.State | Should -Be 'Stopped'
         $ps.Dispose()
     }
+
+    It 'ends at once with SyncPool.Disposed when another runspace removes the table' {
+        $t = New-SyncTable
+        $ps = [powershell]::Create().AddCommand('Import-Module').AddArgument($env:SYNCPOOL_MODULE_PATH).AddStatement().AddCommand('Wait-SyncTable').AddParameter('Table', $t).AddParameter('Key', 'never')
+        try {
+            $handle = $ps.BeginInvoke()
+            Start-Sleep -Milliseconds 300
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            Remove-SyncTable $t -Confirm:$false
+            $handle.AsyncWaitHandle.WaitOne(10000) | Should -BeTrue -Because 'the removal wakes the wait'
+            $sw.Elapsed.TotalSeconds | Should -BeLessThan 5
+            $ps.InvocationStateInfo.State | Should -Be 'Failed'
+            $ps.InvocationStateInfo.Reason.ErrorRecord.FullyQualifiedErrorId | Should -BeLike 'SyncPool.Disposed*'
+        }
+        finally {
+            if ($ps.InvocationStateInfo.State -eq 'Running') { $null = $ps.BeginStop($null, $null) } else { $ps.Dispose() }
+        }
+    }
 }
 
 Describe 'Snapshots, export and import' {

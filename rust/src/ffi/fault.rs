@@ -42,6 +42,10 @@ pub enum ErrorCode {
     UnknownPool,
     /// A pool with that name exists already.
     NameTaken,
+    /// The object was disposed (a SyncTable removed with Remove-SyncTable).
+    Disposed,
+    /// A wait was ended by its cancellation signal (Ctrl+C).
+    Cancelled,
 }
 
 /// A failure on its way out: the code plus the message for the last-error slot.

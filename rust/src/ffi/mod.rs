@@ -8,6 +8,7 @@
 pub mod cancel;
 pub mod fault;
 pub mod objects;
+pub mod parked;
 pub mod pool_core;
 pub mod table_core;
 pub mod values;
@@ -31,6 +32,8 @@ pub fn inventory() -> RustInventory {
         .register(function!(objects::syncpool_set_object_releaser))
         .register(function!(objects::syncpool_object_lease_end))
         .register(function!(objects::syncpool_object_leases_open))
+        .register(function!(parked::syncpool_parked_take))
+        .register(function!(parked::syncpool_parked_open))
         .register(service!(table_core::TableCore))
         .register(function!(pool_core::syncpool_engine_start))
         .register(function!(pool_core::syncpool_engine_take_faults))

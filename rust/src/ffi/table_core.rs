@@ -1,11 +1,33 @@
 //! `TableCore`: the [`Store`] as a C ABI service (C#'s `SyncTable` wraps it).
 //!
 //! Each method converts its arguments, calls the store, converts the result;
-//! all decisions (atomicity, versions, case rules, waits) stay in the store.
+//! all decisions (atomicity, versions, case rules, waits, the end of a
+//! table's life) stay in the store.
+//!
+//! # A removed table
+//! `close` (Remove-SyncTable) empties the store and marks it closed; the
+//! native object itself lives on until C#'s garbage collector frees it, so a
+//! call that races with the removal, or comes after it, never reaches freed
+//! memory. Every method first refuses a closed table with
+//! [`ErrorCode::Disposed`]: a removed table must never answer like an empty
+//! one. (That one check replaces a reference count C# used to take around
+//! every call.)
+//!
+//! # Arguments by reference
+//! Keys, values and results pass by reference: the generated C# then has an
+//! overload taking plain pointers, which crosses with no marshalling at all
+//! (by value, every struct went through generated copy-converters, which
+//! cost more than the table operation itself). Calls that hand a value back
+//! take a `buffer` the caller lends for text and bytes and fill a flat
+//! [`ValueRead`] in place; see [`values`](crate::ffi::values).
 
+use crate::cancel::Cancel;
+use crate::data::document::{self, DocumentError};
+use crate::data::{Data, wire};
+use crate::ffi::cancel;
 use crate::ffi::fault::{ErrorCode, Fault, guard, install_panic_hook};
-use crate::ffi::values::{AddedOut, EntryOut, KeyIn, KeyOut, ValueIn, ValueOut, VersionedOut};
-use crate::table::{Store, Swap, TableError};
+use crate::ffi::values::{AddedRead, EntryOut, KeyIn, KeyOut, LentBuffer, LentBytes, ValueIn, ValueRead};
+use crate::table::{Key, Store, Swap, TableError, Waited};
 use interoptopus::ffi;
 use std::time::Duration;
 
@@ -20,9 +42,17 @@ impl From<TableError> for Fault {
         let code = match error {
             TableError::NotNumeric { .. } | TableError::DeltaNotNumeric(_) => ErrorCode::NotNumeric,
             TableError::Overflow { .. } => ErrorCode::Overflow,
-            TableError::NotSerializable { .. } => ErrorCode::NotSerializable,
-            TableError::BadFormat(_) => ErrorCode::BadFormat,
             TableError::NotLockOwner { .. } => ErrorCode::NotLockOwner,
+        };
+        Fault::new(code, error.to_string())
+    }
+}
+
+impl From<DocumentError> for Fault {
+    fn from(error: DocumentError) -> Self {
+        let code = match error {
+            DocumentError::BadFormat(_) => ErrorCode::BadFormat,
+            DocumentError::Unsavable(_) => ErrorCode::NotSerializable,
         };
         Fault::new(code, error.to_string())
     }
@@ -30,6 +60,36 @@ impl From<TableError> for Fault {
 
 fn swapped(swap: Swap) -> ffi::Bool {
     ffi::Bool::from(matches!(swap, Swap::Swapped { .. }))
+}
+
+/// A timeout in milliseconds from C#; `u64::MAX` waits without a deadline
+/// (the store treats a timeout too large to represent as "forever").
+fn timeout(ms: u64) -> Duration {
+    if ms == u64::MAX { Duration::MAX } else { Duration::from_millis(ms) }
+}
+
+impl TableCore {
+    /// The store, unless the table was closed.
+    #[inline]
+    fn open(&self) -> Result<&Store, Fault> {
+        if self.store.is_closed() {
+            return Err(Fault::new(
+                ErrorCode::Disposed,
+                "This SyncTable has been removed (Remove-SyncTable); its data is gone. Create a new table with New-SyncTable.",
+            ));
+        }
+        Ok(&self.store)
+    }
+
+    /// Maps how a wait ended onto the C ABI: `Ok(Some)` ready, `Ok(None)` timed out.
+    fn waited<T>(&self, waited: Waited<T>) -> Result<Option<T>, Fault> {
+        match waited {
+            Waited::Ready(value) => Ok(Some(value)),
+            Waited::TimedOut => Ok(None),
+            Waited::Cancelled => Err(Fault::new(ErrorCode::Cancelled, "The wait was cancelled.")),
+            Waited::Closed => self.open().map(|_| None),
+        }
+    }
 }
 
 #[ffi]
@@ -40,133 +100,284 @@ impl TableCore {
         guard(|| Ok(Self { store: Store::new(case_sensitive.is()) }))
     }
 
+    /// Removes the table for good (Remove-SyncTable): empties it, ends every
+    /// wait on it, and makes every later call fail with `Disposed`. Idempotent.
+    pub fn close(&self) -> ffi::Result<(), ErrorCode> {
+        guard(|| {
+            self.store.close();
+            Ok(())
+        })
+    }
+
+    pub fn is_closed(&self) -> ffi::Result<ffi::Bool, ErrorCode> {
+        guard(|| Ok(self.store.is_closed().into()))
+    }
+
     pub fn count(&self) -> ffi::Result<u64, ErrorCode> {
-        guard(|| Ok(self.store.len() as u64))
+        guard(|| Ok(self.open()?.len() as u64))
     }
 
     pub fn is_case_sensitive(&self) -> ffi::Result<ffi::Bool, ErrorCode> {
-        guard(|| Ok(self.store.case_sensitive().into()))
+        guard(|| Ok(self.open()?.case_sensitive().into()))
     }
 
-    /// The value and its version, without the key (the common read).
-    pub fn get_value(&self, key: KeyIn) -> ffi::Result<ffi::Option<VersionedOut>, ErrorCode> {
+    /// The value under `key` with its version (`found` false when absent);
+    /// text and bytes go into `buffer`. The common read: one call, no
+    /// allocation on either side for scalars and short text.
+    pub fn read(&self, key: &KeyIn, buffer: &mut LentBuffer, result: &mut ValueRead) -> ffi::Result<(), ErrorCode> {
         guard(|| {
-            let found = self.store.get_value(key.key_ref()?);
-            Ok(found.map(|(value, version)| VersionedOut { data: value.into(), version }).into())
+            let buffer = buffer.as_mut_slice();
+            if self.open()?.view(key.key_ref()?, |value, version| result.set(value, version, buffer)).is_none() {
+                result.set_absent();
+            }
+            Ok(())
         })
     }
 
-    pub fn contains(&self, key: KeyIn) -> ffi::Result<ffi::Bool, ErrorCode> {
-        guard(|| Ok(self.store.contains(key.key_ref()?).into()))
+    pub fn contains(&self, key: &KeyIn) -> ffi::Result<ffi::Bool, ErrorCode> {
+        guard(|| Ok(self.open()?.contains(key.key_ref()?).into()))
     }
 
     /// Stores `val` under `key`; returns the version of this write.
-    pub fn put(&self, key: KeyIn, val: ValueIn) -> ffi::Result<u64, ErrorCode> {
+    pub fn put(&self, key: &KeyIn, val: &ValueIn) -> ffi::Result<u64, ErrorCode> {
         guard(|| {
+            let store = self.open()?;
             let val = val.to_value()?;
             let key = key.key_ref()?;
-            Ok(self.store.set(key, val))
+            Ok(store.set(key, val))
         })
     }
 
-    /// Removes `key`; returns the removed entry, if there was one.
-    pub fn delete(&self, key: KeyIn) -> ffi::Result<ffi::Option<EntryOut>, ErrorCode> {
-        guard(|| Ok(self.store.remove(key.key_ref()?).map(EntryOut::from).into()))
+    /// Removes `key`; returns the value it had (`found` false if it was absent).
+    pub fn delete(&self, key: &KeyIn, buffer: &mut LentBuffer, result: &mut ValueRead) -> ffi::Result<(), ErrorCode> {
+        guard(|| {
+            let removed = self.open()?.remove(key.key_ref()?);
+            match removed {
+                Some(entry) => result.set_owned(entry.value, entry.version, buffer.as_mut_slice()),
+                None => result.set_absent(),
+            }
+            Ok(())
+        })
     }
 
     pub fn clear(&self) -> ffi::Result<(), ErrorCode> {
         guard(|| {
-            self.store.clear();
+            self.open()?.clear();
             Ok(())
         })
     }
 
     /// Adds `delta` (int or double) to the number under `key` atomically; returns the new value.
-    pub fn increment(&self, key: KeyIn, delta: ValueIn) -> ffi::Result<ValueOut, ErrorCode> {
+    pub fn increment(&self, key: &KeyIn, delta: &ValueIn, result: &mut ValueRead) -> ffi::Result<(), ErrorCode> {
         guard(|| {
+            let store = self.open()?;
             let key = key.key_ref()?;
             let delta = delta.to_value()?;
-            Ok(self.store.increment(key, delta)?.into())
+            let sum = store.increment(key, delta)?;
+            result.set(sum.as_value_ref(), 0, &mut []);
+            Ok(())
         })
     }
 
     /// Replaces the value only if it currently equals `expected`; true if it did.
-    pub fn compare_exchange(&self, key: KeyIn, expected: ValueIn, replacement: ValueIn) -> ffi::Result<ffi::Bool, ErrorCode> {
+    pub fn compare_exchange(&self, key: &KeyIn, expected: &ValueIn, replacement: &ValueIn) -> ffi::Result<ffi::Bool, ErrorCode> {
         guard(|| {
+            let store = self.open()?;
             let expected = expected.to_value()?;
             let replacement = replacement.to_value()?;
             let key = key.key_ref()?;
-            Ok(swapped(self.store.compare_exchange(key, &expected, replacement)))
+            Ok(swapped(store.compare_exchange(key, &expected, replacement)))
         })
     }
 
-    /// Returns the entry under `key`, adding `val` first if the key is absent.
-    pub fn get_or_add(&self, key: KeyIn, val: ValueIn) -> ffi::Result<AddedOut, ErrorCode> {
+    /// Returns the value under `key`, adding `val` first if the key is absent.
+    pub fn get_or_add(&self, key: &KeyIn, val: &ValueIn, buffer: &mut LentBuffer, result: &mut AddedRead) -> ffi::Result<(), ErrorCode> {
         guard(|| {
+            let store = self.open()?;
             let val = val.to_value()?;
             let key = key.key_ref()?;
-            let (entry, added) = self.store.get_or_add(key, val);
-            Ok(AddedOut { entry: entry.into(), added: added.into() })
+            let (entry, added) = store.get_or_add(key, val);
+            result.stored.set_owned(entry.value, entry.version, buffer.as_mut_slice());
+            result.added = added.into();
+            Ok(())
         })
     }
 
     /// Optimistic write: succeeds only if the key is still at `expected_version`
     /// (or still absent when `expect_absent`). The basis of Update's retry loop.
-    pub fn replace_if_version(&self, key: KeyIn, expect_absent: ffi::Bool, expected_version: u64, val: ValueIn) -> ffi::Result<ffi::Bool, ErrorCode> {
+    pub fn replace_if_version(&self, key: &KeyIn, expect_absent: ffi::Bool, expected_version: u64, val: &ValueIn) -> ffi::Result<ffi::Bool, ErrorCode> {
         guard(|| {
+            let store = self.open()?;
             let val = val.to_value()?;
             let key = key.key_ref()?;
             let expected = if expect_absent.is() { None } else { Some(expected_version) };
-            Ok(swapped(self.store.replace_if_version(key, expected, val)))
+            Ok(swapped(store.replace_if_version(key, expected, val)))
         })
     }
 
-    /// Blocks up to `timeout_ms` until `key` exists (or, with `has_after`, until
-    /// its version exceeds `after_version`). C# calls this in short slices so
-    /// Ctrl+C is honoured; arrival itself wakes the waiter at once.
-    pub fn wait_for(&self, key: KeyIn, has_after: ffi::Bool, after_version: u64, timeout_ms: u64) -> ffi::Result<ffi::Option<EntryOut>, ErrorCode> {
+    /// Blocks until `key` exists (or, with `has_after`, until its version
+    /// exceeds `after_version`), up to `timeout_ms` (`u64::MAX`: no limit).
+    /// One wait, woken by the write, by signal `cancel` (a number from
+    /// `syncpool_cancel_create`; 0 = not cancellable: fails with `Cancelled`)
+    /// or by the table's removal (fails with `Disposed`). `found` is false on
+    /// timeout.
+    #[allow(clippy::too_many_arguments)]
+    pub fn wait_for(&self, key: &KeyIn, has_after: ffi::Bool, after_version: u64, timeout_ms: u64, cancel: u64, buffer: &mut LentBuffer, result: &mut ValueRead) -> ffi::Result<(), ErrorCode> {
         guard(|| {
+            let store = self.open()?;
             let key = key.key_ref()?;
             let after = if has_after.is() { Some(after_version) } else { None };
-            Ok(self.store.wait_for(key, after, Duration::from_millis(timeout_ms)).map(EntryOut::from).into())
+            let signal: Option<Cancel> = cancel::lookup(cancel);
+            let waited = store.wait_for(key, after, timeout(timeout_ms), signal.as_ref());
+            match self.waited(waited)? {
+                Some(entry) => result.set_owned(entry.value, entry.version, buffer.as_mut_slice()),
+                None => result.set_absent(),
+            }
+            Ok(())
         })
     }
 
     /// A copy of every entry; safe while other threads write.
     pub fn snapshot(&self) -> ffi::Result<ffi::Vec<EntryOut>, ErrorCode> {
-        guard(|| Ok(ffi::Vec::from_vec(self.store.snapshot().into_iter().map(EntryOut::from).collect())))
+        guard(|| Ok(ffi::Vec::from_vec(self.open()?.snapshot().into_iter().map(EntryOut::from).collect())))
     }
 
     pub fn key_list(&self) -> ffi::Result<ffi::Vec<KeyOut>, ErrorCode> {
-        guard(|| Ok(ffi::Vec::from_vec(self.store.keys().into_iter().map(KeyOut::from).collect())))
+        guard(|| Ok(ffi::Vec::from_vec(self.open()?.keys().into_iter().map(KeyOut::from).collect())))
     }
 
-    /// Enters the critical section of `key` for `owner`; false on timeout.
-    pub fn lock_key(&self, key: KeyIn, owner: u64, timeout_ms: u64) -> ffi::Result<ffi::Bool, ErrorCode> {
-        guard(|| Ok(self.store.lock_key(key.key_ref()?, owner, Duration::from_millis(timeout_ms)).into()))
+    /// Enters the critical section of `key` for `owner`, waiting up to
+    /// `timeout_ms` (`u64::MAX`: no limit); false on timeout. Cancelled and
+    /// removed as for `wait_for`.
+    pub fn lock_key(&self, key: &KeyIn, owner: u64, timeout_ms: u64, cancel: u64) -> ffi::Result<ffi::Bool, ErrorCode> {
+        guard(|| {
+            let store = self.open()?;
+            let signal: Option<Cancel> = cancel::lookup(cancel);
+            let waited = store.lock_key(key.key_ref()?, owner, timeout(timeout_ms), signal.as_ref());
+            Ok(self.waited(waited)?.is_some().into())
+        })
     }
 
-    pub fn unlock_key(&self, key: KeyIn, owner: u64) -> ffi::Result<(), ErrorCode> {
-        guard(|| Ok(self.store.unlock_key(key.key_ref()?, owner)?))
+    pub fn unlock_key(&self, key: &KeyIn, owner: u64) -> ffi::Result<(), ErrorCode> {
+        guard(|| Ok(self.open()?.unlock_key(key.key_ref()?, owner)?))
     }
 
     pub fn unlock_all(&self, owner: u64) -> ffi::Result<(), ErrorCode> {
         guard(|| {
-            self.store.unlock_all(owner);
+            self.open()?.unlock_all(owner);
             Ok(())
         })
     }
 
-    /// The whole table as type-tagged JSON (live objects are refused by key).
-    pub fn export_json(&self) -> ffi::Result<ffi::String, ErrorCode> {
-        guard(|| Ok(ffi::String::from_string(self.store.export_json()?)))
+    /// The JSON document (Export-SyncTable) for `entries`: data wire bytes
+    /// (see [`wire`]) C# made from a snapshot of this table, every live
+    /// object turned into data or marked as not data. Refuses, naming every
+    /// key, entries that hold anything that is not data.
+    pub fn write_document(&self, entries: &LentBytes) -> ffi::Result<ffi::String, ErrorCode> {
+        guard(|| {
+            let store = self.open()?;
+            let entries = wire::decode_entries(entries.as_slice()).map_err(|why| Fault::invalid(format!("The table's data could not be read: {why}")))?;
+            Ok(ffi::String::from_string(document::write(&entries, store.case_sensitive())?))
+        })
     }
 
-    /// Loads an export (all or nothing); returns how many entries were written.
-    pub fn import_json(&self, json: ffi::Slice<u8>, replace: ffi::Bool) -> ffi::Result<u64, ErrorCode> {
+    /// The entries of a JSON document or plain JSON object (Import-SyncTable)
+    /// as data wire bytes, checked completely: a bad file, or two keys this
+    /// table would treat as one, is an error before anything is loaded.
+    pub fn read_document(&self, text: &LentBytes) -> ffi::Result<ffi::Vec<u8>, ErrorCode> {
         guard(|| {
-            let text = std::str::from_utf8(json.as_slice()).map_err(|_| Fault::new(ErrorCode::BadFormat, "The file is not UTF-8 text."))?;
-            Ok(self.store.import_json(text, replace.is())? as u64)
+            let store = self.open()?;
+            let text = std::str::from_utf8(text.as_slice()).map_err(|_| Fault::new(ErrorCode::BadFormat, "The file is not UTF-8 text."))?;
+            let entries = document::read(text)?;
+            let keys: Vec<Key> = entries
+                .iter()
+                .map(|(key, _)| match key {
+                    Data::Text(text) => Key::Text(text.clone()),
+                    Data::Integer(_, n) => Key::Int(*n as i64),
+                    _ => Key::Text(String::new()),
+                })
+                .collect();
+            if let Some((first, second)) = store.first_duplicate(keys.iter()) {
+                let how = if store.case_sensitive() { "" } else { " (this table ignores case)" };
+                return Err(Fault::new(
+                    ErrorCode::BadFormat,
+                    format!("The data is not a valid SyncPool table export: entries {first} and {second} are the same key '{}'{how}", keys[second]),
+                ));
+            }
+            Ok(ffi::Vec::from_vec(wire::encode_entries(&entries)))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::values::{KeyKind, LentBytes, ValueKind};
+
+    fn table() -> TableCore {
+        match TableCore::create(false.into()) {
+            ffi::Ok(core) => core,
+            _ => panic!("create failed"),
+        }
+    }
+
+    fn key(text: &str) -> KeyIn {
+        KeyIn { kind: KeyKind::Text, number: 0, text: LentBytes { ptr: text.as_ptr(), len: text.len() as u64 } }
+    }
+
+    fn int(n: i64) -> ValueIn {
+        ValueIn { kind: ValueKind::Int, number: n, real: 0.0, bytes: LentBytes { ptr: std::ptr::null(), len: 0 }, flag: 0 }
+    }
+
+    fn read(core: &TableCore, name: &str) -> ffi::Result<ValueRead, ErrorCode> {
+        let mut buffer = [0u8; 16];
+        let mut lent = LentBuffer { ptr: buffer.as_mut_ptr(), len: 16 };
+        let mut result = ValueRead::default_for_tests();
+        match core.read(&key(name), &mut lent, &mut result) {
+            ffi::Ok(()) => ffi::Ok(result),
+            ffi::Err(code) => ffi::Err(code),
+            _ => panic!("unexpected result"),
+        }
+    }
+
+    impl ValueRead {
+        fn default_for_tests() -> Self {
+            ValueRead { number: 0, real: 0.0, length: 0, parked: 0, lease: 0, version: 0, kind: ValueKind::Null, found: false.into(), flag: 0 }
+        }
+    }
+
+    #[test]
+    fn a_closed_table_refuses_every_call_instead_of_answering_empty() {
+        let core = table();
+        assert!(matches!(core.put(&key("a"), &int(1)), ffi::Ok(_)));
+        assert!(matches!(read(&core, "A"), ffi::Ok(r) if r.found.is() && r.number == 1));
+        assert!(matches!(core.close(), ffi::Ok(())));
+        assert!(matches!(core.is_closed(), ffi::Ok(b) if b.is()));
+        assert!(matches!(read(&core, "a"), ffi::Err(ErrorCode::Disposed)));
+        assert!(matches!(core.count(), ffi::Err(ErrorCode::Disposed)));
+        assert!(matches!(core.contains(&key("a")), ffi::Err(ErrorCode::Disposed)));
+        assert!(matches!(core.put(&key("a"), &int(2)), ffi::Err(ErrorCode::Disposed)));
+        assert!(matches!(core.snapshot(), ffi::Err(ErrorCode::Disposed)));
+        assert!(matches!(core.close(), ffi::Ok(())), "closing twice is fine");
+    }
+
+    #[test]
+    fn a_cancel_signal_ends_a_native_wait() {
+        let core = std::sync::Arc::new(table());
+        let id = cancel::syncpool_cancel_create();
+        let waiter = {
+            let core = std::sync::Arc::clone(&core);
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 16];
+                let mut lent = LentBuffer { ptr: buffer.as_mut_ptr(), len: 16 };
+                let mut result = ValueRead::default_for_tests();
+                let outcome = core.wait_for(&key("never"), false.into(), 0, u64::MAX, id, &mut lent, &mut result);
+                matches!(outcome, ffi::Err(ErrorCode::Cancelled))
+            })
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        cancel::syncpool_cancel_signal(id);
+        assert!(waiter.join().unwrap(), "the wait ends with Cancelled");
+        cancel::syncpool_cancel_release(id);
     }
 }

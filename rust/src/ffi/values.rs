@@ -3,13 +3,71 @@
 //! Inputs are flat structs over *borrowed* bytes (`ffi::Slice`): C# pins its
 //! buffer for the duration of the call, so nothing is copied or allocated
 //! until the store decides to keep it, and no payload size is limited by a
-//! stack buffer. Outputs are data enums that own Rust memory (`ffi::String`,
-//! `ffi::Vec`); C# copies them into .NET objects and disposes them.
+//! stack buffer.
+//!
+//! A single-key call hands its value back as a [`ValueRead`]: a flat struct
+//! of plain fields (the generated C# is a struct, marshalled without any
+//! allocation), with text and bytes copied into a buffer the caller lends
+//! (see [`parked`](crate::ffi::parked) for values longer than it). Bulk
+//! results (snapshots, key lists) are data enums that own Rust memory
+//! (`ffi::String`, `ffi::Vec`); C# copies them into .NET objects and
+//! disposes them.
 
 use crate::ffi::fault::Fault;
 use crate::ffi::objects::{self, ObjectLease};
-use crate::table::{Key, KeyRef, Value, Versioned};
+use crate::ffi::parked;
+use crate::table::{Key, KeyRef, Value, ValueRef, Versioned};
 use interoptopus::ffi;
+
+/// Bytes C# lends for the duration of one call: `len` bytes at `ptr`, in a
+/// buffer C# keeps pinned until the call returns (a `fixed` block or a
+/// stack buffer). Plain fields rather than `ffi::Slice`, whose generated C#
+/// is a class: a key or value passed in must not cost an allocation.
+#[ffi]
+#[derive(Clone, Copy)]
+pub struct LentBytes {
+    pub ptr: *const u8,
+    pub len: u64,
+}
+
+/// A buffer C# lends for the duration of one call for Rust to write into
+/// (text and bytes handed back; see [`ValueRead`]).
+#[ffi]
+#[derive(Clone, Copy)]
+pub struct LentBuffer {
+    pub ptr: *mut u8,
+    pub len: u64,
+}
+
+impl LentBytes {
+    /// The lent bytes. Borrowed from `self`, which lives only as long as
+    /// the call it was passed to.
+    pub fn as_slice(&self) -> &[u8] {
+        if self.ptr.is_null() || self.len == 0 {
+            return &[];
+        }
+        // SAFETY: C# passes a pointer to `len` readable bytes that it keeps
+        // pinned and does not write until the call returns (see the type's
+        // docs), and the slice cannot outlive `&self`, which is the call's
+        // argument. `len` fits in `usize`: it is the length of a .NET
+        // buffer, at most `int.MaxValue`.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len as usize) }
+    }
+}
+
+impl LentBuffer {
+    /// The lent buffer, borrowed from `self` (the call's argument).
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        if self.ptr.is_null() || self.len == 0 {
+            return &mut [];
+        }
+        // SAFETY: C# passes a pointer to `len` writable bytes that it keeps
+        // pinned and neither reads nor writes until the call returns; the
+        // slice cannot outlive `&mut self`, the call's argument, so nothing
+        // else aliases it meanwhile.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len as usize) }
+    }
+}
 
 /// What a [`KeyIn`] holds.
 #[ffi]
@@ -21,10 +79,11 @@ pub enum KeyKind {
 
 /// A key passed in: text (UTF-8 bytes) or a 64-bit integer.
 #[ffi]
-pub struct KeyIn<'a> {
+#[derive(Clone, Copy)]
+pub struct KeyIn {
     pub kind: KeyKind,
     pub number: i64,
-    pub text: ffi::Slice<'a, u8>,
+    pub text: LentBytes,
 }
 
 /// What a [`ValueIn`] holds.
@@ -45,11 +104,12 @@ pub enum ValueKind {
 /// bools (0/1), ints, DateTime ticks and object ids; `real` holds doubles;
 /// `bytes` holds text (UTF-8) and byte arrays; `flag` holds DateTimeKind.
 #[ffi]
-pub struct ValueIn<'a> {
+#[derive(Clone, Copy)]
+pub struct ValueIn {
     pub kind: ValueKind,
     pub number: i64,
     pub real: f64,
-    pub bytes: ffi::Slice<'a, u8>,
+    pub bytes: LentBytes,
     pub flag: u8,
 }
 
@@ -84,21 +144,40 @@ pub enum KeyOut {
     Int(i64),
 }
 
-/// The result of get-or-add: the entry now stored, and whether this call added it.
+/// A value handed back by a single-key call, filled in place in the
+/// caller's memory. Which fields matter depends on `kind`, as for
+/// [`ValueIn`]: `number` holds bools (0/1), ints, DateTime ticks and object
+/// ids; `real` holds doubles; `flag` holds the DateTimeKind. Text (UTF-8)
+/// and bytes are in the caller's buffer when `parked` is 0, otherwise parked
+/// under that number; `length` is their byte count either way. An object
+/// comes with a lease to end once C# has fetched it.
+///
+/// The 8-byte fields come first and every field is written on its own
+/// (see [`set`](Self::set)): building the struct elsewhere and copying it
+/// made the compiler move its small fields in overlapping pieces, which
+/// stalled the processor on every read.
 #[ffi]
-#[derive(Clone)]
-pub struct AddedOut {
-    pub entry: EntryOut,
-    pub added: ffi::Bool,
+#[derive(Clone, Copy)]
+pub struct ValueRead {
+    pub number: i64,
+    pub real: f64,
+    pub length: u64,
+    pub parked: u64,
+    pub lease: u64,
+    /// The version of the write that stored the value.
+    pub version: u64,
+    pub kind: ValueKind,
+    /// False when there is no value: the key is absent, or a wait timed out.
+    pub found: ffi::Bool,
+    pub flag: u8,
 }
 
-/// A value and the version of the write that stored it (a get that does not
-/// need the key back, so none is copied).
+/// The result of get-or-add: the value now stored, and whether this call added it.
 #[ffi]
-#[derive(Clone)]
-pub struct VersionedOut {
-    pub data: ValueOut,
-    pub version: u64,
+#[derive(Clone, Copy)]
+pub struct AddedRead {
+    pub stored: ValueRead,
+    pub added: ffi::Bool,
 }
 
 /// One entry handed back: key, value and the version of that write.
@@ -110,20 +189,38 @@ pub struct EntryOut {
     pub version: u64,
 }
 
-impl<'a> KeyIn<'a> {
+impl KeyIn {
     /// Borrows the key from C#'s pinned buffer: no allocation unless the
-    /// store inserts a new entry.
-    pub fn key_ref(&self) -> Result<KeyRef<'a>, Fault> {
+    /// store inserts a new entry. Always inlined: called out of line, its
+    /// result (a key or a fault) came back through memory and was reloaded
+    /// in pieces of another size, which stalled every keyed call.
+    #[inline(always)]
+    pub fn key_ref(&self) -> Result<KeyRef<'_>, Fault> {
         match self.kind {
-            KeyKind::Text => std::str::from_utf8(self.text.as_slice())
+            KeyKind::Text => utf8(self.text.as_slice())
                 .map(KeyRef::Text)
-                .map_err(|_| Fault::invalid("The key is not valid text (invalid UTF-8 reached the native core).")),
+                .ok_or_else(|| Fault::invalid("The key is not valid text (invalid UTF-8 reached the native core).")),
             KeyKind::Int => Ok(KeyRef::Int(self.number)),
         }
     }
 }
 
-impl ValueIn<'_> {
+/// `bytes` as text, if they are UTF-8. ASCII, what nearly every key is, is
+/// recognized by an inlined word-at-a-time test; only other text goes through
+/// the full (out-of-line) UTF-8 check, which cost more than the rest of
+/// decoding a key.
+#[inline]
+fn utf8(bytes: &[u8]) -> Option<&str> {
+    if bytes.is_ascii() {
+        // SAFETY: every byte is below 0x80, and ASCII is valid UTF-8.
+        return Some(unsafe { std::str::from_utf8_unchecked(bytes) });
+    }
+    std::str::from_utf8(bytes).ok()
+}
+
+impl ValueIn {
+    /// Always inlined, as [`KeyIn::key_ref`] is, for the same reason.
+    #[inline(always)]
     pub fn to_value(&self) -> Result<Value, Fault> {
         Ok(match self.kind {
             ValueKind::Null => Value::Null,
@@ -138,6 +235,77 @@ impl ValueIn<'_> {
             ValueKind::DateTime => Value::DateTime { ticks: self.number, kind: self.flag },
             ValueKind::Object => Value::Object(objects::adopt(self.number as u64)),
         })
+    }
+}
+
+impl ValueRead {
+    /// Writes "no value".
+    pub fn set_absent(&mut self) {
+        self.found = false.into();
+        self.kind = ValueKind::Null;
+        self.version = 0;
+        self.length = 0;
+        self.parked = 0;
+        self.lease = 0;
+    }
+
+    fn set_scalar(&mut self, kind: ValueKind, number: i64, real: f64, flag: u8, version: u64) {
+        self.found = true.into();
+        self.kind = kind;
+        self.number = number;
+        self.real = real;
+        self.flag = flag;
+        self.version = version;
+        self.length = 0;
+        self.parked = 0;
+        self.lease = 0;
+    }
+
+    /// Writes `value`: scalars in place, text and bytes into `buffer`
+    /// (parked when longer), an object under a new lease. Cheap enough to
+    /// run under a shard lock for short values: a copy of at most
+    /// `buffer.len()` bytes.
+    #[inline]
+    pub fn set(&mut self, value: ValueRef<'_>, version: u64, buffer: &mut [u8]) {
+        match value {
+            ValueRef::Null => self.set_scalar(ValueKind::Null, 0, 0.0, 0, version),
+            ValueRef::Bool(b) => self.set_scalar(ValueKind::Bool, i64::from(b), 0.0, 0, version),
+            ValueRef::Int(n) => self.set_scalar(ValueKind::Int, n, 0.0, 0, version),
+            ValueRef::Double(x) => self.set_scalar(ValueKind::Double, 0, x, 0, version),
+            ValueRef::DateTime { ticks, kind } => self.set_scalar(ValueKind::DateTime, ticks, 0.0, kind, version),
+            ValueRef::Text(text) => self.set_bytes(ValueKind::Text, text.as_bytes(), version, buffer),
+            ValueRef::Bytes(bytes) => self.set_bytes(ValueKind::Bytes, bytes, version, buffer),
+            ValueRef::Object(object) => {
+                let lease = objects::lease(std::sync::Arc::clone(object));
+                self.set_scalar(ValueKind::Object, lease.id as i64, 0.0, 0, version);
+                self.lease = lease.lease;
+            }
+        }
+    }
+
+    /// [`set`](Self::set) for a value the caller owns (a removed entry): a
+    /// long text or byte array is parked without another copy.
+    pub fn set_owned(&mut self, value: Value, version: u64, buffer: &mut [u8]) {
+        match value {
+            Value::Text(text) if text.len() > buffer.len() => self.set_parked(ValueKind::Text, text.into_bytes(), version),
+            Value::Bytes(bytes) if bytes.len() > buffer.len() => self.set_parked(ValueKind::Bytes, bytes, version),
+            other => self.set(other.as_value_ref(), version, buffer),
+        }
+    }
+
+    fn set_bytes(&mut self, kind: ValueKind, bytes: &[u8], version: u64, buffer: &mut [u8]) {
+        if bytes.len() > buffer.len() {
+            return self.set_parked(kind, bytes.to_vec(), version);
+        }
+        buffer[..bytes.len()].copy_from_slice(bytes);
+        self.set_scalar(kind, 0, 0.0, 0, version);
+        self.length = bytes.len() as u64;
+    }
+
+    fn set_parked(&mut self, kind: ValueKind, bytes: Vec<u8>, version: u64) {
+        self.set_scalar(kind, 0, 0.0, 0, version);
+        self.length = bytes.len() as u64;
+        self.parked = parked::park(bytes);
     }
 }
 
@@ -168,5 +336,86 @@ impl From<Key> for KeyOut {
 impl From<Versioned> for EntryOut {
     fn from(entry: Versioned) -> Self {
         EntryOut { key: entry.key.into(), data: entry.value.into(), version: entry.version }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::objects;
+    use crate::ffi::parked;
+
+    fn blank() -> ValueRead {
+        ValueRead { number: -1, real: -1.0, length: 99, parked: 99, lease: 99, version: 99, kind: ValueKind::Bool, found: true.into(), flag: 9 }
+    }
+
+    fn take(read: &ValueRead) -> Vec<u8> {
+        let mut bytes = vec![0u8; read.length as usize];
+        let mut target = LentBuffer { ptr: bytes.as_mut_ptr(), len: bytes.len() as u64 };
+        let copied = parked::syncpool_parked_take(read.parked, &mut target);
+        assert!(matches!(copied, ffi::Ok(n) if n == read.length));
+        bytes
+    }
+
+    #[test]
+    fn scalars_are_written_in_place_and_clear_the_rest() {
+        let mut read = blank();
+        read.set(ValueRef::Int(-7), 42, &mut []);
+        assert!(read.found.is() && read.kind == ValueKind::Int && read.number == -7 && read.version == 42);
+        assert_eq!((read.length, read.parked, read.lease), (0, 0, 0));
+        read.set(ValueRef::Double(-0.0), 1, &mut []);
+        assert!(read.kind == ValueKind::Double && read.real.to_bits() == (-0.0f64).to_bits());
+        read.set(ValueRef::DateTime { ticks: 5, kind: 2 }, 1, &mut []);
+        assert!(read.kind == ValueKind::DateTime && read.number == 5 && read.flag == 2);
+        read.set(ValueRef::Bool(true), 1, &mut []);
+        assert!(read.kind == ValueKind::Bool && read.number == 1);
+        read.set_absent();
+        assert!(!read.found.is());
+    }
+
+    #[test]
+    fn short_text_goes_into_the_buffer_long_text_is_parked() {
+        let mut buffer = [0u8; 8];
+        let mut read = blank();
+        read.set(ValueRef::Text("héllo"), 3, &mut buffer);
+        assert!(read.kind == ValueKind::Text && read.parked == 0);
+        assert_eq!(&buffer[..read.length as usize], "héllo".as_bytes());
+
+        let before = parked::parked_count();
+        let long = "a text longer than the buffer";
+        read.set(ValueRef::Text(long), 4, &mut buffer);
+        assert!(read.parked != 0 && read.length == long.len() as u64);
+        assert_eq!(take(&read), long.as_bytes());
+        assert_eq!(parked::parked_count(), before, "taking a parked value forgets it");
+
+        read.set_owned(Value::Bytes(vec![7; 20]), 5, &mut buffer);
+        assert!(read.kind == ValueKind::Bytes && read.parked != 0);
+        assert_eq!(take(&read), vec![7; 20]);
+        let mut wrong = [0u8; 1];
+        let mut target = LentBuffer { ptr: wrong.as_mut_ptr(), len: 1 };
+        assert!(matches!(parked::syncpool_parked_take(read.parked, &mut target), ffi::Err(_)), "already taken");
+    }
+
+    #[test]
+    fn objects_come_with_a_lease() {
+        let before = objects::open_leases();
+        let object = objects::adopt(77);
+        let mut read = blank();
+        read.set(ValueRef::Object(&object), 1, &mut []);
+        assert!(read.kind == ValueKind::Object && read.number == 77 && read.lease != 0);
+        assert_eq!(objects::open_leases(), before + 1);
+        objects::syncpool_object_lease_end(read.lease);
+        assert_eq!(objects::open_leases(), before);
+    }
+
+    #[test]
+    fn lent_bytes_may_be_empty_or_null() {
+        let empty = LentBytes { ptr: std::ptr::null(), len: 0 };
+        assert!(empty.as_slice().is_empty());
+        let key = KeyIn { kind: KeyKind::Text, number: 0, text: empty };
+        assert!(matches!(key.key_ref(), Ok(KeyRef::Text(""))));
+        let bad = [0xffu8];
+        let key = KeyIn { kind: KeyKind::Text, number: 0, text: LentBytes { ptr: bad.as_ptr(), len: 1 } };
+        assert!(key.key_ref().is_err(), "invalid UTF-8 is refused, not trusted");
     }
 }

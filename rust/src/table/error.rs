@@ -14,10 +14,6 @@ pub enum TableError {
     NotNumeric { key: String, found: &'static str },
     /// Integer increment whose result does not fit in an `Int64`.
     Overflow { key: String },
-    /// Export of a value that has no JSON form (a live .NET object).
-    NotSerializable { key: String, found: &'static str },
-    /// Import of text that is not a valid SyncPool table export.
-    BadFormat(String),
     /// Unlock of a key lock the caller does not hold.
     NotLockOwner { key: String },
     /// Increment by an amount that is not a number.
@@ -51,14 +47,6 @@ impl fmt::Display for TableError {
                 f,
                 "Cannot increment key '{key}': the result is too large for a 64-bit integer (Int64). The value was not changed."
             ),
-            TableError::NotSerializable { key, found } => write!(
-                f,
-                "Cannot export key '{key}': its value is {}, which cannot be saved as JSON. Only numbers, strings, booleans, byte arrays, DateTimes and $null can be exported.",
-                described(found)
-            ),
-            TableError::BadFormat(detail) => {
-                write!(f, "The data is not a valid SyncPool table export: {detail}")
-            }
             TableError::NotLockOwner { key } => write!(
                 f,
                 "Cannot unlock key '{key}': it is not locked by this caller."
@@ -91,13 +79,6 @@ mod tests {
         let e = TableError::Overflow { key: "42".into() };
         assert!(e.to_string().contains("key '42'"));
         assert!(e.to_string().contains("not changed"));
-        let e = TableError::NotSerializable {
-            key: "conn".into(),
-            found: "object",
-        };
-        assert!(e.to_string().contains("'conn'") && e.to_string().contains(".NET object"));
-        let e = TableError::BadFormat("entry 2: missing \"type\"".into());
-        assert!(e.to_string().ends_with("entry 2: missing \"type\""));
         let e = TableError::NotLockOwner { key: "k".into() };
         assert!(e.to_string().contains("'k'"));
         let e = TableError::DeltaNotNumeric("bool");

@@ -7,21 +7,21 @@
 //! single key is atomic, every write stamps the entry with a new version
 //! (versions only grow per key, also across removal, and are never reused
 //! within a store), and callers can block until a key appears or changes.
-//! [`export`] turns a store into self-describing JSON and back.
+//! Saving a table as a file is [`crate::data`]'s business.
 //!
 //! Nothing here knows about the C ABI; `ffi` builds on this API.
 
 pub mod error;
-pub mod export;
 pub mod key;
 pub mod key_locks;
 pub mod store;
 pub mod value;
 
-mod base64;
+mod big_blocks;
 mod waiters;
 
 pub use error::TableError;
 pub use key::{Key, KeyRef};
 pub use store::{Store, Swap, Versioned};
-pub use value::{ObjectRef, Releaser, Value};
+pub use value::{ObjectRef, Releaser, Value, ValueRef};
+pub use waiters::Waited;

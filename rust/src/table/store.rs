@@ -17,26 +17,42 @@
 //!
 //! # Versions
 //! Each write stamps the entry with a version from one of [`CLOCKS`]
-//! cache-padded atomic clocks, picked by the key's hash and advanced while
-//! the entry's shard lock is held. One store-wide counter made every write
-//! on every core fight over the same cache line; with a clock per hash
-//! bucket, writers to different keys rarely share one. A key always hashes
-//! to the same clock and successive writes to it are ordered by its shard
-//! lock, so its versions only grow, also across removal and re-adding: a
-//! removed and re-added key never reuses a version (no ABA for optimistic
-//! updates). The clock's index is folded into the low bits of each version,
-//! so no version is handed out twice in one store either. Versions of
-//! *different* keys are not ordered by time.
+//! cache-padded clocks, one per shard: a key's clock is picked by the same
+//! bits of its hash that pick its shard, so a clock is only ever advanced by
+//! a writer holding that shard's write lock. That lock orders every advance
+//! of the clock, so the advance is a plain load and store rather than an
+//! atomic read-modify-write (which cost a locked instruction on every write;
+//! a test checks the clock and shard choices agree with DashMap's). One
+//! store-wide counter made every write on every core fight over the same
+//! cache line; with a clock per shard, writers to different shards never
+//! share one. Successive writes to a key are ordered by its shard lock, so
+//! its versions only grow, also across removal and re-adding: a removed and
+//! re-added key never reuses a version (no ABA for optimistic updates). The
+//! clock's index is folded into the low bits of each version, so no version
+//! is handed out twice in one store either. Versions of *different* keys
+//! are not ordered by time.
 //!
 //! Values are never dropped while a shard lock is held. Dropping a
 //! [`Value::Object`] may call into C# (the releaser), and C# must be free to
 //! call back into the table from there (DashMap locks are not reentrant).
+//!
+//! # Closing
+//! [`close`](Store::close) ends a store's life while callers may still hold
+//! it (C# keeps the native object until the garbage collector frees it, so
+//! that no call can ever reach freed memory): it fires the store's closing
+//! signal, which ends every wait and key-lock wait with
+//! [`Waited::Closed`], and empties the store. A write racing with `close`
+//! re-checks the signal after its shard lock is released and empties the
+//! store again, so nothing written survives a close. Callers that must not
+//! answer like an empty table ask [`is_closed`](Store::is_closed) first (the
+//! C ABI does, for every call).
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry as HashEntry;
 use std::fmt;
 use std::mem;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam::utils::CachePadded;
@@ -48,8 +64,9 @@ use super::key::{
     Comparer, IgnoreCase, Key, KeyRef, Lookup, MapKey, Ordinal, PassThrough, Probe, map_hash,
 };
 use super::key_locks::KeyLocks;
-use super::value::{StoredValue, Value};
-use super::waiters::Waiters;
+use super::value::{StoredValue, Value, ValueRef};
+use super::waiters::{Waited, Waiters};
+use crate::cancel::Cancel;
 
 /// A key's value together with the version of the write that stored it.
 #[derive(Clone, Debug)]
@@ -96,6 +113,7 @@ impl Store {
     /// A new, empty table. `case_sensitive: false` compares text keys like
     /// .NET `StringComparer.OrdinalIgnoreCase` (the PowerShell default).
     pub fn new(case_sensitive: bool) -> Self {
+        super::big_blocks::return_freed_slot_arrays();
         let table = if case_sensitive {
             Tables::Ordinal(Table::new())
         } else {
@@ -128,6 +146,14 @@ impl Store {
     /// A copy of the value under `key` and its version.
     pub fn get_value(&self, key: KeyRef<'_>) -> Option<(Value, u64)> {
         with_table!(self, t => t.get_value(key))
+    }
+
+    /// Runs `look` on the value under `key` and its version, in place: no
+    /// copy is made unless `look` makes one. `look` runs under the key's
+    /// shard read lock, so it must be short and must not call the store.
+    #[inline]
+    pub fn view<R>(&self, key: KeyRef<'_>, look: impl FnOnce(ValueRef<'_>, u64) -> R) -> Option<R> {
+        with_table!(self, t => t.read(key, |_, stamped| look(stamped.value.as_value_ref(), stamped.version)))
     }
 
     pub fn contains(&self, key: KeyRef<'_>) -> bool {
@@ -198,15 +224,31 @@ impl Store {
     }
 
     /// Blocks until `key` exists (`after_version: None`) or exists with a
-    /// version greater than `after_version`; `None` on timeout. A zero
-    /// timeout checks once. Sleeps on a condition variable; never polls.
+    /// version greater than `after_version`. A zero timeout checks once; a
+    /// timeout too large to represent waits until the key arrives, `cancel`
+    /// fires or the store is closed. Sleeps on a condition variable, woken
+    /// by the write, the signal or the close; never polls.
     pub fn wait_for(
         &self,
         key: KeyRef<'_>,
         after_version: Option<u64>,
         timeout: Duration,
-    ) -> Option<Versioned> {
-        with_table!(self, t => t.wait_for(key, after_version, timeout))
+        cancel: Option<&Cancel>,
+    ) -> Waited<Versioned> {
+        with_table!(self, t => t.wait_for(key, after_version, timeout, cancel))
+    }
+
+    /// Empties the store for good: every wait in progress or to come ends
+    /// with [`Waited::Closed`], and writes that race with the close leave
+    /// nothing behind (see the module docs). Idempotent.
+    pub fn close(&self) {
+        with_table!(self, t => t.close())
+    }
+
+    /// Whether [`close`](Store::close) has been called.
+    #[inline]
+    pub fn is_closed(&self) -> bool {
+        with_table!(self, t => t.is_closed())
     }
 
     /// A copy of every entry. Each entry is read atomically; entries written
@@ -222,10 +264,17 @@ impl Store {
     }
 
     /// Takes the critical-section lock on `key` for `owner`, waiting up to
-    /// `timeout`; `false` on timeout. Reentrant: each take needs an unlock.
-    /// The key need not exist in the table.
-    pub fn lock_key(&self, key: KeyRef<'_>, owner: u64, timeout: Duration) -> bool {
-        with_table!(self, t => t.locks.lock(key, owner, timeout))
+    /// `timeout` unless `cancel` fires or the store is closed first.
+    /// Reentrant: each take needs an unlock. The key need not exist in the
+    /// table.
+    pub fn lock_key(
+        &self,
+        key: KeyRef<'_>,
+        owner: u64,
+        timeout: Duration,
+        cancel: Option<&Cancel>,
+    ) -> Waited<()> {
+        with_table!(self, t => t.lock_key(key, owner, timeout, cancel))
     }
 
     /// Releases one take of the lock on `key`.
@@ -298,19 +347,18 @@ const SHARDS: usize = 1 << SHARD_BITS;
 /// Number of version clocks: one per shard.
 const CLOCKS: usize = SHARDS;
 
-/// The clock of a key with this hash. Takes the same bits DashMap takes its
-/// shard index from (`(hash << 7) >> (64 - SHARD_BITS)`; the map's hasher
-/// passes this very hash through), so a clock is normally only advanced under one shard's lock and
-/// its cache line does not bounce between shards. Correctness does not
-/// depend on that: a key always maps to the same clock, whatever DashMap
-/// does.
+/// The clock of a key with this hash: the shard DashMap keeps the key in
+/// (`(hash << 7) >> (64 - SHARD_BITS)`, with the map's hasher passing this
+/// very hash through), so a clock is only advanced under that one shard's
+/// write lock (see the module docs; `clocks_follow_dashmap_shards` checks
+/// the two choices agree).
 #[inline]
 fn clock_of(hash: u64) -> usize {
     ((hash << 7) >> (64 - SHARD_BITS)) as usize & (CLOCKS - 1)
 }
 
 /// What the map holds for each key besides the key itself: the value and
-/// the version of the write that stored it. With the key, 48 bytes per
+/// the version of the write that stored it. With the key, 40 bytes per
 /// entry, short keys inline.
 struct Stamped {
     value: StoredValue,
@@ -389,8 +437,13 @@ struct Table<C: Comparer> {
     map: DashMap<MapKey<C>, Stamped, PassThrough>,
     /// Writes stamped by each clock so far (see the module docs).
     clocks: Box<[CachePadded<AtomicU64>]>,
-    waiters: Waiters,
+    waiters: Arc<Waiters>,
     locks: KeyLocks<C>,
+    /// Set by [`close`](Table::close). Checked by every call, so it lives
+    /// here rather than behind the signal's shared allocation.
+    closed: AtomicBool,
+    /// Fired by [`close`](Table::close); every wait listens to it.
+    closing: Cancel,
 }
 
 impl<C: Comparer> Table<C> {
@@ -400,22 +453,68 @@ impl<C: Comparer> Table<C> {
             clocks: (0..CLOCKS)
                 .map(|_| CachePadded::new(AtomicU64::new(0)))
                 .collect(),
-            waiters: Waiters::new(),
+            waiters: Arc::new(Waiters::new()),
             locks: KeyLocks::new(),
+            closed: AtomicBool::new(false),
+            closing: Cancel::new(),
         }
+    }
+
+    #[inline]
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    fn close(&self) {
+        // Flag first: writes that check it after this point sweep up after
+        // themselves (`after_write`); then the signal ends every wait.
+        self.closed.store(true, Ordering::SeqCst);
+        self.closing.cancel();
+        self.clear();
+    }
+
+    /// The signals a wait listens to: the store's own closing and the
+    /// caller's.
+    fn cancels<'a>(&'a self, cancel: Option<&'a Cancel>) -> ([&'a Cancel; 2], usize) {
+        match cancel {
+            Some(cancel) => ([&self.closing, cancel], 2),
+            None => ([&self.closing, &self.closing], 1),
+        }
+    }
+
+    /// A cancelled wait ended by the close is reported as `Closed`.
+    fn closed_or<T>(&self, waited: Waited<T>) -> Waited<T> {
+        match waited {
+            Waited::Cancelled if self.is_closed() => Waited::Closed,
+            other => other,
+        }
+    }
+
+    fn lock_key(
+        &self,
+        key: KeyRef<'_>,
+        owner: u64,
+        timeout: Duration,
+        cancel: Option<&Cancel>,
+    ) -> Waited<()> {
+        let (cancels, count) = self.cancels(cancel);
+        self.closed_or(self.locks.lock(key, owner, timeout, &cancels[..count]))
     }
 
     /// The next version from clock `clock`: the clock's count in the high
     /// bits, its index in the low ones, so clocks never hand out the same
-    /// version. Called while the written entry's shard lock is held, which
-    /// orders successive writes to one key; `Relaxed` is enough because
-    /// read-modify-writes of one atomic are totally ordered. Overflow would
-    /// take 2^57 writes on one clock (versions stay below 2^63, as C# reads
-    /// them as `long`): at a billion writes a second, over four years of
-    /// nothing but writes.
+    /// version. Must be called while holding the write lock of the shard
+    /// `clock` names (every caller holds the written entry's, which is that
+    /// one): the lock orders all advances of the clock, so a plain load and
+    /// store (`Relaxed`, made visible to the next holder by the lock's
+    /// release and acquire) cannot lose an advance. Overflow would take 2^57
+    /// writes on one clock (versions stay below 2^63, as C# reads them as
+    /// `long`): at a billion writes a second, over four years of nothing but
+    /// writes.
     #[inline]
     fn tick(&self, clock: usize) -> u64 {
-        let count = self.clocks[clock].fetch_add(1, Ordering::Relaxed) + 1;
+        let count = self.clocks[clock].load(Ordering::Relaxed) + 1;
+        self.clocks[clock].store(count, Ordering::Relaxed);
         (count << SHARD_BITS) | clock as u64
     }
 
@@ -429,12 +528,18 @@ impl<C: Comparer> Table<C> {
             .then(|| self.waiters.slot_for(hash as usize))
     }
 
-    /// Runs after every shard lock is released.
+    /// Runs after every write, once every shard lock is released. A write
+    /// that raced with `close` may have landed after `close` emptied the
+    /// map; it empties the map again (see the module docs for why this
+    /// check, made after the write, cannot miss the close).
     #[inline]
     fn after_write(&self, wake: Option<usize>, garbage: Option<StoredValue>) {
         drop(garbage);
         if let Some(slot) = wake {
             self.waiters.wake(slot);
+        }
+        if self.is_closed() {
+            self.clear();
         }
     }
 
@@ -704,7 +809,13 @@ impl<C: Comparer> Table<C> {
         key: KeyRef<'_>,
         after_version: Option<u64>,
         timeout: Duration,
-    ) -> Option<Versioned> {
+        cancel: Option<&Cancel>,
+    ) -> Waited<Versioned> {
+        let (cancels, count) = self.cancels(cancel);
+        let cancels = &cancels[..count];
+        if cancels.iter().any(|cancel| cancel.is_cancelled()) {
+            return self.closed_or(Waited::Cancelled);
+        }
         let check = || {
             self.read(key, |stored, stamped| {
                 after_version
@@ -714,15 +825,15 @@ impl<C: Comparer> Table<C> {
             .flatten()
         };
         if let Some(found) = check() {
-            return Some(found);
+            return Waited::Ready(found);
         }
         if timeout.is_zero() {
-            return None;
+            return Waited::TimedOut;
         }
         // `None` (a timeout too large to represent) waits without a deadline.
         let deadline = Instant::now().checked_add(timeout);
         let slot = self.waiters.slot_for(map_hash::<C>(key) as usize);
-        self.waiters.wait_until(slot, deadline, check)
+        self.closed_or(self.waiters.wait_until(slot, deadline, cancels, check))
     }
 
     fn snapshot(&self) -> Vec<Versioned> {
@@ -745,6 +856,7 @@ impl<C: Comparer> Table<C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::table::ValueRef;
     use crate::table::key::fold_char;
     use crate::table::value::tests::{object, recording_releaser};
     use crate::table::value::{ObjectRef, Releaser};
@@ -788,9 +900,9 @@ mod tests {
         // One map slot per key: the key once (short text inline), the
         // value, the version. A hash table keeps up to twice as many slots
         // as entries, so every byte here counts double in a big table.
-        assert_eq!(mem::size_of::<MapKey<IgnoreCase>>(), mem::size_of::<Key>());
+        assert_eq!(mem::size_of::<MapKey<IgnoreCase>>(), 16);
         assert_eq!(mem::size_of::<StoredValue>(), 16);
-        assert!(mem::size_of::<(MapKey<IgnoreCase>, Stamped)>() <= 48);
+        assert_eq!(mem::size_of::<(MapKey<IgnoreCase>, Stamped)>(), 40);
     }
 
     #[test]
@@ -1182,36 +1294,36 @@ mod tests {
         let v = store.set(text("k"), Value::Int(1));
         assert_eq!(
             store
-                .wait_for(text("K"), None, Duration::ZERO)
+                .wait_for(text("K"), None, Duration::ZERO, None).ready()
                 .unwrap()
                 .version,
             v
         );
         assert_eq!(
             store
-                .wait_for(text("k"), Some(v - 1), LONG)
+                .wait_for(text("k"), Some(v - 1), LONG, None).ready()
                 .unwrap()
                 .version,
             v
         );
         assert!(
-            store.wait_for(text("k"), Some(v), Duration::ZERO).is_none(),
+            store.wait_for(text("k"), Some(v), Duration::ZERO, None).ready().is_none(),
             "zero timeout checks once"
         );
-        assert!(store.wait_for(text("nope"), None, Duration::ZERO).is_none());
+        assert!(store.wait_for(text("nope"), None, Duration::ZERO, None).ready().is_none());
     }
 
     #[test]
     fn wait_for_times_out() {
         let store = Store::new(false);
         let start = Instant::now();
-        assert!(store.wait_for(text("k"), None, SHORT).is_none());
+        assert!(store.wait_for(text("k"), None, SHORT, None).ready().is_none());
         let waited = start.elapsed();
         assert!(waited >= SHORT, "returned early: {waited:?}");
         assert!(waited < Duration::from_secs(5), "returned late: {waited:?}");
         let v = store.set(text("k"), Value::Int(1));
         let start = Instant::now();
-        assert!(store.wait_for(text("k"), Some(v), SHORT).is_none());
+        assert!(store.wait_for(text("k"), Some(v), SHORT, None).ready().is_none());
         assert!(start.elapsed() >= SHORT);
     }
 
@@ -1224,7 +1336,7 @@ mod tests {
             thread::spawn(move || {
                 ready.wait();
                 let start = Instant::now();
-                (store.wait_for(text("KEY"), None, LONG), start.elapsed())
+                (store.wait_for(text("KEY"), None, LONG, None).ready(), start.elapsed())
             })
         };
         ready.wait();
@@ -1247,7 +1359,7 @@ mod tests {
         let v1 = store.set(text("k"), Value::Int(1));
         let waiter = {
             let store = Arc::clone(&store);
-            thread::spawn(move || store.wait_for(text("k"), Some(v1), LONG))
+            thread::spawn(move || store.wait_for(text("k"), Some(v1), LONG, None).ready())
         };
         thread::sleep(Duration::from_millis(20));
         let Ok(Value::Int(2)) = store.increment(text("k"), Value::Int(1)) else {
@@ -1272,18 +1384,15 @@ mod tests {
                 s.increment(text("k"), Value::Int(1)).unwrap();
             },
             |s| {
-                s.import_json(
-                    r#"{"format":"syncpool-table/1","entries":[{"key":"k","type":"null"}]}"#,
-                    false,
-                )
-                .unwrap();
+                s.compare_exchange(text("k"), &Value::Null, Value::Null);
+                s.set(text("k"), Value::Null);
             },
         ];
         for write in writes {
             let store = Arc::new(Store::new(false));
             let waiter = {
                 let store = Arc::clone(&store);
-                thread::spawn(move || store.wait_for(text("K"), None, LONG).is_some())
+                thread::spawn(move || store.wait_for(text("K"), None, LONG, None).ready().is_some())
             };
             thread::sleep(Duration::from_millis(10));
             write(&store);
@@ -1297,7 +1406,7 @@ mod tests {
         let waiters: Vec<_> = (0..8)
             .map(|i| {
                 let store = Arc::clone(&store);
-                thread::spawn(move || store.wait_for(KeyRef::Int(i % 2), None, LONG).is_some())
+                thread::spawn(move || store.wait_for(KeyRef::Int(i % 2), None, LONG, None).ready().is_some())
             })
             .collect();
         thread::sleep(Duration::from_millis(20));
@@ -1309,12 +1418,12 @@ mod tests {
     #[test]
     fn key_locks_through_the_store() {
         let store = Store::new(false);
-        assert!(store.lock_key(text("Account"), 1, Duration::ZERO));
+        assert!(store.lock_key(text("Account"), 1, Duration::ZERO, None).ready().is_some());
         assert!(
-            store.lock_key(text("ACCOUNT"), 1, Duration::ZERO),
+            store.lock_key(text("ACCOUNT"), 1, Duration::ZERO, None).ready().is_some(),
             "reentrant, folded"
         );
-        assert!(!store.lock_key(text("account"), 2, SHORT));
+        assert!(store.lock_key(text("account"), 2, SHORT, None).ready().is_none());
         assert_eq!(store.lock_holder(text("account")), Some((1, 2)));
         assert_eq!(
             store.unlock_key(text("account"), 2),
@@ -1329,11 +1438,11 @@ mod tests {
             !store.contains(text("account")),
             "locking does not create the key"
         );
-        assert!(store.lock_key(KeyRef::Int(1), 3, Duration::ZERO));
-        assert!(store.lock_key(KeyRef::Int(2), 3, Duration::ZERO));
+        assert!(store.lock_key(KeyRef::Int(1), 3, Duration::ZERO, None).ready().is_some());
+        assert!(store.lock_key(KeyRef::Int(2), 3, Duration::ZERO, None).ready().is_some());
         store.unlock_all(3);
         assert_eq!(store.lock_holder(KeyRef::Int(1)), None);
-        assert!(store.lock_key(KeyRef::Int(2), 4, Duration::ZERO));
+        assert!(store.lock_key(KeyRef::Int(2), 4, Duration::ZERO, None).ready().is_some());
     }
 
     #[test]
@@ -1345,7 +1454,7 @@ mod tests {
                 let (store, counter) = (Arc::clone(&store), Arc::clone(&counter));
                 thread::spawn(move || {
                     for _ in 0..200 {
-                        assert!(store.lock_key(text("pair"), owner, LONG));
+                        assert!(store.lock_key(text("pair"), owner, LONG, None).ready().is_some());
                         // Two-step update that would tear without the lock.
                         let (a, _) = *counter.lock().unwrap();
                         counter.lock().unwrap().0 = a + 1;
@@ -1478,5 +1587,107 @@ mod tests {
         table.clear();
         assert_eq!(*calls.lock().unwrap(), 7);
         *store.lock().unwrap() = None;
+    }
+
+    #[test]
+    fn view_sees_the_value_in_place() {
+        let store = Store::new(false);
+        let v = store.set(text("Name"), Value::from("Ada"));
+        let seen = store.view(text("NAME"), |value, version| match value {
+            ValueRef::Text(name) => (name.to_owned(), version),
+            other => panic!("{other:?}"),
+        });
+        assert_eq!(seen, Some(("Ada".to_owned(), v)));
+        assert_eq!(store.view(text("missing"), |_, _| ()), None);
+    }
+
+    #[test]
+    fn close_empties_the_store_and_releases_objects() {
+        let (releaser, released) = recording_releaser();
+        let store = Store::new(false);
+        store.set(text("a"), Value::Int(1));
+        store.set(text("obj"), object(5, &releaser));
+        assert!(!store.is_closed());
+        store.close();
+        assert!(store.is_closed());
+        assert!(store.is_empty());
+        assert_eq!(*released.lock().unwrap(), [5]);
+        store.close();
+        assert!(store.is_closed(), "close is idempotent");
+        // A write after the close (a caller that raced with it) leaves nothing.
+        store.set(text("late"), object(6, &releaser));
+        assert!(store.is_empty());
+        assert_eq!(*released.lock().unwrap(), [5, 6]);
+    }
+
+    #[test]
+    fn close_ends_waits_and_lock_waits_at_once() {
+        let store = Arc::new(Store::new(false));
+        assert!(store.lock_key(text("held"), 1, Duration::ZERO, None).ready().is_some());
+        let waiter = {
+            let store = Arc::clone(&store);
+            thread::spawn(move || {
+                let start = Instant::now();
+                (store.wait_for(text("never"), None, Duration::MAX, None), start.elapsed())
+            })
+        };
+        let locker = {
+            let store = Arc::clone(&store);
+            thread::spawn(move || {
+                let start = Instant::now();
+                (store.lock_key(text("held"), 2, Duration::MAX, None), start.elapsed())
+            })
+        };
+        thread::sleep(Duration::from_millis(50));
+        store.close();
+        let (waited, took) = waiter.join().unwrap();
+        assert!(matches!(waited, Waited::Closed), "{waited:?}");
+        assert!(took < LONG, "woken by the close: {took:?}");
+        let (locked, took) = locker.join().unwrap();
+        assert_eq!(locked, Waited::Closed);
+        assert!(took < LONG, "woken by the close: {took:?}");
+        assert!(matches!(store.wait_for(text("k"), None, LONG, None), Waited::Closed), "later waits end at once");
+        assert_eq!(store.lock_key(text("x"), 3, LONG, None), Waited::Closed);
+    }
+
+    #[test]
+    fn a_cancel_ends_a_wait_at_once_and_refuses_later_ones() {
+        let store = Arc::new(Store::new(true));
+        let cancel = Cancel::new();
+        let waiter = {
+            let (store, cancel) = (Arc::clone(&store), cancel.clone());
+            thread::spawn(move || {
+                let start = Instant::now();
+                (store.wait_for(text("never"), None, Duration::MAX, Some(&cancel)), start.elapsed())
+            })
+        };
+        thread::sleep(Duration::from_millis(50));
+        cancel.cancel();
+        let (waited, took) = waiter.join().unwrap();
+        assert!(matches!(waited, Waited::Cancelled), "{waited:?}");
+        assert!(took < LONG, "woken by the cancel: {took:?}");
+        store.set(text("here"), Value::Int(1));
+        assert!(
+            matches!(store.wait_for(text("here"), None, LONG, Some(&cancel)), Waited::Cancelled),
+            "a fired signal refuses even a wait that would succeed"
+        );
+        assert!(store.wait_for(text("here"), None, LONG, None).ready().is_some());
+        assert!(!store.is_closed(), "a caller's cancel does not close the store");
+    }
+
+    #[test]
+    fn clocks_follow_dashmap_shards() {
+        // `tick` relies on a clock being advanced only under its shard's lock:
+        // the shard DashMap picks for a hash must be the clock `clock_of` picks.
+        let map: DashMap<u64, (), PassThrough> = DashMap::with_capacity_and_hasher_and_shard_amount(0, PassThrough, SHARDS);
+        let mut hash = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..100_000 {
+            hash = hash.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            assert_eq!(map.determine_shard(hash as usize), clock_of(hash), "hash {hash:#x}");
+        }
+        for key in ["", "a", "k999999", "Größe"] {
+            let probe = Probe::<IgnoreCase>::new(text(key));
+            assert_eq!(map.determine_shard(probe.hash() as usize), clock_of(probe.hash()));
+        }
     }
 }

@@ -109,6 +109,53 @@ impl Value {
     }
 }
 
+/// A stored value seen in place, without copying it (see
+/// [`Store::view`](super::Store::view)): what a caller that copies the value
+/// somewhere else itself (a caller's buffer across the C ABI) reads.
+#[derive(Clone, Copy, Debug)]
+pub enum ValueRef<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Double(f64),
+    Text(&'a str),
+    Bytes(&'a [u8]),
+    DateTime { ticks: i64, kind: u8 },
+    Object(&'a Arc<ObjectRef>),
+}
+
+impl ValueRef<'_> {
+    /// An owned copy (text and bytes are copied, objects shared).
+    pub fn to_value(self) -> Value {
+        match self {
+            ValueRef::Null => Value::Null,
+            ValueRef::Bool(b) => Value::Bool(b),
+            ValueRef::Int(n) => Value::Int(n),
+            ValueRef::Double(x) => Value::Double(x),
+            ValueRef::Text(text) => Value::Text(text.to_owned()),
+            ValueRef::Bytes(bytes) => Value::Bytes(bytes.to_vec()),
+            ValueRef::DateTime { ticks, kind } => Value::DateTime { ticks, kind },
+            ValueRef::Object(object) => Value::Object(Arc::clone(object)),
+        }
+    }
+}
+
+impl Value {
+    /// The value seen as a [`ValueRef`].
+    pub fn as_value_ref(&self) -> ValueRef<'_> {
+        match self {
+            Value::Null => ValueRef::Null,
+            Value::Bool(b) => ValueRef::Bool(*b),
+            Value::Int(n) => ValueRef::Int(*n),
+            Value::Double(x) => ValueRef::Double(*x),
+            Value::Text(text) => ValueRef::Text(text),
+            Value::Bytes(bytes) => ValueRef::Bytes(bytes),
+            Value::DateTime { ticks, kind } => ValueRef::DateTime { ticks: *ticks, kind: *kind },
+            Value::Object(object) => ValueRef::Object(object),
+        }
+    }
+}
+
 impl From<bool> for Value {
     fn from(b: bool) -> Self {
         Value::Bool(b)
@@ -206,6 +253,24 @@ impl StoredValue {
                 kind: *kind,
             },
             StoredValue::Object(object) => Value::Object(Arc::clone(object)),
+        }
+    }
+
+    /// The value seen in place.
+    #[inline(always)]
+    pub(crate) fn as_value_ref(&self) -> ValueRef<'_> {
+        match self {
+            StoredValue::Null => ValueRef::Null,
+            StoredValue::Bool(b) => ValueRef::Bool(*b),
+            StoredValue::Int(n) => ValueRef::Int(*n),
+            StoredValue::Double(x) => ValueRef::Double(*x),
+            StoredValue::Text(text) => ValueRef::Text(text.as_str()),
+            StoredValue::Bytes(bytes) => ValueRef::Bytes(bytes.as_slice()),
+            StoredValue::DateTime { ticks, kind } => ValueRef::DateTime {
+                ticks: *ticks,
+                kind: *kind,
+            },
+            StoredValue::Object(object) => ValueRef::Object(object),
         }
     }
 

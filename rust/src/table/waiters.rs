@@ -18,11 +18,42 @@
 //! waiter's bump happened before the writer's load and the writer notifies.
 //! Taking the slot mutex before notifying means the notification cannot fall
 //! between a waiter's failed check and its sleep.
+//!
+//! A wait can also end early through a [`Cancel`] (Ctrl+C in PowerShell, or
+//! the table being removed): the waiter registers a waker on each signal it
+//! was given, and the waker wakes its slot the same way a writer does, so a
+//! cancellation is never missed and never waits for a timeout.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use parking_lot::{Condvar, Mutex};
+
+use crate::cancel::Cancel;
+
+/// How a blocking wait ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Waited<T> {
+    /// What was waited for happened.
+    Ready(T),
+    /// The timeout passed first.
+    TimedOut,
+    /// A cancellation signal given to the wait fired first.
+    Cancelled,
+    /// The table was closed (removed) while waiting, or before.
+    Closed,
+}
+
+impl<T> Waited<T> {
+    /// The result, if the wait succeeded.
+    pub fn ready(self) -> Option<T> {
+        match self {
+            Waited::Ready(value) => Some(value),
+            _ => None,
+        }
+    }
+}
 
 /// Number of wait slots; a power of two.
 const SLOTS: usize = 16;
@@ -70,31 +101,50 @@ impl Waiters {
         slot.wake.notify_all();
     }
 
-    /// Sleeps on `slot` until `check` returns `Some` or `deadline` passes
-    /// (`None` waits forever). `check` runs at least once, also after the
-    /// deadline, so a write that raced with the timeout is still seen.
+    /// Sleeps on `slot` until `check` returns `Some`, `deadline` passes
+    /// (`None` waits forever) or one of `cancels` fires. `check` runs at
+    /// least once, also after the deadline, so a write that raced with the
+    /// timeout is still seen; a cancellation wins over a later check.
+    ///
+    /// Takes `self` by `Arc` because the wakers it registers may outlive
+    /// the wait by a moment: a signal copies its wakers before running
+    /// them, so a waker can run just after its wait returned and must
+    /// still find the slot it wakes.
     pub(crate) fn wait_until<T>(
-        &self,
+        self: &Arc<Self>,
         slot: usize,
         deadline: Option<Instant>,
+        cancels: &[&Cancel],
         mut check: impl FnMut() -> Option<T>,
-    ) -> Option<T> {
+    ) -> Waited<T> {
         self.waiting.fetch_add(1, Ordering::SeqCst);
         let _registered = Registered(&self.waiting);
-        let slot = &self.slots[slot];
-        let mut guard = slot.lock.lock();
+        // Registered before the first check: a signal fired from here on
+        // finds the waker, one fired earlier is seen by `is_cancelled`.
+        let _wakers: Vec<_> = cancels
+            .iter()
+            .map(|cancel| {
+                let waiters = Arc::clone(self);
+                cancel.on_cancel(move || waiters.wake(slot))
+            })
+            .collect();
+        let room = &self.slots[slot];
+        let mut guard = room.lock.lock();
         loop {
+            if cancels.iter().any(|cancel| cancel.is_cancelled()) {
+                return Waited::Cancelled;
+            }
             if let Some(found) = check() {
-                return Some(found);
+                return Waited::Ready(found);
             }
             match deadline {
                 Some(deadline) => {
                     if Instant::now() >= deadline {
-                        return None;
+                        return Waited::TimedOut;
                     }
-                    slot.wake.wait_until(&mut guard, deadline);
+                    room.wake.wait_until(&mut guard, deadline);
                 }
-                None => slot.wake.wait(&mut guard),
+                None => room.wake.wait(&mut guard),
             }
         }
     }

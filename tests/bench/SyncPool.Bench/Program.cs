@@ -74,6 +74,21 @@ namespace SyncPool.Bench
             return best;
         }
 
+        /// <summary>Nanoseconds per call of <paramref name="body"/>(calls): min and median of <paramref name="rounds"/>, after a warm-up round.</summary>
+        public static (double Min, double Median) PerCall(int rounds, int calls, Action<int> body)
+        {
+            body(calls / 10);
+            var times = new List<double>();
+            for (int i = 0; i < rounds; i++)
+            {
+                var sw = Stopwatch.StartNew();
+                body(calls);
+                sw.Stop();
+                times.Add(sw.Elapsed.TotalNanoseconds / calls);
+            }
+            return (times.Min(), Median(times));
+        }
+
         public static double Median(List<double> values)
         {
             values.Sort();

@@ -1,0 +1,231 @@
+# Pester 5 suite: Export-SyncTable / Import-SyncTable with the values
+# PowerShell users really store, and file paths handled like the built-in
+# file cmdlets handle them.
+
+BeforeAll {
+    . $PSScriptRoot/TestSupport.ps1
+    Import-Module $env:SYNCPOOL_MODULE_PATH -Force
+
+    # Runs $Body in $Runspaces runspaces of one pool, each given its index and $Table; waits for all.
+    function Invoke-InRunspaces {
+        param([scriptblock] $Body, $Table, [int] $Runspaces)
+        $pool = [runspacefactory]::CreateRunspacePool(1, 8)
+        $pool.Open()
+        try {
+            $jobs = foreach ($i in 1..$Runspaces) {
+                $ps = [powershell]::Create().AddScript($Body.ToString()).AddArgument($i).AddArgument($Table)
+                $ps.RunspacePool = $pool
+                [pscustomobject]@{ PS = $ps; Handle = $ps.BeginInvoke() }
+            }
+            foreach ($j in $jobs) {
+                if (-not $j.Handle.AsyncWaitHandle.WaitOne(60000)) { throw 'A runspace did not finish within 60 s.' }
+                $j.PS.EndInvoke($j.Handle)
+                if ($j.PS.HadErrors) { throw "A runspace failed: $($j.PS.Streams.Error)" }
+                $j.PS.Dispose()
+            }
+        }
+        finally {
+            $pool.Close()
+        }
+    }
+}
+
+Describe 'JSON export keeps PowerShell data as data' {
+    BeforeEach { Register-CurrentTest }
+
+    It 'round-trips the seed''s [PSCustomObject] results written from 32 runspaces' {
+        $t = New-SyncTable
+        Invoke-InRunspaces -Table $t -Runspaces 32 -Body {
+            param($i, $Data)
+            $Data["host$i"] = [PSCustomObject]@{
+                ComputerName = "host$i"
+                Ping         = ($i % 2 -eq 0)
+                TimeFinished = [DateTime]::new(2026, 1, 2, 3, 4, $i % 60, [DateTimeKind]::Local)
+            }
+        }
+        $t.Count | Should -Be 32
+        $path = Join-Path $TestDrive 'results.json'
+        $t | Export-SyncTable $path
+        $copy = Import-SyncTable $path
+        $copy.Count | Should -Be 32
+        foreach ($i in 1..32) {
+            $result = $copy["host$i"]
+            $result | Should -BeOfType [System.Management.Automation.PSCustomObject]
+            $result.psobject.Properties.Name -join ',' | Should -Be 'ComputerName,Ping,TimeFinished'
+            $result.ComputerName | Should -Be "host$i"
+            $result.Ping | Should -Be ($i % 2 -eq 0)
+            $result.TimeFinished | Should -Be $t["host$i"].TimeFinished
+            $result.TimeFinished.Kind | Should -Be 'Local'
+        }
+    }
+
+    It 'round-trips arrays, hashtables, ordered dictionaries, decimals, GUIDs, TimeSpans, enums, URIs and nesting' {
+        $t = New-SyncTable
+        $t.log = @('start')
+        [void]$t.Update('log', { param($old) @($old) + 'entry' })
+        $t.settings = @{ Retries = 3; Hosts = @('a', 'b'); Inner = @{ Deep = [ordered]@{ x = 1 } } }
+        $t.order = [ordered]@{ z = 1; a = 2; m = 3 }
+        $t.price = 19.90d
+        $t.id = [guid]'0f8fad5b-d9cb-469f-a165-70867728950e'
+        $t.took = [timespan]'01:02:03.5'
+        $t.day = [DayOfWeek]::Friday
+        $t.site = [uri]'https://example.org/path?q=1'
+        $t.version = [version]'7.6.9'
+        $t.typed = [PSCustomObject]@{ PSTypeName = 'Seed.Result'; Name = 'x'; Items = @([PSCustomObject]@{ N = 1 }, 2) }
+        $path = Join-Path $TestDrive 'data.json'
+        Export-SyncTable -Table $t -Path $path
+        $copy = Import-SyncTable -Path $path
+
+        $copy.log -join ',' | Should -Be 'start,entry'
+        $copy.log.GetType() | Should -Be ([object[]])
+        $copy.settings | Should -BeOfType [hashtable]
+        $copy.settings.retries | Should -Be 3 -Because 'keys of a PowerShell hashtable ignore case'
+        $copy.settings.Hosts -join ',' | Should -Be 'a,b'
+        $copy.settings.Inner.Deep | Should -BeOfType [System.Collections.Specialized.OrderedDictionary]
+        $copy.order | Should -BeOfType [System.Collections.Specialized.OrderedDictionary]
+        $copy.order.Keys -join ',' | Should -Be 'z,a,m'
+        $copy.price | Should -BeOfType [decimal]
+        "$($copy.price)" | Should -Be '19.90'
+        $copy.id | Should -BeOfType [guid]
+        $copy.id | Should -Be $t.id
+        $copy.took | Should -Be ([timespan]'01:02:03.5')
+        $copy.day | Should -Be 5 -Because 'an enum is saved as its value'
+        $copy.site | Should -BeOfType [uri]
+        $copy.site.AbsoluteUri | Should -Be 'https://example.org/path?q=1'
+        $copy.version | Should -Be ([version]'7.6.9')
+        $copy.typed.psobject.TypeNames[0] | Should -Be 'Seed.Result'
+        $copy.typed.Items[0].N | Should -Be 1
+        $copy.typed.Items[1] | Should -Be 2
+        # What was imported exports to a file that imports to itself (only the
+        # enum changed on the first trip: it came back as its value).
+        $again = Join-Path $TestDrive 'again.json'
+        $third = Join-Path $TestDrive 'third.json'
+        $copy | Export-SyncTable $again
+        Import-SyncTable $again | Export-SyncTable $third
+        Get-Content $third -Raw | Should -BeExactly (Get-Content $again -Raw)
+        (Get-Content $again -Raw) -replace '(?s)\{\s*"key": "day".*?\}', '' | Should -BeExactly ((Get-Content $path -Raw) -replace '(?s)\{\s*"key": "day".*?\}', '')
+    }
+
+    It 'names every key that is not data, with category InvalidData, and points to -AsClixml' {
+        $t = New-SyncTable
+        $t.fine = 1
+        $t.Host = $host
+        $t.proc = @(1, [System.Diagnostics.Process]::GetCurrentProcess())
+        $t.code = { 'a scriptblock' }
+        $path = Join-Path $TestDrive 'live.json'
+        $err = $null
+        Export-SyncTable $t $path -ErrorVariable err -ErrorAction SilentlyContinue
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SyncPool.NotSerializable,*'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $message = $err[0].Exception.Message
+        $message | Should -Match "Cannot export 3 keys"
+        $message | Should -Match "'Host' holds a System.Management.Automation.Internal.Host.InternalHost"
+        $message | Should -Match "'proc' holds a System.Diagnostics.Process at \[1\]"
+        $message | Should -Match "'code' holds a System.Management.Automation.ScriptBlock"
+        $message | Should -Match '-AsClixml'
+        Test-Path $path | Should -BeFalse
+        Export-SyncTable $t (Join-Path $TestDrive 'live.xml') -AsClixml
+        (Import-SyncTable (Join-Path $TestDrive 'live.xml')).Host.Name | Should -Be $host.Name
+    }
+
+    It 'imports a plain JSON object: members become entries, objects become [PSCustomObject]' {
+        $path = Join-Path $TestDrive 'plain.json'
+        @{ ping = $true; hosts = @('a', 'b'); meta = @{ owner = 'ops'; count = 2 } } | ConvertTo-Json -Depth 5 | Set-Content $path
+        $t = Import-SyncTable $path
+        $t.ping | Should -BeTrue
+        $t.hosts -join ',' | Should -Be 'a,b'
+        $t.meta | Should -BeOfType [System.Management.Automation.PSCustomObject]
+        $t.meta.owner | Should -Be 'ops'
+        $t.meta.count | Should -BeOfType [int]
+    }
+
+    It 'refuses a bad file as SyncPool.BadFormat and leaves -Table unchanged' {
+        $t = New-SyncTable -InitialValue @{ keep = 1 }
+        $path = Join-Path $TestDrive 'bad.json'
+        '{"format":"syncpool-table/2","entries":[{"key":"a","type":"int","value":1},{"key":"b","type":"int","value":"x"}]}' | Set-Content $path
+        $err = $null
+        Import-SyncTable $path -Table $t -Replace -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SyncPool.BadFormat,*'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $err[0].Exception.Message | Should -Match "entries\[1\] \(key 'b'\)"
+        $t.Count | Should -Be 1
+        $t.keep | Should -Be 1
+    }
+}
+
+Describe 'Export-SyncTable and Import-SyncTable find files like the built-in cmdlets' {
+    BeforeEach { Register-CurrentTest }
+
+    It 'takes the path positionally after the table and after pipeline input' {
+        $t = New-SyncTable -InitialValue @{ a = 1 }
+        Push-Location $TestDrive
+        try {
+            Export-SyncTable $t ./one.json
+            $t | Export-SyncTable ./two.json
+            $t | Export-SyncTable -LiteralPath ./three.json
+            (Import-SyncTable ./one.json).a | Should -Be 1
+            (Import-SyncTable ./two.json).a | Should -Be 1
+            (Import-SyncTable -LiteralPath ./three.json).a | Should -Be 1
+        }
+        finally { Pop-Location }
+    }
+
+    It 'reports a missing file as ObjectNotFound and a directory as a clear error' {
+        $err = $null
+        Import-SyncTable (Join-Path $TestDrive 'missing.json') -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SyncPool.PathNotFound,*'
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err = $null
+        Import-SyncTable $TestDrive -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SyncPool.PathIsDirectory,*'
+        $err[0].Exception.Message | Should -Match 'is a directory, not a file'
+        $err = $null
+        New-SyncTable | Export-SyncTable $TestDrive -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SyncPool.PathIsDirectory,*'
+        $err = $null
+        New-SyncTable | Export-SyncTable (Join-Path $TestDrive 'no/such/folder/t.json') -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SyncPool.PathNotFound,*'
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err = $null
+        Import-SyncTable 'Env:\PATH' -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SyncPool.NotAFileSystemPath,*'
+    }
+
+    It 'expands wildcards on -Path, takes -LiteralPath as written, and reads Get-ChildItem output' {
+        $folder = Join-Path $TestDrive 'many'
+        New-Item -ItemType Directory $folder | Out-Null
+        foreach ($n in 1..3) { New-SyncTable -InitialValue @{ n = $n } | Export-SyncTable (Join-Path $folder "part$n.json") }
+        $tables = @(Import-SyncTable (Join-Path $folder 'part*.json'))
+        $tables.Count | Should -Be 3
+        ($tables | ForEach-Object { $_.n } | Sort-Object) -join ',' | Should -Be '1,2,3'
+        $merged = New-SyncTable
+        $null = Get-ChildItem $folder -Filter '*.json' | Import-SyncTable -Table $merged
+        $merged.n | Should -BeIn 1, 2, 3
+        $err = $null
+        Import-SyncTable (Join-Path $folder 'nothing*.json') -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SyncPool.PathNotFound,*'
+
+        $bracketed = Join-Path $folder 'run[1].json'
+        New-SyncTable -InitialValue @{ b = 1 } | Export-SyncTable -LiteralPath $bracketed
+        Test-Path -LiteralPath $bracketed | Should -BeTrue
+        (Import-SyncTable -LiteralPath $bracketed).b | Should -Be 1
+    }
+
+    It 'writes through a wildcard only when it matches exactly one file' {
+        $folder = Join-Path $TestDrive 'out'
+        New-Item -ItemType Directory $folder | Out-Null
+        $t = New-SyncTable -InitialValue @{ v = 1 }
+        $t | Export-SyncTable (Join-Path $folder 'state.json')
+        $t.v = 2
+        $t | Export-SyncTable (Join-Path $folder 'st*.json') -Force
+        (Import-SyncTable (Join-Path $folder 'state.json')).v | Should -Be 2
+        $t | Export-SyncTable (Join-Path $folder 'other.json')
+        $err = $null
+        $t | Export-SyncTable (Join-Path $folder '*.json') -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SyncPool.AmbiguousPath,*'
+        $err = $null
+        $t | Export-SyncTable (Join-Path $folder 'state.json') -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SyncPool.FileExists,*'
+    }
+}
