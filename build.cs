@@ -43,9 +43,16 @@ static string FindRoot()
 sealed class BuildError(string message) : Exception(message);
 
 /// <summary>
-/// Compiles module/help/*.json (one file per cmdlet: synopsis, description,
-/// parameters, examples) into the MAML file PowerShell's Get-Help reads for
-/// compiled cmdlets. platyPS would do this, but it is only on the Gallery.
+/// Compiles module/help/*.json (one file per cmdlet) into the MAML file
+/// PowerShell's Get-Help reads for compiled cmdlets. platyPS would do this,
+/// but it is only on the Gallery. A file holds: name, synopsis, description,
+/// parameters (name, type, description; optional required, position,
+/// pipeline, wildcards, aliases, default, and sets: the parameter sets it is
+/// in, every set when left out), inputs and outputs (type, description),
+/// links (related cmdlets and about topics) and examples (title, code,
+/// remarks). The syntax has one line per parameter set, in the order the sets
+/// first appear, parameters in PowerShell's own order: positional ones by
+/// position, then required ones, then the rest.
 /// </summary>
 static class HelpWriter
 {
@@ -68,16 +75,45 @@ static class HelpWriter
             var (verb, noun) = (name.Split('-')[0], name.Split('-', 2)[1]);
             System.Xml.Linq.XElement Para(string text) => new(maml + "description",
                 text.Split("\n\n").Select(p => new System.Xml.Linq.XElement(maml + "para", p.Trim())));
-            var parameters = h.TryGetProperty("parameters", out var ps) ? ps.EnumerateArray().ToList() : new();
-            System.Xml.Linq.XElement Parameter(System.Text.Json.JsonElement p) => new(command + "parameter",
-                new System.Xml.Linq.XAttribute("required", Flag(p, "required")),
-                new System.Xml.Linq.XAttribute("pipelineInput", Flag(p, "pipeline")),
-                new System.Xml.Linq.XAttribute("position", p.TryGetProperty("position", out var pos) ? pos.ToString() : "named"),
-                new System.Xml.Linq.XElement(maml + "name", p.GetProperty("name").GetString()),
-                Para(p.GetProperty("description").GetString()!),
-                new System.Xml.Linq.XElement(command + "parameterValue", new System.Xml.Linq.XAttribute("required", "true"), p.GetProperty("type").GetString()),
-                new System.Xml.Linq.XElement(dev + "type", new System.Xml.Linq.XElement(maml + "name", p.GetProperty("type").GetString())));
-            var examples = h.TryGetProperty("examples", out var ex) ? ex.EnumerateArray().ToList() : new();
+            var parameters = Items(h, "parameters");
+            // One syntax line per parameter set; a parameter without "sets" is in all of them.
+            var sets = parameters.SelectMany(p => Strings(p, "sets")).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+            if (sets.Count == 0) sets.Add("");
+            bool InSet(System.Text.Json.JsonElement p, string set) =>
+                !p.TryGetProperty("sets", out _) || Strings(p, "sets").Contains(set, StringComparer.OrdinalIgnoreCase);
+            int? Position(System.Text.Json.JsonElement p) => p.TryGetProperty("position", out var pos) && int.TryParse(pos.ToString(), out int n) ? n : null;
+            System.Xml.Linq.XElement Parameter(System.Text.Json.JsonElement p, bool inSyntax)
+            {
+                string type = p.GetProperty("type").GetString()!;
+                bool isSwitch = type == "SwitchParameter";
+                var aliases = Strings(p, "aliases").ToList();
+                return new(command + "parameter",
+                    new System.Xml.Linq.XAttribute("required", Flag(p, "required")),
+                    new System.Xml.Linq.XAttribute("variableLength", type.EndsWith("[]") ? "true" : "false"),
+                    new System.Xml.Linq.XAttribute("globbing", Flag(p, "wildcards")),
+                    new System.Xml.Linq.XAttribute("pipelineInput", Flag(p, "pipeline")),
+                    new System.Xml.Linq.XAttribute("position", Position(p)?.ToString() ?? "named"),
+                    new System.Xml.Linq.XAttribute("aliases", aliases.Count == 0 ? "none" : string.Join(", ", aliases)),
+                    new System.Xml.Linq.XElement(maml + "name", p.GetProperty("name").GetString()),
+                    inSyntax ? null : Para(p.GetProperty("description").GetString()!),
+                    // A switch is shown as [-Name] in the syntax, as [-Name] <SwitchParameter> under PARAMETERS.
+                    inSyntax && isSwitch ? null : new System.Xml.Linq.XElement(command + "parameterValue",
+                        new System.Xml.Linq.XAttribute("required", isSwitch ? "false" : "true"),
+                        new System.Xml.Linq.XAttribute("variableLength", "false"), type),
+                    new System.Xml.Linq.XElement(dev + "type", new System.Xml.Linq.XElement(maml + "name", type)),
+                    inSyntax || !p.TryGetProperty("default", out var d) ? null : new System.Xml.Linq.XElement(dev + "defaultValue", d.GetString()));
+            }
+            System.Xml.Linq.XElement SyntaxItem(string set) => new(command + "syntaxItem",
+                new System.Xml.Linq.XElement(maml + "name", name),
+                parameters.Where(p => InSet(p, set))
+                    .OrderBy(p => Position(p) is not null ? 0 : Flag(p, "required") == "true" ? 1 : 2)
+                    .ThenBy(p => Position(p) ?? 0)
+                    .Select(p => Parameter(p, inSyntax: true)));
+            System.Xml.Linq.XElement Types(string property, string list, string item) => new(command + list,
+                Items(h, property).Select(t => new System.Xml.Linq.XElement(command + item,
+                    new System.Xml.Linq.XElement(dev + "type", new System.Xml.Linq.XElement(maml + "name", t.GetProperty("type").GetString())),
+                    Para(t.GetProperty("description").GetString()!))));
+            var examples = Items(h, "examples");
             root.Add(new System.Xml.Linq.XElement(command + "command",
                 new System.Xml.Linq.XElement(command + "details",
                     new System.Xml.Linq.XElement(command + "name", name),
@@ -85,16 +121,25 @@ static class HelpWriter
                     new System.Xml.Linq.XElement(command + "verb", verb),
                     new System.Xml.Linq.XElement(command + "noun", noun)),
                 Para(h.GetProperty("description").GetString()!),
-                new System.Xml.Linq.XElement(command + "syntax",
-                    new System.Xml.Linq.XElement(command + "syntaxItem", new System.Xml.Linq.XElement(maml + "name", name), parameters.Select(Parameter))),
-                new System.Xml.Linq.XElement(command + "parameters", parameters.Select(Parameter)),
+                new System.Xml.Linq.XElement(command + "syntax", sets.Select(SyntaxItem)),
+                new System.Xml.Linq.XElement(command + "parameters", parameters.Select(p => Parameter(p, inSyntax: false))),
+                Types("inputs", "inputTypes", "inputType"),
+                Types("outputs", "returnValues", "returnValue"),
                 new System.Xml.Linq.XElement(command + "examples", examples.Select((e, i) => new System.Xml.Linq.XElement(command + "example",
-                    new System.Xml.Linq.XElement(maml + "title", $"-------------------------- Example {i + 1}: {e.GetProperty("title").GetString()} --------------------------"),
+                    new System.Xml.Linq.XElement(maml + "title", $"---------- Example {i + 1}: {e.GetProperty("title").GetString()} ----------"),
                     new System.Xml.Linq.XElement(dev + "code", e.GetProperty("code").GetString()),
-                    new System.Xml.Linq.XElement(dev + "remarks", new System.Xml.Linq.XElement(maml + "para", e.TryGetProperty("remarks", out var r) ? r.GetString() : "")))))));
+                    new System.Xml.Linq.XElement(dev + "remarks", new System.Xml.Linq.XElement(maml + "para", e.TryGetProperty("remarks", out var r) ? r.GetString() : ""))))),
+                new System.Xml.Linq.XElement(maml + "relatedLinks", Strings(h, "links").Select(link => new System.Xml.Linq.XElement(maml + "navigationLink",
+                    new System.Xml.Linq.XElement(maml + "linkText", link),
+                    new System.Xml.Linq.XElement(maml + "uri"))))));
         }
         return "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n" + root;
     }
+
+    static List<System.Text.Json.JsonElement> Items(System.Text.Json.JsonElement e, string name) =>
+        e.TryGetProperty(name, out var a) ? a.EnumerateArray().ToList() : new();
+
+    static IEnumerable<string> Strings(System.Text.Json.JsonElement e, string name) => Items(e, name).Select(s => s.GetString()!);
 
     static string Flag(System.Text.Json.JsonElement p, string name) =>
         p.TryGetProperty(name, out var v) ? (v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString()! : v.GetBoolean() ? "true" : "false") : "false";
@@ -414,6 +459,9 @@ sealed class Builder(string root)
         var help = Path.Combine(Stage, "en-US");
         Directory.CreateDirectory(help);
         File.WriteAllText(Path.Combine(help, "SyncPool.dll-Help.xml"), HelpWriter.Build(Path.Combine(root, "module", "help")));
+        // About topics (Get-Help about_SyncPool) are plain text, next to the MAML.
+        foreach (var about in Directory.GetFiles(Path.Combine(root, "module", "help"), "about_*.help.txt"))
+            File.Copy(about, Path.Combine(help, Path.GetFileName(about)));
         var native = Path.Combine(Stage, "runtimes", Rid, "native");
         Directory.CreateDirectory(native);
         File.Copy(NativeBuilt, Path.Combine(native, NativeFile));

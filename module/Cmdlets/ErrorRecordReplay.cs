@@ -47,6 +47,19 @@ internal static class ErrorRecordReplay
         cmdlet.WriteError(record);
     }
 
+    /// <summary>
+    /// Writes the error a scriptblock given to a SyncPool cmdlet threw
+    /// (Update-SyncTable's), as the script's own error: its id, category and
+    /// position stay; a record that points at nothing points at
+    /// <paramref name="target"/> (the key) instead.
+    /// </summary>
+    public static void WriteFromScript(Cmdlet cmdlet, ErrorRecord record, object? target)
+    {
+        if (target is not null && record.TargetObject is null) record = WithTarget(record, target);
+        Preserve(record);
+        cmdlet.WriteError(record);
+    }
+
     /// <summary>Writes an error SyncPool makes about <paramref name="task"/> (stamped by the writing cmdlet, as its own errors are).</summary>
     public static void WriteAbout(Cmdlet cmdlet, ErrorRecord record, ParallelTask task)
     {

@@ -42,9 +42,14 @@ public sealed class UpdateSyncTableCommand : SyncPoolCmdlet
                 var stored = Table.Update(key, Invoke, MaxAttempts);
                 if (PassThru) WriteObject(stored);
             }
+            catch (ScriptFailure failure)
+            {
+                // The script's own error (its id, category, position), pointing at the key; the key is unchanged.
+                ErrorRecordReplay.WriteFromScript(this, failure.Record, key);
+            }
             catch (Exception e) when (e is not PipelineStoppedException)
             {
-                WriteFailure(e is RuntimeException { ErrorRecord: { } record } ? new ScriptBlockFailedException(record, e) : e, key);
+                WriteFailure(e, key);
             }
         }
     }
@@ -53,7 +58,15 @@ public sealed class UpdateSyncTableCommand : SyncPoolCmdlet
     private object? Invoke(object? current)
     {
         var variables = new List<PSVariable> { new("_", current) };
-        var results = ScriptBlock.InvokeWithContext(null, variables, current);
+        System.Collections.ObjectModel.Collection<PSObject> results;
+        try
+        {
+            results = ScriptBlock.InvokeWithContext(null, variables, current);
+        }
+        catch (RuntimeException e) when (e is not PipelineStoppedException)
+        {
+            throw new ScriptFailure(e.ErrorRecord, e);
+        }
         return results.Count switch
         {
             0 => null,
@@ -69,7 +82,9 @@ public sealed class UpdateSyncTableCommand : SyncPoolCmdlet
         return array;
     }
 
-    /// <summary>Keeps the script's own error visible as the cause.</summary>
-    private sealed class ScriptBlockFailedException(ErrorRecord record, Exception inner)
-        : InvalidOperationException($"The Update-SyncTable scriptblock failed: {record}", inner);
+    /// <summary>Carries a failure of the user's scriptblock out of the table's retry loop, told apart from the table's own errors.</summary>
+    private sealed class ScriptFailure(ErrorRecord record, Exception inner) : Exception(inner.Message, inner)
+    {
+        public ErrorRecord Record { get; } = record;
+    }
 }

@@ -22,8 +22,8 @@ public sealed class WaitSyncTableCommand : SyncPoolCmdlet
 
     /// <summary>Seconds to wait; omitted or -1 waits until the key arrives or Ctrl+C.</summary>
     [Parameter]
-    [ValidateRange(-1, int.MaxValue)]
-    public double Timeout { get; set; } = -1;
+    [ValidateWaitTimeout]
+    public double Timeout { get; set; } = ValidateWaitTimeoutAttribute.Forever;
 
     /// <summary>Wait for a write newer than this version (from $t.GetVersion(key)).</summary>
     [Parameter]
@@ -35,7 +35,7 @@ public sealed class WaitSyncTableCommand : SyncPoolCmdlet
 
     protected override void ProcessRecord()
     {
-        var timeout = Timeout < 0 ? System.Threading.Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(Timeout);
+        var timeout = ValidateWaitTimeoutAttribute.Limit(Timeout) ?? System.Threading.Timeout.InfiniteTimeSpan;
         bool arrived;
         object? value;
         try

@@ -180,6 +180,28 @@ Describe 'Atomic operations' {
         'u' | Update-SyncTable -Table $t -ScriptBlock { $_ + 1 } -PassThru | Should -Be 1601
     }
 
+    It 'Update-SyncTable writes the scriptblock''s own error, for that key only, and leaves the key unchanged' {
+        $t = New-SyncTable -InitialValue @{ a = 1; b = 2 }
+        $out = 'a', 'b' | Update-SyncTable $t -ScriptBlock { if ($_ -eq 1) { throw [System.IO.FileNotFoundException]::new('no such file') }; $_ * 10 } -PassThru -ErrorAction SilentlyContinue -ErrorVariable failed
+        $out | Should -Be 20
+        $failed.Count | Should -Be 1
+        $failed[0].Exception | Should -BeOfType System.IO.FileNotFoundException
+        $failed[0].FullyQualifiedErrorId | Should -Not -BeLike 'SyncPool.*'
+        $failed[0].TargetObject | Should -Be 'a'
+        $t.a | Should -Be 1
+        $t.b | Should -Be 20
+        $idFromScript = Update-SyncTable $t -Key a -ScriptBlock { Write-Error -Message 'refused' -ErrorId 'My.Refused' -Category PermissionDenied -ErrorAction Stop } -ErrorAction SilentlyContinue -ErrorVariable own
+        $own[0].FullyQualifiedErrorId | Should -BeLike 'My.Refused*'
+        $own[0].CategoryInfo.Category | Should -Be 'PermissionDenied'
+    }
+
+    It 'Wait-SyncTable -Timeout takes seconds, -1 for no limit, and refuses other negatives' {
+        $t = New-SyncTable -InitialValue @{ here = 1 }
+        Wait-SyncTable $t -Key here -Timeout -1 | Should -BeTrue
+        Wait-SyncTable $t -Key missing -Timeout 0 -ErrorAction SilentlyContinue | Should -BeFalse
+        { Wait-SyncTable $t -Key missing -Timeout -0.5 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,SyncPool.Cmdlets.WaitSyncTableCommand'
+    }
+
     It 'Lock releases on exceptions' {
         $t = New-SyncTable
         { $t.Lock('k', { throw 'inside' }) } | Should -Throw
