@@ -203,6 +203,7 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
             job = new ParallelJob(ScriptBlock!.ToString(), Name as string, _jobTasks);
             var made = JobManager.NewJob(new JobInvocationInfo(job.Definition, new Dictionary<string, object> { ["NewJob"] = job }));
             job.StartJob();
+            lock (_jobTasks) _jobWritten = true;
             WriteObject(made);
         }
         catch (Exception e) when (e is not PipelineStoppedException)
@@ -219,18 +220,33 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
         // running (they were written out), but this call's pool takes no more.
         // With -AsJob no one will ever get them: they are stopped.
         Seal();
+        AbandonJob();
+    }
+
+    /// <summary>With -AsJob: the call ended before it wrote its job (tasks submitted after that are stopped too).</summary>
+    private bool _jobAbandoned;
+
+    /// <summary>With -AsJob: the job was handed to the job manager and written; its tasks are its own.</summary>
+    private bool _jobWritten;
+
+    /// <summary>
+    /// With -AsJob and no job written (stopped, or a terminating error before
+    /// EndProcessing): no one will ever get the tasks, so they are stopped.
+    /// Called from StopProcessing and, whatever way the pipeline ended, from
+    /// Dispose, which PowerShell runs before the stopped pipeline returns.
+    /// </summary>
+    private void AbandonJob()
+    {
         if (!AsJob) return;
         ParallelTask[] started;
         lock (_jobTasks)
         {
+            if (_jobWritten) return;
             _jobAbandoned = true;
             started = _jobTasks.ToArray();
         }
         foreach (var task in started) StopUnclaimed(task);
     }
-
-    /// <summary>With -AsJob: the call was stopped before it wrote its job (tasks submitted after that are stopped too).</summary>
-    private bool _jobAbandoned;
 
     private static void StopUnclaimed(ParallelTask task)
     {
@@ -252,6 +268,7 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
     public new void Dispose()
     {
         Seal();
+        AbandonJob();
         base.Dispose();
     }
 

@@ -46,7 +46,10 @@ public sealed class BatchCursor
 
     internal ParallelTask? Current
     {
-        get { lock (_gate) return _current; }
+        get
+        {
+            using (Gate()) return _current;
+        }
     }
 
     /// <summary>Ends the current task (if any) and starts the next; false when there is none (or the pipeline is stopping).</summary>
@@ -58,7 +61,7 @@ public sealed class BatchCursor
             return true;
         }
         bool stopping;
-        lock (_gate) stopping = _stopping;
+        using (Gate()) stopping = _stopping;
         if (stopping)
         {
             End();
@@ -120,7 +123,7 @@ public sealed class BatchCursor
     {
         ulong id;
         bool failed, interrupted;
-        lock (_gate)
+        using (Gate())
         {
             id = _current is null ? 0 : _currentId;
             _current = null;
@@ -136,7 +139,7 @@ public sealed class BatchCursor
     /// <summary>The pipeline that runs the batch now (stopped by <see cref="OnStop"/>).</summary>
     internal void Running(PowerShell? pipeline)
     {
-        lock (_gate)
+        using (Gate())
         {
             _pipeline = pipeline;
             _stopping = false;
@@ -187,7 +190,7 @@ public sealed class BatchCursor
         }
         var task = ObjectRegistry.Get(item.host_id) as ParallelTask
                    ?? throw new InvalidOperationException($"SyncPool internal error: task {item.task} has no task object.");
-        lock (_gate)
+        using (Gate())
         {
             _current = task;
             _currentId = item.task;
@@ -195,6 +198,36 @@ public sealed class BatchCursor
         }
         task.Results.Started();
         return true;
+    }
+
+    /// <summary>
+    /// Takes <see cref="_gate"/> on the worker thread. A plain lock would throw
+    /// ThreadInterruptedException when it has to wait while an interrupt meant
+    /// for the current task's script is pending (OnStop level 1 holds the
+    /// gate as it sends one), and that exception, thrown from the cursor's own
+    /// bookkeeping, would leave the engine's current task unreported. The
+    /// interrupt is for a script, never for the cursor: it is taken here and
+    /// the wait goes on.
+    /// </summary>
+    private GateHold Gate()
+    {
+        while (true)
+        {
+            try
+            {
+                Monitor.Enter(_gate);
+                return new GateHold(_gate);
+            }
+            catch (ThreadInterruptedException)
+            {
+                // The script it was meant for is no longer running: nothing to interrupt.
+            }
+        }
+    }
+
+    private readonly struct GateHold(object gate) : IDisposable
+    {
+        public void Dispose() => Monitor.Exit(gate);
     }
 
     /// <summary>An interrupt the script did not block on would hit the next wait on this thread: take it now.</summary>
