@@ -509,7 +509,7 @@ public sealed class SyncTable : IDictionary, IDisposable
     /// value that is not data is refused (SyncPool.NotSerializable), and the
     /// message names every such key.
     /// </summary>
-    public unsafe string ExportJson()
+    internal unsafe string ExportJson()
     {
         var writer = new DataWriter();
         var entries = Entries();
@@ -534,7 +534,7 @@ public sealed class SyncTable : IDictionary, IDisposable
     }
 
     /// <summary>Loads a JSON document or a plain JSON object, all or nothing; returns the number of entries written.</summary>
-    public int ImportJson(string json, bool replace = false)
+    internal int ImportJson(string json, bool replace = false)
     {
         ArgumentNullException.ThrowIfNull(json);
         return ImportJson(System.Text.Encoding.UTF8.GetBytes(json), replace);
@@ -546,7 +546,7 @@ public sealed class SyncTable : IDictionary, IDisposable
     /// table treats as one, changes nothing); then the entries are written,
     /// after clearing the table when <paramref name="replace"/> is set.
     /// </summary>
-    public int ImportJson(ReadOnlySpan<byte> utf8Json, bool replace = false)
+    internal int ImportJson(ReadOnlySpan<byte> utf8Json, bool replace = false)
     {
         var entries = ReadDocument(utf8Json);
         if (replace) Clear();

@@ -272,7 +272,7 @@ Describe 'The public surface' {
             $internal = @{
                 ParallelTask = 'AddOutput', 'TakeResults', 'Submit', 'ReportFault', 'Results', 'Native', 'Attach', 'Script', 'RegistryId', 'Stop', 'Unlist'
                 TaskPool     = 'Submit', 'Seal', 'Remove', 'EndCall', 'NativeId', 'ContextKey', 'Variables', 'NotFoundKey', 'ReportFault'
-                SyncTable    = 'Handle', 'NativeId', 'RegistryId', 'ReportFault', 'Native'
+                SyncTable    = 'Handle', 'NativeId', 'RegistryId', 'ReportFault', 'Native', 'ExportJson', 'ImportJson', 'WaitForValue', 'Entries'
             }
             foreach ($object in $task, $pool, $table) {
                 $type = $object.GetType().Name
