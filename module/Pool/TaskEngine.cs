@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Threading;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using SyncPool.Native;
@@ -123,6 +124,7 @@ internal static class TaskEngine
     public static void Shutdown()
     {
         if (!_started) return;
+        Volatile.Write(ref _exiting, true);
         try
         {
             NativeCall.Run(() => Interop.syncpool_engine_shutdown().AsOk());
@@ -145,7 +147,27 @@ internal static class TaskEngine
         }
     }
 
+    /// <summary>The process is exiting (<see cref="Shutdown"/> has begun).</summary>
+    private static bool _exiting;
+
     private static void OnDisposeContext(ulong context)
+    {
+        try
+        {
+            // At process exit nothing may wait for a runspace to close (a
+            // runspace whose last pipeline was being stopped can take its time
+            // closing): the closes run on the thread pool, and the process
+            // exits without waiting for them.
+            if (Volatile.Read(ref _exiting)) ThreadPool.UnsafeQueueUserWorkItem(c => DisposeQuietly((ulong)c!), context);
+            else RunspaceContexts.Dispose(context);
+        }
+        catch (Exception e)
+        {
+            ReportFault($"Disposing of a worker runspace failed", e);
+        }
+    }
+
+    private static void DisposeQuietly(ulong context)
     {
         try
         {
@@ -153,7 +175,7 @@ internal static class TaskEngine
         }
         catch (Exception e)
         {
-            ReportFault($"Disposing of a worker runspace failed", e);
+            ReportFault("Disposing of a worker runspace at exit failed", e);
         }
     }
 }

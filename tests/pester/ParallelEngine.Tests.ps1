@@ -232,3 +232,22 @@ Describe 'Warm runspaces and nothing left behind' {
         $tasks.State | Should -Be @('Completed', 'Completed', 'Completed') -Because 'the objects keep their state'
     }
 }
+
+Describe 'Leaving pwsh' {
+    BeforeEach { Register-CurrentTest }
+
+    It 'exits at once with warm runspaces, a stopped pipeline among them, and a task still running' {
+        $script = @"
+Import-Module '$($env:SYNCPOOL_MODULE_PATH.Replace("'", "''"))'
+`$done = 1, 1, 30 | Start-ParallelTask { Start-Sleep -Seconds `$_ } -ThrottleLimit 3 -TimeoutSeconds 2 | Wait-ParallelTask
+`$null = Start-ParallelTask { Start-Sleep -Seconds 60 }
+'states: ' + (`$done.State -join ', ')
+exit 0
+"@
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        $child = Invoke-ChildPwsh -Command $script -TimeoutSeconds 60
+        $child.ExitCode | Should -Be 0 -Because $child.Error
+        $child.Output | Should -Contain 'states: Completed, Completed, TimedOut'
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 30 -Because 'exiting waits neither for the running task nor for runspaces to close'
+    }
+}
