@@ -92,6 +92,27 @@ public sealed class BatchCursor
 
     // ---- for the batch runner ----------------------------------------------------------------
 
+    /// <summary>
+    /// The task the batch starts next, not started yet, so its pipeline can
+    /// be prepared before its timeout counts; null when the engine has none
+    /// claimed for the batch (then <see cref="Prime"/> asks for one).
+    /// </summary>
+    internal ParallelTask? Peek()
+    {
+        BatchItem item;
+        try
+        {
+            item = Interop.syncpool_batch_peek(_batch).AsOk();
+        }
+        catch (EnumException<ErrorCode> e)
+        {
+            throw NativeError.From(e);
+        }
+        if (item.task == 0) return null;
+        return ObjectRegistry.Get(item.host_id) as ParallelTask
+               ?? throw new InvalidOperationException($"SyncPool internal error: task {item.task} has no task object.");
+    }
+
     /// <summary>Starts the first (next) task from C#, to learn which script the batch runs.</summary>
     internal bool Prime()
     {

@@ -52,8 +52,22 @@ internal static class BatchRunner
             runspace.Serve(cursor);
             try
             {
-                while (!cursor.Abandoned && cursor.Prime())
+                ParallelTask? prepared = null;
+                while (!cursor.Abandoned)
                 {
+                    // A pipeline is prepared for the next task before the engine starts it (its
+                    // first MoveNext does), so its timeout counts from its own script's start,
+                    // not from the directory, variables and driver set up for it. A task that a
+                    // prepared pipeline never reached is started here instead, so it cannot come
+                    // round again.
+                    var next = cursor.Peek();
+                    if (next is not null && next != prepared && next.Script.CanBatch && runspace.IsFullLanguage)
+                    {
+                        prepared = next;
+                        healthy &= RunPipeline(runspace, cursor, next);
+                        continue;
+                    }
+                    if (!cursor.Prime()) break;
                     var task = cursor.Current!;
                     healthy &= task.Script.CanBatch && runspace.IsFullLanguage ? RunPipeline(runspace, cursor, task) : RunOne(runspace, cursor, task);
                 }
@@ -82,11 +96,16 @@ internal static class BatchRunner
         if (Running.TryGetValue(worker, out var cursor)) cursor.OnStop(task, level);
     }
 
-    /// <summary>Runs tasks of the batch in one pipeline until it ends; false if the runspace is no longer fit for reuse.</summary>
+    /// <summary>
+    /// Runs tasks of the batch in one pipeline until it ends, from
+    /// <paramref name="first"/> (started already, or started by the
+    /// pipeline's first MoveNext); false if the runspace is no longer fit for
+    /// reuse.
+    /// </summary>
     private static bool RunPipeline(WorkerRunspace runspace, BatchCursor cursor, ParallelTask first)
     {
         var script = first.Script;
-        Prepare(runspace, script, cursor);
+        Prepare(runspace, script, first);
         var (driver, body) = script.BatchDriverFor(first);
         var ps = runspace.Reuse();
         ps.AddCommand(driver)
@@ -115,7 +134,7 @@ internal static class BatchRunner
     private static bool RunOne(WorkerRunspace runspace, BatchCursor cursor, ParallelTask task)
     {
         var script = task.Script;
-        Prepare(runspace, script, cursor);
+        Prepare(runspace, script, task);
         if ((script.DeliveryFor(task) & InputDelivery.DollarUnderscore) != 0) runspace.Runspace.SessionStateProxy.SetVariable("_", task.Input);
         var ps = runspace.Reuse();
         ps.AddScript(script.TextFor(task));
@@ -171,7 +190,7 @@ internal static class BatchRunner
     }
 
     /// <summary>Per-batch state on top of the reset runspace: working directory, variables.</summary>
-    private static void Prepare(WorkerRunspace runspace, TaskScript script, BatchCursor cursor)
+    private static void Prepare(WorkerRunspace runspace, TaskScript script, ParallelTask first)
     {
         var state = runspace.Runspace.SessionStateProxy;
         if (script.WorkingDirectory is { } dir)
@@ -183,7 +202,7 @@ internal static class BatchRunner
             catch (Exception e) when (e is RuntimeException or ArgumentException or InvalidOperationException
                                         or System.IO.IOException or UnauthorizedAccessException)
             {
-                cursor.Current?.Results.AddRecord(TaskStream.Warning, new WarningRecord(
+                first.Results.AddRecord(TaskStream.Warning, new WarningRecord(
                     $"The task could not start in the caller's directory '{dir}' ({e.Message}); it runs in '{state.Path.CurrentLocation}'."));
             }
         }

@@ -38,6 +38,8 @@ pub struct Log {
     pub stop_level: HashMap<TaskId, StopLevel>,
     /// Opens every gated script.
     pub released: bool,
+    /// The first task of each batch as the host peeked at it, with its state then.
+    pub peeked: Vec<(TaskId, syncpool::pool::TaskState)>,
 }
 
 /// What a fake script does for one task.
@@ -49,6 +51,9 @@ pub struct FakeHost {
     script: Box<Script>,
     /// How long setting up a fresh context takes (like importing modules).
     pub setup: Duration,
+    /// How long preparing each batch's pipeline takes, after peeking at its
+    /// first task and before starting it (as the C# host prepares a batch).
+    pub batch_setup: Duration,
     engine: OnceLock<Weak<Engine>>,
 }
 
@@ -58,7 +63,11 @@ impl FakeHost {
     }
 
     pub fn with_setup(setup: Duration, script: impl Fn(&FakeHost, &Arc<Task>) -> Outcome + Send + Sync + 'static) -> Arc<FakeHost> {
-        Arc::new(FakeHost { log: Mutex::new(Log::default()), cv: Condvar::new(), script: Box::new(script), setup, engine: OnceLock::new() })
+        Arc::new(FakeHost { log: Mutex::new(Log::default()), cv: Condvar::new(), script: Box::new(script), setup, batch_setup: Duration::ZERO, engine: OnceLock::new() })
+    }
+
+    pub fn with_batch_setup(batch_setup: Duration, script: impl Fn(&FakeHost, &Arc<Task>) -> Outcome + Send + Sync + 'static) -> Arc<FakeHost> {
+        Arc::new(FakeHost { log: Mutex::new(Log::default()), cv: Condvar::new(), script: Box::new(script), setup: Duration::ZERO, batch_setup, engine: OnceLock::new() })
     }
 
     /// Scripts that complete at once.
@@ -136,6 +145,12 @@ impl Host for FakeHost {
             std::thread::sleep(self.setup);
         }
         let engine = self.engine();
+        if let Some(first) = engine.peek_item(run.batch).expect("batch is current") {
+            self.update(|l| l.peeked.push((first.id, first.state())));
+            if !self.batch_setup.is_zero() {
+                std::thread::sleep(self.batch_setup);
+            }
+        }
         while let Some(task) = engine.next_item(run.batch).expect("batch is current") {
             self.update(|l| l.started.push(task.id));
             let outcome = (self.script)(self, &task);

@@ -27,6 +27,27 @@ fn a_timeout_counts_from_the_start_of_the_script_not_from_queueing_or_context_se
 }
 
 #[test]
+fn preparing_a_batch_after_peeking_at_its_first_task_does_not_count_against_its_timeout() {
+    // The host takes 300 ms to prepare each batch's pipeline (as C# does:
+    // directory, variables, the driver) between peeking and starting; scripts
+    // take 50 ms, the timeout is 200 ms.
+    let host = FakeHost::with_batch_setup(Duration::from_millis(300), |_, _| {
+        std::thread::sleep(Duration::from_millis(50));
+        Outcome::Completed
+    });
+    let e = engine(&host);
+    let p = pool(&e, 2);
+    let tasks = submit(&e, &p, 4, Some(Duration::from_millis(200)));
+    wait_all(&tasks);
+    assert!(tasks.iter().all(|t| t.state() == TaskState::Completed), "{:?}", tasks.iter().map(|t| t.state()).collect::<Vec<_>>());
+    let log = host.log();
+    assert!(!log.peeked.is_empty(), "every batch peeks at its first task");
+    assert!(log.peeked.iter().all(|(_, state)| *state == TaskState::Queued), "a peeked task has not started: {:?}", log.peeked);
+    drop(log);
+    e.shutdown();
+}
+
+#[test]
 fn a_cooperative_script_is_asked_to_stop_at_its_timeout() {
     let host = FakeHost::new(|h, task| {
         h.gate(task.id, Some(StopLevel::Ask));

@@ -216,7 +216,11 @@ fn key_text(key: &Data) -> String {
     }
 }
 
-fn key_order(a: &Data, b: &Data) -> Ordering {
+/// The order keys are written in: integer keys first (by value), then text
+/// keys ordinally; other keys keep their order. Used for a table's entries
+/// and for the members of a hashtable value, whose own order is an accident
+/// of hashing, so that the same data always gives the same file.
+pub(crate) fn key_order(a: &Data, b: &Data) -> Ordering {
     match (a, b) {
         (Data::Integer(_, a), Data::Integer(_, b)) => a.cmp(b),
         (Data::Integer(..), _) => Ordering::Less,

@@ -71,10 +71,17 @@ pub(crate) fn node(first: Vec<(String, JsonTree)>, data: &Data) -> JsonTree {
             put("value", integer(*value));
         }
         Data::List(items) => put("value", JsonTree::Array(items.iter().map(|item| node(Vec::new(), item)).collect())),
-        Data::Dictionary { entries, .. } => put(
-            "value",
-            JsonTree::Array(entries.iter().map(|(key, value)| node(vec![("key".to_owned(), key_json(key))], value)).collect()),
-        ),
+        Data::Dictionary { ordered, entries } => {
+            // An ordered dictionary keeps its order; a hashtable's is an accident of hashing.
+            let mut entries: Vec<&(Data, Data)> = entries.iter().collect();
+            if !*ordered {
+                entries.sort_by(|(a, _), (b, _)| crate::data::document::key_order(a, b));
+            }
+            put(
+                "value",
+                JsonTree::Array(entries.into_iter().map(|(key, value)| node(vec![("key".to_owned(), key_json(key))], value)).collect()),
+            )
+        }
         Data::Object { type_names, properties } => {
             if !type_names.is_empty() {
                 put("typeNames", JsonTree::Array(type_names.iter().map(|name| name.as_str().into()).collect()));
@@ -406,6 +413,17 @@ pub(crate) mod tests {
             (Data::List(x), Data::List(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b)),
             _ => a == b,
         }
+    }
+
+    #[test]
+    fn a_hashtable_is_written_in_key_order_whatever_order_it_came_in() {
+        let entries = |keys: &[&str]| keys.iter().map(|k| (Data::Text((*k).into()), Data::Bool(true))).collect::<Vec<_>>();
+        let one = Data::Dictionary { ordered: false, entries: entries(&["Inner", "Hosts", "b"]) };
+        let other = Data::Dictionary { ordered: false, entries: entries(&["b", "Inner", "Hosts"]) };
+        assert_eq!(node(Vec::new(), &one).to_pretty_string(), node(Vec::new(), &other).to_pretty_string());
+        let ordered = Data::Dictionary { ordered: true, entries: entries(&["Inner", "Hosts"]) };
+        let text = node(Vec::new(), &ordered).to_pretty_string();
+        assert!(text.find("Inner").unwrap() < text.find("Hosts").unwrap(), "an ordered dictionary keeps its order: {text}");
     }
 
     #[test]

@@ -496,6 +496,11 @@ pub struct BatchItem {
     pub host_id: u64,
 }
 
+/// The id of the C# object of `task` (0 if it has none).
+fn host_id_of(task: &Arc<Task>) -> u64 {
+    task.host_object().and_then(|o| o.downcast::<ObjectRef>().ok()).map_or(0, |o| o.id())
+}
+
 /// Ends task `ended` of `batch` (0 = none to end; `failed` with `message` if
 /// its script ended with a terminating error) and starts the next one (its
 /// timeout counts from now): one crossing per task on the hot path.
@@ -509,10 +514,20 @@ pub fn syncpool_batch_next(batch: u64, ended: u64, failed: ffi::Bool, message: f
             e.end_item(batch, ended, outcome, (!message.is_empty()).then_some(message))?;
         }
         Ok(match e.next_item(batch)? {
-            Some(task) => {
-                let host_id = task.host_object().and_then(|o| o.downcast::<ObjectRef>().ok()).map_or(0, |o| o.id());
-                BatchItem { task: task.id, host_id }
-            }
+            Some(task) => BatchItem { task: task.id, host_id: host_id_of(&task) },
+            None => BatchItem { task: 0, host_id: 0 },
+        })
+    })
+}
+
+/// The task `batch` would start next, without starting it (task 0: none
+/// claimed; ask `syncpool_batch_next`), so the host can prepare its pipeline
+/// before the task's timeout starts counting.
+#[ffi]
+pub fn syncpool_batch_peek(batch: u64) -> ffi::Result<BatchItem, ErrorCode> {
+    guard(|| {
+        Ok(match engine()?.peek_item(batch)? {
+            Some(task) => BatchItem { task: task.id, host_id: host_id_of(&task) },
             None => BatchItem { task: 0, host_id: 0 },
         })
     })

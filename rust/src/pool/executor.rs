@@ -314,6 +314,22 @@ impl Engine {
 
     // ---- what the host calls while it runs a batch --------------------------------------------
 
+    /// The task batch `batch` would start next, not started: the host reads
+    /// its script to prepare the batch's pipeline (directory, variables,
+    /// compiling the driver) before [`next_item`](Self::next_item) starts it,
+    /// so that preparation never counts against the task's timeout. `None`
+    /// when the batch holds no claimed task that is still to run (the host
+    /// then asks `next_item`, which may also take more from the queue) or a
+    /// task is running. Must be called on the thread running the batch.
+    pub fn peek_item(&self, batch: BatchId) -> Result<Option<Arc<Task>>, PoolError> {
+        let running = current_batch(batch)?;
+        let b = running.inner.lock();
+        if b.abandoned || b.current.is_some() {
+            return Ok(None);
+        }
+        Ok(b.pending.iter().find(|t| !t.is_finished()).cloned())
+    }
+
     /// The next task of batch `batch` to run, started now (its timeout counts
     /// from here); `None` when the batch is done or its worker was abandoned.
     /// Must be called on the thread running the batch.
