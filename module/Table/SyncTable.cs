@@ -576,8 +576,61 @@ public sealed class SyncTable : IDictionary, IDisposable
     {
         var entries = ReadDocument(utf8Json);
         if (replace) Clear();
-        foreach (var entry in entries) Set(entry.Key, entry.Value);
+        if (_redis) SetMany(entries);
+        else foreach (var entry in entries) Set(entry.Key, entry.Value);
         return entries.Count;
+    }
+
+    /// <summary>
+    /// Writes many entries to a Redis table in one native call, which the core
+    /// sends pipelined (one round trip per thousand entries, not one each).
+    /// The batch layout is the one rust/src/ffi/remote_calls.rs reads.
+    /// </summary>
+    private unsafe void SetMany(List<DictionaryEntry> entries)
+    {
+        var batch = new System.IO.MemoryStream();
+        var w = new System.IO.BinaryWriter(batch);
+        Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
+        Span<byte> valueScratch = stackalloc byte[EncodedValue.ScratchBytes];
+        foreach (var entry in entries)
+        {
+            var key = EncodedKey.From(entry.Key, keyScratch);
+            fixed (byte* kp = key.Utf8)
+            {
+                var nativeKey = key.ToNative(kp);
+                if (nativeKey.kind._variant == KeyKind.Int.Native._variant)
+                {
+                    w.Write((byte)1);
+                    w.Write(key.Number);
+                }
+                else
+                {
+                    w.Write((byte)0);
+                    w.Write(key.Utf8.Length);
+                    w.Write(key.Utf8);
+                }
+            }
+            var value = EncodedValue.ForRedis(entry.Value, valueScratch, entry.Key);
+            fixed (byte* vp = value.Bytes)
+            {
+                var native = value.ToNative(vp);
+                w.Write(native.kind._variant);
+                w.Write(native.number);
+                w.Write(native.real);
+                w.Write(native.flag);
+                w.Write(value.Bytes.Length);
+                w.Write(value.Bytes);
+            }
+        }
+        w.Flush();
+        var bytes = batch.GetBuffer();
+        fixed (byte* p = bytes)
+        {
+            var lent = new LentBytes.Unmanaged { ptr = (IntPtr)p, len = (ulong)batch.Length };
+            var result = Interop.table_core_put_many(_native, (IntPtr)(&lent));
+            GC.KeepAlive(this);
+            if (!result.IsOk) throw NativeError.From(result.AsErr());
+        }
     }
 
     /// <summary>The entries a JSON document or plain JSON object stands for, checked by the core.</summary>

@@ -286,6 +286,29 @@ for ($i = 1; $i -le 15; $i++) { Start-Sleep -Milliseconds 150; $t.tick = [DateTi
         finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
     }
 
+    It 'Export-SyncTable and Import-SyncTable work with a Redis table (the import pipelined)' {
+        $source = New-SyncTable
+        for ($i = 0; $i -lt 3000; $i++) { $source["k$i"] = $i }
+        $source.Nested = @{ list = @(1, 2); when = [datetime]::new(2026, 1, 2, 3, 4, 5, [DateTimeKind]::Utc) }
+        $source[7] = 'int key'
+        $file = Join-Path ([IO.Path]::GetTempPath()) "$(New-TableName).json"
+        $t = New-SyncTable -Name (New-TableName) -Redis $Uri
+        try {
+            $source | Export-SyncTable $file -Force
+            Import-SyncTable $file -Table $t
+            $t.Count | Should -Be 3002
+            $t.k2999 | Should -Be 2999
+            $t[7] | Should -Be 'int key'
+            $t.Nested.list[1] | Should -Be 2
+            $t.Nested.when.Kind | Should -Be 'Utc'
+            $again = "$file.again.json"
+            $t | Export-SyncTable $again -Force
+            (Import-SyncTable $again).Count | Should -Be 3002
+            Remove-Item $again
+        }
+        finally { Remove-Item $file -ErrorAction SilentlyContinue; Remove-SyncTable $t -DeleteData -Confirm:$false }
+    }
+
     It 'Remove-SyncTable disconnects (data kept); -DeleteData deletes it, behind -WhatIf/-Confirm' {
         $name = New-TableName
         $a = New-SyncTable -Name $name -Redis $Uri

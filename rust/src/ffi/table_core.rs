@@ -247,6 +247,17 @@ impl TableCore {
         })
     }
 
+    /// Stores a batch of entries (Import-SyncTable into a Redis table): one
+    /// round trip per thousand entries instead of one per entry. The batch
+    /// layout is `remote_calls::batch_entries`'. Returns how many were stored.
+    /// An in-process table is written entry by entry by C# and never calls this.
+    pub fn put_many(&self, batch: &LentBytes) -> ffi::Result<u64, ErrorCode> {
+        guard(|| match self.open()? {
+            Open::Local(_) => Err(Fault::invalid("put_many is for tables on a Redis server.")),
+            Open::Remote(remote) => remote_calls::put_many(remote, batch.as_slice()),
+        })
+    }
+
     /// Removes `key`; returns the value it had (`found` false if it was absent).
     pub fn delete(&self, key: &KeyIn, buffer: &mut LentBuffer, result: &mut ValueRead) -> ffi::Result<(), ErrorCode> {
         guard(|| {

@@ -262,6 +262,38 @@ impl RemoteStore {
         self.run(&format!("Setting key '{}'", shown_key(key)), true, |c| self.entry_script(&scripts::PUT, &field).arg(value).arg(spelling).invoke(c))
     }
 
+    /// Stores many entries (key, encoded value) with one round
+    /// trip per thousand: the scripts go to the server pipelined. Each entry
+    /// is written atomically; the batch as a whole is not (like a loop of puts).
+    pub fn put_many(&self, entries: &[(KeyRef<'_>, Vec<u8>)]) -> Result<(), RemoteError> {
+        const CHUNK: usize = 1000;
+        for chunk in entries.chunks(CHUNK) {
+            let fields: Vec<Vec<u8>> = chunk.iter().map(|(key, _)| self.field(*key)).collect();
+            // Loading first makes EVALSHA safe on a server that just restarted.
+            self.run("Writing entries", true, |c| {
+                let sha = scripts::PUT.load(c)?;
+                let mut pipe = redis::pipe();
+                for ((key, value), field) in chunk.iter().zip(&fields) {
+                    let spelling = encoding::spelling(*key, self.case_sensitive);
+                    pipe.cmd("EVALSHA")
+                        .arg(&sha)
+                        .arg(4)
+                        .arg(&self.names.data)
+                        .arg(&self.names.versions)
+                        .arg(&self.names.spellings)
+                        .arg(&self.names.clock)
+                        .arg(field)
+                        .arg(&self.names.channel)
+                        .arg(value)
+                        .arg(spelling)
+                        .ignore();
+                }
+                pipe.query::<()>(c)
+            })?;
+        }
+        Ok(())
+    }
+
     /// Removes `key`; returns what it held.
     pub fn delete(&self, key: KeyRef<'_>) -> Result<Option<(Vec<u8>, u64)>, RemoteError> {
         let field = self.field(key);
