@@ -289,6 +289,8 @@ sealed class Builder(string root)
         File.WriteAllText(Path.Combine(resultsDir, "rust-store-latest.md"),
             $"# Rust store alone (criterion), {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores\n\n```\n{string.Join("\n", summary)}\n```\n");
         var pwsh = RequirePowerShell();
+        // redis.bench.ps1 measures against a private server (see TestRedis).
+        using var redis = TestRedis.Start(root);
         {
             Step("PowerShell-level benchmarks");
             var failedScripts = new List<string>();

@@ -126,6 +126,17 @@ impl Connections {
         }
     }
 
+    /// Runs `call` on an idle connection only, never opening one (used while
+    /// disconnecting, which must not wait for a server that is gone).
+    pub fn run_if_connected<T>(&self, call: impl FnOnce(&mut Connection) -> RedisResult<T>) -> Option<T> {
+        let mut connection = self.idle.lock().pop()?;
+        let result = call(&mut connection).ok();
+        if result.is_some() {
+            self.idle.lock().push(connection);
+        }
+        result
+    }
+
     /// Drops every idle connection (the table was disconnected).
     pub fn drop_idle(&self) {
         self.idle.lock().clear();

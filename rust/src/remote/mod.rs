@@ -178,10 +178,10 @@ impl RemoteStore {
             return;
         }
         self.changes.close();
-        // Wake the listener thread blocked in its read, so it sees the close and ends.
-        let _ = self.connections.run(Op { what: "Disconnecting", idempotent: true }, |c| {
-            redis::cmd("PUBLISH").arg(&self.names.channel).arg("closed").query::<i64>(c)
-        });
+        // Wake the listener thread blocked in its read, so it sees the close and
+        // ends; best effort, on a connection already open (a server that is gone
+        // must not delay the close; the listener then ends on its broken connection).
+        let _ = self.connections.run_if_connected(|c| redis::cmd("PUBLISH").arg(&self.names.channel).arg("closed").query::<i64>(c));
         self.connections.drop_idle();
     }
 
