@@ -38,7 +38,7 @@ param(
     [int] $ProcessIncrements = 25000,
     [int] $Processes = 4,
     [int] $Entries = 100000,
-    [ValidateRange(3, 100)] [int] $Rounds = 3
+    [ValidateRange(3, 100)] [int] $Rounds = 5
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath -Force
@@ -143,7 +143,7 @@ $source | Export-SyncTable $file -Force
 $imports = @(); $snapshots = @()
 for ($r = 0; $r -lt $Rounds; $r++) {
     $target = New-SyncTable -Name "$name-import" -Redis $uri
-    $sw = [Diagnostics.Stopwatch]::StartNew(); Import-SyncTable $file -Table $target; $sw.Stop()
+    $sw = [Diagnostics.Stopwatch]::StartNew(); $null = Import-SyncTable $file -Table $target; $sw.Stop()
     $imports += $sw.Elapsed.TotalSeconds
     $sw = [Diagnostics.Stopwatch]::StartNew(); $snap = $target.Snapshot(); $sw.Stop()
     $snapshots += $sw.Elapsed.TotalSeconds
@@ -167,7 +167,7 @@ $importBest = ($imports | Measure-Object -Minimum).Minimum; $snapBest = ($snapsh
 $report = @"
 # SyncTable on a Redis server vs redis-benchmark, $([DateTime]::UtcNow.ToString('yyyy-MM-dd HH:mm')) UTC
 
-$([Environment]::ProcessorCount) cores, PowerShell $($PSVersionTable.PSVersion), .NET $([Environment]::Version), redis-server $redisVersion on 127.0.0.1 (no persistence), $Rounds rounds, ours and redis-benchmark's in turn.
+$([Environment]::ProcessorCount) cores (shared with other work: medians move with it), PowerShell $($PSVersionTable.PSVersion), .NET $([Environment]::Version), redis-server $redisVersion on 127.0.0.1 (no persistence), $Rounds rounds, ours and redis-benchmark's in turn.
 
 ## Increment, ops/s (best / median)
 
