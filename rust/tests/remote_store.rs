@@ -179,3 +179,36 @@ fn faults_are_clear_and_never_show_the_password() {
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(!unreachable.message().contains("hunter2"));
 }
+
+#[test]
+fn a_released_lock_wakes_the_next_waiter_at_once_and_other_keys_do_not_disturb_a_wait() {
+    let s = server(None);
+    let holder = Arc::new(open(s.port, "release", None).unwrap());
+    let waiter = open(s.port, "release", None).unwrap();
+    assert!(matches!(holder.lock_key(KeyRef::Text("k"), 1, Duration::from_secs(1), None).unwrap(), Waited::Ready(())));
+    let h = Arc::clone(&holder);
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        // Writes to other keys meanwhile: the waiter is not on their channels.
+        for i in 0..50 {
+            h.put(KeyRef::Text("noise"), &encode(Remote::Int(i))).unwrap();
+        }
+        h.unlock_key(KeyRef::Text("k"), 1).unwrap();
+    });
+    let started = Instant::now();
+    assert!(matches!(waiter.lock_key(KeyRef::Text("k"), 2, Duration::from_secs(5), None).unwrap(), Waited::Ready(())));
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_millis(400), "woken by the release, not the 500 ms expiry: {waited:?}");
+    releaser.join().unwrap();
+    waiter.unlock_key(KeyRef::Text("k"), 2).unwrap();
+    // A wait on one key ignores writes to another and still times out.
+    let writer = Arc::clone(&holder);
+    let noise = std::thread::spawn(move || {
+        for i in 0..100 {
+            writer.put(KeyRef::Text("other"), &encode(Remote::Int(i))).unwrap();
+        }
+    });
+    assert!(matches!(waiter.wait_for(KeyRef::Text("absent"), None, Duration::from_millis(300), None).unwrap(), Waited::TimedOut));
+    noise.join().unwrap();
+    holder.clear().unwrap();
+}

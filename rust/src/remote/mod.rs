@@ -14,7 +14,9 @@
 //! key starts with `syncpool:{n}:` (the braces keep them in one cluster
 //! slot): `d` the data hash, `v` versions, `s` spellings (see
 //! [`encoding`]), `c` the clock, `i` how the table compares keys, `l:<field>`
-//! the lock of one key, and the channel `syncpool:{n}:changes`.
+//! the lock of one key; channels `k:<field>` for writes to a key, `u:<field>`
+//! for the release of its lock, `all` for Clear and deletion, and `ctl:<id>`
+//! for each open table's own listener (see [`changes`]).
 
 pub mod address;
 pub mod changes;
@@ -77,7 +79,11 @@ struct Names {
     spellings: String,
     clock: String,
     info: String,
-    channel: String,
+    /// Key channels: this prefix followed by the field.
+    key_channels: String,
+    /// Lock release channels: this prefix followed by the field.
+    unlock_channels: String,
+    all_channel: String,
     lock_prefix: String,
 }
 
@@ -122,7 +128,9 @@ impl RemoteStore {
             spellings: format!("{base}s"),
             clock: format!("{base}c"),
             info: format!("{base}i"),
-            channel: format!("{base}changes"),
+            key_channels: format!("{base}k:"),
+            unlock_channels: format!("{base}u:"),
+            all_channel: format!("{base}all"),
             lock_prefix: format!("{base}l:"),
         };
         let connections = Connections::open(&address)?;
@@ -135,8 +143,8 @@ impl RemoteStore {
             let how = if stored_sensitive { "case-sensitive keys; add -CaseSensitive" } else { "keys that ignore case; leave out -CaseSensitive" };
             return Err(RemoteError::BadAddress(format!("The SyncTable '{name}' on {shown} was created with {how} to open it.")));
         }
-        let changes = Changes::new(names.channel.clone(), shown.clone());
         let token_prefix = format!("{}-{}-{}", std::process::id(), NEXT_STORE.fetch_add(1, Ordering::Relaxed), nanos_now());
+        let changes = Changes::new(names.all_channel.clone(), format!("{base}ctl:{token_prefix}"), shown.clone());
         Ok(RemoteStore {
             shown,
             name,
@@ -181,7 +189,7 @@ impl RemoteStore {
         // Wake the listener thread blocked in its read, so it sees the close and
         // ends; best effort, on a connection already open (a server that is gone
         // must not delay the close; the listener then ends on its broken connection).
-        let _ = self.connections.run_if_connected(|c| redis::cmd("PUBLISH").arg(&self.names.channel).arg("closed").query::<i64>(c));
+        let _ = self.connections.run_if_connected(|c| redis::cmd("PUBLISH").arg(self.changes.control()).arg("closed").query::<i64>(c));
         self.connections.drop_idle();
     }
 
@@ -207,7 +215,7 @@ impl RemoteStore {
                 del.arg(lock);
             }
             del.query::<i64>(c)?;
-            redis::cmd("PUBLISH").arg(&names.channel).arg("*").query::<i64>(c)
+            redis::cmd("PUBLISH").arg(&names.all_channel).arg("*").query::<i64>(c)
         })?;
         self.close();
         Ok(())
@@ -225,7 +233,7 @@ impl RemoteStore {
             .key(&self.names.spellings)
             .key(&self.names.clock)
             .arg(field)
-            .arg(&self.names.channel);
+            .arg(&self.names.key_channels);
         invocation
     }
 
@@ -283,7 +291,7 @@ impl RemoteStore {
                         .arg(&self.names.spellings)
                         .arg(&self.names.clock)
                         .arg(field)
-                        .arg(&self.names.channel)
+                        .arg(&self.names.key_channels)
                         .arg(value)
                         .arg(spelling)
                         .ignore();
@@ -302,7 +310,17 @@ impl RemoteStore {
     }
 
     pub fn clear(&self) -> Result<(), RemoteError> {
-        self.run("Clear", true, |c| self.entry_script(&scripts::CLEAR, b"").invoke::<i64>(c)).map(|_| ())
+        self.run("Clear", true, |c| {
+            scripts::CLEAR
+                .key(&self.names.data)
+                .key(&self.names.versions)
+                .key(&self.names.spellings)
+                .key(&self.names.clock)
+                .arg("")
+                .arg(&self.names.all_channel)
+                .invoke::<i64>(c)
+        })
+        .map(|_| ())
     }
 
     pub fn increment(&self, key: KeyRef<'_>, delta: Delta) -> Result<Sum, RemoteError> {
@@ -400,7 +418,8 @@ impl RemoteStore {
         }
         let field = self.field(key);
         let client = self.connections.client();
-        self.changes.wait(&client, deadline(timeout), cancel, || {
+        let channel = channel_of(&self.names.key_channels, &field);
+        self.changes.wait(&client, channel, || self.poke(), deadline(timeout), cancel, || {
             Ok(match self.read_field(&field, key)? {
                 Some((value, version)) if after.is_none_or(|a| version > a) => Check::Done((value, version)),
                 _ => Check::Retry { until: None },
@@ -426,7 +445,8 @@ impl RemoteStore {
         let expiry_ms = self.lock_expiry.as_millis().max(1) as u64;
         let what = format!("Lock of key '{}'", shown_key(key));
         let client = self.connections.client();
-        let waited = self.changes.wait(&client, deadline(timeout), cancel, || {
+        let channel = channel_of(&self.names.unlock_channels, &field);
+        let waited = self.changes.wait(&client, channel, || self.poke(), deadline(timeout), cancel, || {
             let reply: Vec<i64> = self.run(&what, true, |c| scripts::LOCK.key(&lock).arg(&token).arg(expiry_ms).invoke(c))?;
             Ok(match reply.as_slice() {
                 [1, ..] => Check::Done(()),
@@ -462,7 +482,8 @@ impl RemoteStore {
 
     fn release(&self, field: &[u8], token: &str, key: KeyRef<'_>) -> Result<(), RemoteError> {
         let lock = self.lock_name(field);
-        let released: i64 = self.run(&format!("Unlock of key '{}'", shown_key(key)), true, |c| scripts::UNLOCK.key(&lock).arg(token).arg(&self.names.channel).invoke(c))?;
+        let channel = channel_of(&self.names.unlock_channels, field);
+        let released: i64 = self.run(&format!("Unlock of key '{}'", shown_key(key)), true, |c| scripts::UNLOCK.key(&lock).arg(token).arg(&channel).invoke(c))?;
         if released == 1 {
             return Ok(());
         }
@@ -485,6 +506,11 @@ impl RemoteStore {
         }
     }
 
+    /// Wakes this table's listener so it subscribes to what waits now want.
+    fn poke(&self) -> Result<(), RemoteError> {
+        self.run("Waiting", true, |c| redis::cmd("PUBLISH").arg(self.changes.control()).arg("sync").query::<i64>(c)).map(|_| ())
+    }
+
     fn lock_name(&self, field: &[u8]) -> Vec<u8> {
         let mut name = self.names.lock_prefix.as_bytes().to_vec();
         name.extend_from_slice(field);
@@ -500,6 +526,12 @@ impl Drop for RemoteStore {
     fn drop(&mut self) {
         self.close();
     }
+}
+
+fn channel_of(prefix: &str, field: &[u8]) -> Vec<u8> {
+    let mut channel = prefix.as_bytes().to_vec();
+    channel.extend_from_slice(field);
+    channel
 }
 
 fn deadline(timeout: Duration) -> Option<Instant> {

@@ -7,7 +7,8 @@
 //! [`changes`](super::changes)).
 //!
 //! KEYS for the entry scripts: 1 data hash, 2 versions hash, 3 spellings
-//! hash, 4 clock. ARGV 1 is the field, 2 the channel.
+//! hash, 4 clock. ARGV 1 is the field, 2 the prefix of key channels (the
+//! key's channel is the prefix followed by the field).
 
 use once_cell::sync::Lazy;
 use redis::Script;
@@ -20,7 +21,7 @@ macro_rules! stamp {
             "local v = redis.call('INCR', KEYS[4])\n",
             "redis.call('HSET', KEYS[2], ARGV[1], v)\n",
             "if ARGV[", $spelling, "] ~= '' then redis.call('HSETNX', KEYS[3], ARGV[1], ARGV[", $spelling, "]) end\n",
-            "redis.call('PUBLISH', ARGV[2], ARGV[1])\n"
+            "redis.call('PUBLISH', ARGV[2] .. ARGV[1], '1')\n"
         )
     };
 }
@@ -41,12 +42,12 @@ redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
 redis.call('INCR', KEYS[4])
-redis.call('PUBLISH', ARGV[2], ARGV[1])
+redis.call('PUBLISH', ARGV[2] .. ARGV[1], '1')
 return {old, version}",
     )
 });
 
-/// ARGV 1 is unused, 2 the channel.
+/// ARGV 1 is unused, 2 the table's `all` channel.
 pub static CLEAR: Lazy<Script> = Lazy::new(|| {
     Script::new(
         "redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
@@ -150,7 +151,7 @@ return {0, redis.call('PTTL', KEYS[1])}",
     )
 });
 
-/// KEYS 1 the lock. ARGV 1 the holder's token, 2 the channel. Returns 1 if
+/// KEYS 1 the lock. ARGV 1 the holder's token, 2 the lock's channel. Returns 1 if
 /// the caller still held it (and now released it), 0 if it had expired.
 pub static UNLOCK: Lazy<Script> = Lazy::new(|| {
     Script::new(
