@@ -31,7 +31,10 @@ fn free_port() -> u16 {
 }
 
 fn server(password: Option<&str>) -> Server {
-    let port = free_port();
+    server_on(free_port(), password)
+}
+
+fn server_on(port: u16, password: Option<&str>) -> Server {
     let dir = std::env::temp_dir().join(format!("syncpool-redis-test-{}-{port}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut command = Command::new("redis-server");
@@ -211,4 +214,38 @@ fn a_released_lock_wakes_the_next_waiter_at_once_and_other_keys_do_not_disturb_a
     assert!(matches!(waiter.wait_for(KeyRef::Text("absent"), None, Duration::from_millis(300), None).unwrap(), Waited::TimedOut));
     noise.join().unwrap();
     holder.clear().unwrap();
+}
+
+#[test]
+fn after_a_server_restart_a_call_on_a_dead_connection_says_its_outcome_is_unknown_and_later_calls_reconnect() {
+    let first = server(None);
+    let port = first.port;
+    let t = open(port, "restart", None).unwrap();
+    assert_eq!(t.increment(KeyRef::Text("n"), Delta::Int(1)).unwrap(), Sum::Int(1));
+    let used = Instant::now();
+    drop(first);
+    let _second = server_on(port, None);
+    // Straight after the restart: the pooled connection is dead, the call was sent on it.
+    let outcome = t.increment(KeyRef::Text("n"), Delta::Int(1));
+    if used.elapsed() < Duration::from_millis(900) {
+        match outcome {
+            Err(RemoteError::OutcomeUnknown(m)) => assert!(m.contains("outcome is unknown"), "{m}"),
+            other => panic!("expected OutcomeUnknown, got {other:?}"),
+        }
+    } else {
+        // The restart took so long that the idle check (after 1 s) ran first: nothing was lost.
+        assert_eq!(outcome.unwrap(), Sum::Int(1));
+        t.put(KeyRef::Text("n"), &encode(Remote::Int(0))).unwrap();
+    }
+    assert_eq!(t.increment(KeyRef::Text("n"), Delta::Int(1)).unwrap(), Sum::Int(1), "reconnected (the new server starts empty)");
+    // Reads on a dead connection are retried on a fresh one, and a change
+    // after an idle spell checks its connection first: neither fails.
+    let third_port = port;
+    drop(_second);
+    let _third = server_on(third_port, None);
+    assert_eq!(t.count().unwrap(), 0);
+    drop(_third);
+    let _fourth = server_on(third_port, None);
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(t.increment(KeyRef::Text("n"), Delta::Int(5)).unwrap(), Sum::Int(5));
 }

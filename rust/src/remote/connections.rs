@@ -11,9 +11,12 @@
 //! after it was sent, the server may or may not have applied it, and the
 //! error says so ([`RemoteError::OutcomeUnknown`]). A call that only reads
 //! is tried once more on a fresh connection when a reused one turns out to
-//! be dead.
+//! be dead. A connection that sat idle for a while is checked with a PING
+//! before a call that changes data goes out on it, so a server restarted
+//! while the script was idle costs that call nothing; only calls in flight
+//! during the restart fail.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use redis::{Client, Connection, ConnectionAddr, ErrorKind, IntoConnectionInfo, RedisConnectionInfo, RedisError, RedisResult};
@@ -29,6 +32,9 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
 /// the server or the network is stuck.
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// How long a connection may sit idle before a call that changes data checks it first.
+const CHECK_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 /// What a call does, for its error messages and its retry rule.
 #[derive(Clone, Copy)]
 pub struct Op<'a> {
@@ -43,7 +49,8 @@ pub struct Connections {
     shown: String,
     /// The password, to scrub from any text a library error might carry.
     secret: Option<String>,
-    idle: Mutex<Vec<Connection>>,
+    /// Open connections not in use, with when each was last used.
+    idle: Mutex<Vec<(Connection, Instant)>>,
 }
 
 impl Connections {
@@ -69,7 +76,7 @@ impl Connections {
             idle: Mutex::new(Vec::new()),
         };
         let first = connections.connect()?;
-        connections.idle.lock().push(first);
+        connections.idle.lock().push((first, Instant::now()));
         Ok(connections)
     }
 
@@ -94,14 +101,23 @@ impl Connections {
     /// Runs `call` on a connection of the pool (see the module docs for retries).
     pub fn run<T>(&self, op: Op<'_>, mut call: impl FnMut(&mut Connection) -> RedisResult<T>) -> Result<T, RemoteError> {
         let pooled = self.idle.lock().pop();
-        let reused = pooled.is_some();
+        let mut reused = pooled.is_some();
         let mut connection = match pooled {
-            Some(c) => c,
+            Some((mut c, last_used)) => {
+                if !op.idempotent && last_used.elapsed() > CHECK_AFTER_IDLE && redis::cmd("PING").query::<String>(&mut c).is_err() {
+                    // Dead (the server restarted, say): nothing was sent on it yet.
+                    self.idle.lock().clear();
+                    reused = false;
+                    self.connect()?
+                } else {
+                    c
+                }
+            }
             None => self.connect()?,
         };
         match call(&mut connection) {
             Ok(value) => {
-                self.idle.lock().push(connection);
+                self.idle.lock().push((connection, Instant::now()));
                 Ok(value)
             }
             Err(error) if broken(&error) => {
@@ -111,7 +127,7 @@ impl Connections {
                     let mut fresh = self.connect()?;
                     return match call(&mut fresh) {
                         Ok(value) => {
-                            self.idle.lock().push(fresh);
+                            self.idle.lock().push((fresh, Instant::now()));
                             Ok(value)
                         }
                         Err(error) => Err(self.call_failure(op, &error)),
@@ -120,7 +136,7 @@ impl Connections {
                 Err(self.call_failure(op, &error))
             }
             Err(error) => {
-                self.idle.lock().push(connection);
+                self.idle.lock().push((connection, Instant::now()));
                 Err(self.call_failure(op, &error))
             }
         }
@@ -129,10 +145,10 @@ impl Connections {
     /// Runs `call` on an idle connection only, never opening one (used while
     /// disconnecting, which must not wait for a server that is gone).
     pub fn run_if_connected<T>(&self, call: impl FnOnce(&mut Connection) -> RedisResult<T>) -> Option<T> {
-        let mut connection = self.idle.lock().pop()?;
+        let (mut connection, _) = self.idle.lock().pop()?;
         let result = call(&mut connection).ok();
         if result.is_some() {
-            self.idle.lock().push(connection);
+            self.idle.lock().push((connection, Instant::now()));
         }
         result
     }
