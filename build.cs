@@ -43,6 +43,124 @@ static string FindRoot()
 sealed class BuildError(string message) : Exception(message);
 
 /// <summary>
+/// The Redis servers the tests and benchmarks talk to, on 127.0.0.1 only:
+/// two private redis-server instances (one without a password, one with
+/// --requirepass), each with its own temp dir and no persistence, stopped
+/// when disposed. Their addresses reach the suites through environment
+/// variables: SYNCPOOL_REDIS_URI, SYNCPOOL_REDIS_AUTH_URI and
+/// SYNCPOOL_REDIS_PASSWORD. When SYNCPOOL_REDIS_URI is set already, those
+/// servers are used and nothing is started. A missing redis-server is a
+/// failure (<see cref="Problem"/>), never a skip.
+/// </summary>
+sealed class TestRedis : IDisposable
+{
+    readonly List<Process> _servers = new();
+    readonly List<string> _dirs = new();
+
+    public string? Problem { get; private set; }
+
+    public static TestRedis Start(string root)
+    {
+        var redis = new TestRedis();
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("SYNCPOOL_REDIS_URI")))
+        {
+            Console.WriteLine($"Redis: using the servers given by SYNCPOOL_REDIS_URI / SYNCPOOL_REDIS_AUTH_URI.");
+            return redis;
+        }
+        var server = FindRedisServer();
+        if (server is null)
+        {
+            redis.Problem = "redis-server was not found on PATH: install it (Debian: apt-get install redis-server) so the Redis suites can run";
+            Console.WriteLine($"FAILED: {redis.Problem}.");
+            return redis;
+        }
+        try
+        {
+            var password = "sp-" + Guid.NewGuid().ToString("N");
+            int open = redis.Launch(server, null), auth = redis.Launch(server, password);
+            Environment.SetEnvironmentVariable("SYNCPOOL_REDIS_URI", $"redis://127.0.0.1:{open}/0");
+            Environment.SetEnvironmentVariable("SYNCPOOL_REDIS_AUTH_URI", $"redis://127.0.0.1:{auth}/0");
+            Environment.SetEnvironmentVariable("SYNCPOOL_REDIS_PASSWORD", password);
+            Console.WriteLine($"Redis: private servers on 127.0.0.1:{open} and 127.0.0.1:{auth} (with a password).");
+        }
+        catch (Exception e)
+        {
+            redis.Problem = $"a private redis-server could not be started: {e.Message}";
+            Console.WriteLine($"FAILED: {redis.Problem}.");
+        }
+        return redis;
+    }
+
+    static string? FindRedisServer()
+    {
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Append("/usr/bin").Append("/usr/sbin"))
+        {
+            var candidate = Path.Combine(dir, "redis-server");
+            if (File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+
+    static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    int Launch(string server, string? password)
+    {
+        int port = FreePort();
+        var dir = Path.Combine(Path.GetTempPath(), $"syncpool-redis-{Environment.ProcessId}-{port}");
+        Directory.CreateDirectory(dir);
+        _dirs.Add(dir);
+        var psi = new ProcessStartInfo(server) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
+        foreach (var a in new[] { "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--daemonize", "no" })
+            psi.ArgumentList.Add(a);
+        if (password is not null) { psi.ArgumentList.Add("--requirepass"); psi.ArgumentList.Add(password); }
+        var process = Process.Start(psi) ?? throw new InvalidOperationException("redis-server did not start");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _servers.Add(process);
+        var started = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var probe = new System.Net.Sockets.TcpClient();
+                probe.Connect(System.Net.IPAddress.Loopback, port);
+                return port;
+            }
+            catch (System.Net.Sockets.SocketException) when (started.Elapsed < TimeSpan.FromSeconds(15) && !process.HasExited)
+            {
+                Thread.Sleep(50);
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                throw new InvalidOperationException($"redis-server on port {port} did not accept connections (exited: {process.HasExited})");
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var p in _servers)
+        {
+            try { if (!p.HasExited) { p.Kill(); p.WaitForExit(5000); } } catch (InvalidOperationException) { }
+            p.Dispose();
+        }
+        foreach (var d in _dirs)
+        {
+            try { Directory.Delete(d, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+}
+
+/// <summary>
 /// Compiles module/help/*.json (one file per cmdlet) into the MAML file
 /// PowerShell's Get-Help reads for compiled cmdlets. platyPS would do this,
 /// but it is only on the Gallery. A file holds: name, synopsis, description,
@@ -185,6 +303,9 @@ sealed class Builder(string root)
         results.Add(BindingsDrift());     // before Build regenerates bindings/
         results.Add(HelpCoverage());
         Build();
+        // The Redis suites need servers; started here unless SYNCPOOL_REDIS_URI names them.
+        using var redis = TestRedis.Start(root);
+        if (redis.Problem is { } problem) results.Add(new SuiteResult("redis servers", 0, 1, 0, problem));
         results.Add(CargoTests());
         results.Add(DotnetTests());
         results.Add(PesterTests());
@@ -213,6 +334,8 @@ sealed class Builder(string root)
         File.WriteAllText(Path.Combine(resultsDir, "rust-store-latest.md"),
             $"# Rust store alone (criterion), {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores\n\n```\n{string.Join("\n", summary)}\n```\n");
         var pwsh = RequirePowerShell();
+        // redis.bench.ps1 measures against a private server (see TestRedis).
+        using var redis = TestRedis.Start(root);
         {
             Step("PowerShell-level benchmarks");
             var failedScripts = new List<string>();

@@ -1,16 +1,22 @@
+using System;
 using System.Collections;
 using System.Management.Automation;
 using SyncPool.Table;
 
 namespace SyncPool.Cmdlets;
 
-/// <summary>New-SyncTable: creates a thread-safe table (optionally named, so every runspace can find it).</summary>
-[Cmdlet(VerbsCommon.New, "SyncTable")]
+/// <summary>
+/// New-SyncTable: creates a thread-safe table (optionally named, so every
+/// runspace can find it), or with -Redis opens one on a Redis server that
+/// every process opening the same name there shares.
+/// </summary>
+[Cmdlet(VerbsCommon.New, "SyncTable", DefaultParameterSetName = "InProcess")]
 [OutputType(typeof(SyncTable))]
 public sealed class NewSyncTableCommand : SyncPoolCmdlet
 {
-    /// <summary>Makes the table reachable by name from any runspace (Get-SyncTable -Name).</summary>
-    [Parameter(Position = 0)]
+    /// <summary>Makes the table reachable by name from any runspace (Get-SyncTable -Name); names the table on the server with -Redis.</summary>
+    [Parameter(Position = 0, ParameterSetName = "InProcess")]
+    [Parameter(Position = 0, Mandatory = true, ParameterSetName = "Redis")]
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
 
@@ -22,17 +28,47 @@ public sealed class NewSyncTableCommand : SyncPoolCmdlet
     [Parameter]
     public IDictionary? InitialValue { get; set; }
 
+    /// <summary>The Redis server to keep the table on: redis://host:port/database.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "Redis")]
+    [ValidateNotNullOrEmpty]
+    public string? Redis { get; set; }
+
+    /// <summary>The password (and ACL user name, unless empty or 'default') for the Redis server.</summary>
+    [Parameter(ParameterSetName = "Redis")]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>How long a key lock on a Redis table lasts unless released first (so a killed process cannot hold it for ever).</summary>
+    [Parameter(ParameterSetName = "Redis")]
+    [ValidateRange(0.001, 86400)]
+    public double LockExpirySeconds { get; set; } = 30;
+
     protected override void EndProcessing()
     {
         SyncTable? table = null;
         try
         {
-            table = Name is null ? new SyncTable(CaseSensitive) : SyncTableRegistry.Create(Name, CaseSensitive);
+            if (Redis is not null)
+            {
+                string? user = null, password = null;
+                if (Credential is not null && Credential != PSCredential.Empty)
+                {
+                    user = Credential.UserName;
+                    password = Credential.GetNetworkCredential().Password;
+                }
+                WriteVerbose($"Opening SyncTable '{Name}' on the Redis server given by -Redis (credentials are never shown).");
+                table = SyncTableRegistry.CreateRedis(Name!, Redis, CaseSensitive, user, password, TimeSpan.FromSeconds(LockExpirySeconds));
+                WriteVerbose($"Opened SyncTable '{Name}' on {table.RedisAddress}.");
+            }
+            else
+            {
+                table = Name is null ? new SyncTable(CaseSensitive) : SyncTableRegistry.Create(Name, CaseSensitive);
+            }
             if (InitialValue is not null)
                 foreach (DictionaryEntry entry in InitialValue) table.Set(entry.Key, entry.Value);
             WriteObject(table);
         }
-        catch (System.Exception e)
+        catch (Exception e)
         {
             table?.Dispose();
             ThrowFailure(e, Name);

@@ -3,7 +3,11 @@ using SyncPool.Table;
 
 namespace SyncPool.Cmdlets;
 
-/// <summary>Remove-SyncTable: disposes a table (and forgets its name). Its data is gone afterwards.</summary>
+/// <summary>
+/// Remove-SyncTable: disposes a table (and forgets its name). An in-process
+/// table's data is gone afterwards; a Redis table is disconnected and its
+/// data stays on the server, unless -DeleteData deletes it (for every process).
+/// </summary>
 [Cmdlet(VerbsCommon.Remove, "SyncTable", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Table")]
 public sealed class RemoveSyncTableCommand : SyncPoolCmdlet
 {
@@ -13,6 +17,10 @@ public sealed class RemoveSyncTableCommand : SyncPoolCmdlet
     [Parameter(Mandatory = true, ParameterSetName = "Name")]
     [ArgumentCompleter(typeof(SyncTableNameCompleter))]
     public string[] Name { get; set; } = [];
+
+    /// <summary>For a table on a Redis server: delete its data on the server too, for every process using it.</summary>
+    [Parameter]
+    public SwitchParameter DeleteData { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -32,6 +40,25 @@ public sealed class RemoveSyncTableCommand : SyncPoolCmdlet
     private void Remove(SyncTable table)
     {
         string label = table.Name is null ? "unnamed SyncTable" : $"SyncTable '{table.Name}'";
-        if (ShouldProcess(label, "Remove (dispose) table and all its entries")) table.Dispose();
+        if (table.RedisAddress is null)
+        {
+            if (ShouldProcess(label, "Remove (dispose) table and all its entries")) table.Dispose();
+            return;
+        }
+        try
+        {
+            if (DeleteData)
+            {
+                if (ShouldProcess($"{label} on {table.RedisAddress}", "Delete the table's data on the Redis server (for every process) and disconnect")) table.DeleteData();
+            }
+            else if (ShouldProcess($"{label} on {table.RedisAddress}", "Disconnect (the data stays on the server)"))
+            {
+                table.Dispose();
+            }
+        }
+        catch (System.Exception e)
+        {
+            WriteFailure(e, table.Name);
+        }
     }
 }

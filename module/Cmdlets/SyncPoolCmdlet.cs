@@ -66,6 +66,11 @@ public abstract class SyncPoolCmdlet : PSCmdlet, IDisposable
         if (code.IsUnknownTask) return ErrorCategory.ObjectNotFound;
         if (code.IsNotFinished) return ErrorCategory.InvalidOperation;
         if (code.IsInvalidArgument) return ErrorCategory.InvalidArgument;
+        if (code.IsRedisUnreachable || code.IsRedisConnectionLost) return ErrorCategory.ConnectionError;
+        if (code.IsRedisAuthenticationFailed) return ErrorCategory.AuthenticationError;
+        if (code.IsRedisUnknownDatabase) return ErrorCategory.ObjectNotFound;
+        if (code.IsRedisOutcomeUnknown) return ErrorCategory.InvalidResult;
+        if (code.IsRedisError) return ErrorCategory.ProtocolError;
         return ErrorCategory.NotSpecified;
     }
 }

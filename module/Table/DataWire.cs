@@ -56,6 +56,9 @@ internal sealed class DataWriter
 
     public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, _length);
 
+    /// <summary>How many values were written as not data (a table on a Redis server then falls back to CLIXML).</summary>
+    public int Unsavables { get; set; }
+
     private Span<byte> Reserve(int count)
     {
         if (_length + count > _buffer.Length)

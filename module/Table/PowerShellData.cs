@@ -179,6 +179,7 @@ internal static class PowerShellData
 
     private static void Unsavable(DataWriter w, string typeName)
     {
+        w.Unsavables++;
         w.Tag(DataTag.Unsavable);
         w.Text(typeName);
     }

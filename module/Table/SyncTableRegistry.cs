@@ -25,6 +25,21 @@ public static class SyncTableRegistry
         return table;
     }
 
+    /// <summary>Opens table <paramref name="name"/> on a Redis server and registers it under that name in this process.</summary>
+    internal static SyncTable CreateRedis(string name, string address, bool caseSensitive, string? user, string? password, TimeSpan? lockExpiry)
+    {
+        if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("A table name cannot be empty.", nameof(name));
+        if (Tables.ContainsKey(name))
+            throw new ArgumentException($"A SyncTable named '{name}' already exists in this process. Use Get-SyncTable -Name '{name}' to reach it, or Remove-SyncTable first.", nameof(name));
+        var table = new SyncTable(address, name, caseSensitive, user, password, lockExpiry);
+        if (!Tables.TryAdd(name, table))
+        {
+            table.Dispose();
+            throw new ArgumentException($"A SyncTable named '{name}' already exists in this process. Use Get-SyncTable -Name '{name}' to reach it, or Remove-SyncTable first.", nameof(name));
+        }
+        return table;
+    }
+
     public static SyncTable? Find(string name) => Tables.TryGetValue(name, out var table) ? table : null;
 
     public static IReadOnlyCollection<SyncTable> All => (IReadOnlyCollection<SyncTable>)Tables.Values;

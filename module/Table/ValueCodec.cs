@@ -23,6 +23,8 @@ internal readonly ref struct EncodedValue
     private static readonly ValueKind.Unmanaged BytesKind = ValueKind.Bytes.Native;
     private static readonly ValueKind.Unmanaged DateTimeKind = ValueKind.DateTime.Native;
     private static readonly ValueKind.Unmanaged ObjectKind = ValueKind.Object.Native;
+    private static readonly ValueKind.Unmanaged DataKind = ValueKind.Data.Native;
+    private static readonly ValueKind.Unmanaged ClixmlKind = ValueKind.Clixml.Native;
 
     private readonly ValueKind.Unmanaged _kind;
     public readonly long Number;
@@ -50,10 +52,24 @@ internal readonly ref struct EncodedValue
     {
         int i => new EncodedValue(IntKind, i),
         string s => new EncodedValue(TextKind, bytes: StrictUtf8.Encode(s, scratch, "value")),
-        _ => FromOther(value, scratch),
+        _ => FromOther(value, scratch, forRedisKey: null),
     };
 
-    private static EncodedValue FromOther(object? value, Span<byte> scratch)
+    /// <summary>
+    /// <see cref="From"/> for a table on a Redis server, which cannot hold a
+    /// live object: anything that is not a plain value is turned into
+    /// PowerShell data or CLIXML here (see <see cref="RemoteForms"/>), or
+    /// refused naming <paramref name="key"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static EncodedValue ForRedis(object? value, Span<byte> scratch, object key) => value switch
+    {
+        int i => new EncodedValue(IntKind, i),
+        string s => new EncodedValue(TextKind, bytes: StrictUtf8.Encode(s, scratch, "value")),
+        _ => FromOther(value, scratch, forRedisKey: key),
+    };
+
+    private static EncodedValue FromOther(object? value, Span<byte> scratch, object? forRedisKey)
     {
         object? bare = PowerShellValues.Unwrap(value);
         switch (bare)
@@ -70,6 +86,11 @@ internal readonly ref struct EncodedValue
             case byte[] bytes: return new EncodedValue(BytesKind, bytes: bytes); // copied by the core during the call
             case DateTime date: return new EncodedValue(DateTimeKind, date.Ticks, flag: (byte)date.Kind);
             default:
+                if (forRedisKey is not null)
+                {
+                    var (isData, serialized) = RemoteForms.Encode(value!, forRedisKey);
+                    return new EncodedValue(isData ? DataKind : ClixmlKind, bytes: serialized);
+                }
                 // Keep what the caller passed (a PSObject keeps its extra members).
                 ulong id = ObjectRegistry.Register(value!);
                 return new EncodedValue(ObjectKind, (long)id, objectId: id);
@@ -143,6 +164,12 @@ internal static class ValueCodec
         if (kind.IsNull) return null;
         if (kind.IsDateTime) return new DateTime(read.number, (DateTimeKind)read.flag);
         if (kind.IsBytes) return read.parked == 0 ? new ReadOnlySpan<byte>(buffer, checked((int)read.length)).ToArray() : TakeParked(read);
+        if (kind.IsData || kind.IsClixml)
+        {
+            return read.parked == 0
+                ? RemoteForms.Decode(kind.IsData, new ReadOnlySpan<byte>(buffer, checked((int)read.length)))
+                : RemoteForms.Decode(kind.IsData, TakeParked(read));
+        }
         return ObjectRegistry.Take((ulong)read.number, read.lease);
     }
 
@@ -178,6 +205,8 @@ internal static class ValueCodec
             var when = value.AsDateTime();
             return new DateTime(when.ticks, (DateTimeKind)when.flag);
         }
+        if (value.IsData) return RemoteForms.Decode(isData: true, NativeBytes.Copy(value.AsData()));
+        if (value.IsClixml) return RemoteForms.Decode(isData: false, NativeBytes.Copy(value.AsClixml()));
         var lease = value.AsObject();
         return ObjectRegistry.Take(lease.id, lease.lease);
     }

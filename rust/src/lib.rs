@@ -16,6 +16,7 @@
 pub mod cancel;
 pub mod data;
 pub mod table;
+pub mod remote;
 pub mod pool;
 pub mod ffi;
 

@@ -47,6 +47,8 @@ BeforeAll {
     }
 
     $script:ModuleParent = Split-Path $env:SYNCPOOL_MODULE_PATH -Parent
+    $script:DocumentedRedis = 'redis://127.0.0.1:6379/0'
+
 }
 
 Describe 'Examples run as pasted' {
@@ -55,6 +57,12 @@ Describe 'Examples run as pasted' {
     It '<Name>' -ForEach $examples {
         $dir = Join-Path ([IO.Path]::GetTempPath()) "syncpool-example-$([guid]::NewGuid().ToString('N'))"
         New-Item -ItemType Directory $dir | Out-Null
+        # Examples of Redis tables name the usual local server; they run against the
+        # run's private one (SYNCPOOL_REDIS_URI), so tests never touch another server.
+        if ($Code.Contains($script:DocumentedRedis)) {
+            $env:SYNCPOOL_REDIS_URI | Should -Not -BeNullOrEmpty -Because 'examples of Redis tables need the test run''s private server'
+            $Code = $Code.Replace($script:DocumentedRedis, $env:SYNCPOOL_REDIS_URI)
+        }
         try {
             $script = @"
 `$ErrorActionPreference = 'Continue'

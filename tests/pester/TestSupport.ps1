@@ -90,3 +90,52 @@ function Invoke-WithTimeLimit {
         if ($ps.InvocationStateInfo.State -ne 'Running') { $ps.Dispose() }
     }
 }
+
+<#
+Starts a script in a child pwsh without waiting (several children then run at
+once); collect each with Wait-ChildPwsh, which enforces the time limit.
+#>
+function Start-ChildPwsh {
+    param([Parameter(Mandatory)] [string] $Command, [hashtable] $Environment = @{})
+    $pwsh = Get-PwshCommand
+    $psi = [Diagnostics.ProcessStartInfo]::new($pwsh.File)
+    foreach ($a in $pwsh.Prefix) { $psi.ArgumentList.Add($a) }
+    foreach ($a in '-NoProfile', '-NonInteractive', '-OutputFormat', 'Text', '-EncodedCommand',
+        [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Command))) { $psi.ArgumentList.Add($a) }
+    $psi.WorkingDirectory = [IO.Path]::GetTempPath()
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.RedirectStandardInput = $true
+    $psi.UseShellExecute = $false
+    foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string]$Environment[$k] }
+    $process = [Diagnostics.Process]::Start($psi)
+    $process.StandardInput.Close()
+    [pscustomobject]@{
+        Process = $process
+        Stdout  = $process.StandardOutput.ReadToEndAsync()
+        Stderr  = $process.StandardError.ReadToEndAsync()
+    }
+}
+
+# Waits for children from Start-ChildPwsh (all within one time limit);
+# kills every child and throws when the limit passes first.
+function Wait-ChildPwsh {
+    param([Parameter(Mandatory)] [object[]] $Child, [int] $TimeoutSeconds = 120)
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    foreach ($c in $Child) {
+        $left = [Math]::Max(0, ($deadline - [DateTime]::UtcNow).TotalMilliseconds)
+        if (-not $c.Process.WaitForExit([int]$left)) {
+            foreach ($k in $Child) { if (-not $k.Process.HasExited) { $k.Process.Kill($true) } }
+            throw "A child pwsh did not finish within $TimeoutSeconds s and was killed. Its output so far:`n$($c.Stdout.Result)`n$($c.Stderr.Result)"
+        }
+    }
+    foreach ($c in $Child) {
+        $c.Process.WaitForExit()
+        [pscustomobject]@{
+            ExitCode = $c.Process.ExitCode
+            Output   = @($c.Stdout.Result -split "`r?`n" | Where-Object { $_ -ne '' })
+            Error    = $c.Stderr.Result
+        }
+        $c.Process.Dispose()
+    }
+}

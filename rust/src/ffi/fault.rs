@@ -46,6 +46,18 @@ pub enum ErrorCode {
     Disposed,
     /// A wait was ended by its cancellation signal (Ctrl+C).
     Cancelled,
+    /// No Redis server answered at the table's address.
+    RedisUnreachable,
+    /// The Redis server refused the user name or password.
+    RedisAuthenticationFailed,
+    /// The Redis server has no database of that number.
+    RedisUnknownDatabase,
+    /// The connection to the Redis server broke; nothing was changed.
+    RedisConnectionLost,
+    /// The connection broke after a change was sent: it may or may not have been applied.
+    RedisOutcomeUnknown,
+    /// The Redis server answered with an unexpected error.
+    RedisError,
 }
 
 /// A failure on its way out: the code plus the message for the last-error slot.

@@ -10,6 +10,7 @@ pub mod fault;
 pub mod objects;
 pub mod parked;
 pub mod pool_core;
+pub mod remote_calls;
 pub mod table_core;
 pub mod values;
 

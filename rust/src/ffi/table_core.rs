@@ -27,14 +27,46 @@ use crate::data::{Data, wire};
 use crate::ffi::cancel;
 use crate::ffi::fault::{ErrorCode, Fault, guard, install_panic_hook};
 use crate::ffi::values::{AddedRead, EntryOut, KeyIn, KeyOut, LentBuffer, LentBytes, ValueIn, ValueRead};
+use crate::ffi::remote_calls;
+use crate::remote::RemoteStore;
 use crate::table::{Key, Store, Swap, TableError, Waited};
 use interoptopus::ffi;
 use std::time::Duration;
 
-/// A concurrent key/value table owned by one C# `SyncTable`.
+/// A concurrent key/value table owned by one C# `SyncTable`: in this
+/// process, or on a Redis server. C# calls the same methods either way.
 #[ffi(service)]
 pub struct TableCore {
-    store: Store,
+    backend: Backend,
+}
+
+/// The two stores of the one table model. Each method picks its store with
+/// one well-predicted branch; the Redis arms live in [`remote_calls`](super::remote_calls),
+/// out of line, so the in-process calls stay as they were.
+enum Backend {
+    Local(Store),
+    Remote(RemoteStore),
+}
+
+/// The store of an open table.
+enum Open<'a> {
+    Local(&'a Store),
+    Remote(&'a RemoteStore),
+}
+
+/// How a Redis table is opened (New-SyncTable -Redis).
+#[ffi]
+pub struct RedisOptionsIn<'a> {
+    /// `redis://host:port/db`, possibly with user and password.
+    pub address: ffi::Slice<'a, u8>,
+    pub name: ffi::Slice<'a, u8>,
+    /// Replace the URI's user and password when `has_credential`.
+    pub user: ffi::Slice<'a, u8>,
+    pub password: ffi::Slice<'a, u8>,
+    pub has_credential: ffi::Bool,
+    pub case_sensitive: ffi::Bool,
+    /// 0: the default (30 s).
+    pub lock_expiry_ms: u64,
 }
 
 impl From<TableError> for Fault {
@@ -71,14 +103,24 @@ fn timeout(ms: u64) -> Duration {
 impl TableCore {
     /// The store, unless the table was closed.
     #[inline]
-    fn open(&self) -> Result<&Store, Fault> {
-        if self.store.is_closed() {
-            return Err(Fault::new(
+    fn open(&self) -> Result<Open<'_>, Fault> {
+        match &self.backend {
+            Backend::Local(store) if !store.is_closed() => Ok(Open::Local(store)),
+            Backend::Remote(remote) if !remote.is_closed() => Ok(Open::Remote(remote)),
+            Backend::Local(_) => Err(Fault::new(
                 ErrorCode::Disposed,
                 "This SyncTable has been removed (Remove-SyncTable); its data is gone. Create a new table with New-SyncTable.",
-            ));
+            )),
+            Backend::Remote(remote) => Err(remote_calls::disconnected(remote)),
         }
-        Ok(&self.store)
+    }
+
+    /// Whether keys compare ordinally.
+    fn case_sensitive_now(&self) -> Result<bool, Fault> {
+        Ok(match self.open()? {
+            Open::Local(store) => store.case_sensitive(),
+            Open::Remote(remote) => remote.case_sensitive(),
+        })
     }
 
     /// Maps how a wait ended onto the C ABI: `Ok(Some)` ready, `Ok(None)` timed out.
@@ -97,28 +139,75 @@ impl TableCore {
     /// Creates an empty table; keys compare like .NET OrdinalIgnoreCase unless `case_sensitive`.
     pub fn create(case_sensitive: ffi::Bool) -> ffi::Result<Self, ErrorCode> {
         install_panic_hook();
-        guard(|| Ok(Self { store: Store::new(case_sensitive.is()) }))
+        guard(|| Ok(Self { backend: Backend::Local(Store::new(case_sensitive.is())) }))
+    }
+
+    /// Opens (creating if new) the table `name` on a Redis server. Fails
+    /// within about 5 s, naming the address (never the password), when no
+    /// server answers, the credentials are refused or the address is bad.
+    pub fn open_redis(options: RedisOptionsIn) -> ffi::Result<Self, ErrorCode> {
+        install_panic_hook();
+        guard(|| Ok(Self { backend: Backend::Remote(remote_calls::open(&options)?) }))
+    }
+
+    /// Where the table lives: empty for this process, else the Redis address without user or password.
+    pub fn location(&self) -> ffi::Result<ffi::String, ErrorCode> {
+        guard(|| {
+            Ok(ffi::String::from_string(match &self.backend {
+                Backend::Local(_) => String::new(),
+                Backend::Remote(remote) => remote.address().to_string(),
+            }))
+        })
+    }
+
+    /// Deletes a Redis table's data from the server, then disconnects (Remove-SyncTable -DeleteData).
+    /// For an in-process table the same as `close`.
+    pub fn delete_data(&self) -> ffi::Result<(), ErrorCode> {
+        guard(|| match &self.backend {
+            Backend::Local(store) => {
+                store.close();
+                Ok(())
+            }
+            Backend::Remote(remote) => {
+                if remote.is_closed() {
+                    return Err(remote_calls::disconnected(remote));
+                }
+                remote.delete_data().map_err(Fault::from)
+            }
+        })
     }
 
     /// Removes the table for good (Remove-SyncTable): empties it, ends every
     /// wait on it, and makes every later call fail with `Disposed`. Idempotent.
     pub fn close(&self) -> ffi::Result<(), ErrorCode> {
         guard(|| {
-            self.store.close();
+            match &self.backend {
+                Backend::Local(store) => store.close(),
+                Backend::Remote(remote) => remote.close(),
+            }
             Ok(())
         })
     }
 
     pub fn is_closed(&self) -> ffi::Result<ffi::Bool, ErrorCode> {
-        guard(|| Ok(self.store.is_closed().into()))
+        guard(|| {
+            Ok(match &self.backend {
+                Backend::Local(store) => store.is_closed(),
+                Backend::Remote(remote) => remote.is_closed(),
+            }
+            .into())
+        })
     }
 
     pub fn count(&self) -> ffi::Result<u64, ErrorCode> {
-        guard(|| Ok(self.open()?.len() as u64))
+        guard(|| match self.open()? {
+            Open::Local(store) => Ok(store.len() as u64),
+            Open::Remote(remote) => Ok(remote.count()?),
+        })
     }
 
     pub fn is_case_sensitive(&self) -> ffi::Result<ffi::Bool, ErrorCode> {
-        guard(|| Ok(self.open()?.case_sensitive().into()))
+        guard(|| Ok(self.case_sensitive_now()?.into()))
     }
 
     /// The value under `key` with its version (`found` false when absent);
@@ -127,31 +216,56 @@ impl TableCore {
     pub fn read(&self, key: &KeyIn, buffer: &mut LentBuffer, result: &mut ValueRead) -> ffi::Result<(), ErrorCode> {
         guard(|| {
             let buffer = buffer.as_mut_slice();
-            if self.open()?.view(key.key_ref()?, |value, version| result.set(value, version, buffer)).is_none() {
-                result.set_absent();
+            match self.open()? {
+                Open::Local(store) => {
+                    if store.view(key.key_ref()?, |value, version| result.set(value, version, buffer)).is_none() {
+                        result.set_absent();
+                    }
+                    Ok(())
+                }
+                Open::Remote(remote) => remote_calls::read(remote, key, buffer, result),
             }
-            Ok(())
         })
     }
 
     pub fn contains(&self, key: &KeyIn) -> ffi::Result<ffi::Bool, ErrorCode> {
-        guard(|| Ok(self.open()?.contains(key.key_ref()?).into()))
+        guard(|| match self.open()? {
+            Open::Local(store) => Ok(store.contains(key.key_ref()?).into()),
+            Open::Remote(remote) => Ok(remote.contains(key.key_ref()?)?.into()),
+        })
     }
 
     /// Stores `val` under `key`; returns the version of this write.
     pub fn put(&self, key: &KeyIn, val: &ValueIn) -> ffi::Result<u64, ErrorCode> {
-        guard(|| {
-            let store = self.open()?;
-            let val = val.to_value()?;
-            let key = key.key_ref()?;
-            Ok(store.set(key, val))
+        guard(|| match self.open()? {
+            Open::Local(store) => {
+                let val = val.to_value()?;
+                let key = key.key_ref()?;
+                Ok(store.set(key, val))
+            }
+            Open::Remote(remote) => remote_calls::put(remote, key, val),
+        })
+    }
+
+    /// Stores a batch of entries (Import-SyncTable into a Redis table): one
+    /// round trip per thousand entries instead of one per entry. The batch
+    /// layout is `remote_calls::batch_entries`'. Returns how many were stored.
+    /// An in-process table is written entry by entry by C# and never calls this.
+    pub fn put_many(&self, batch: &LentBytes) -> ffi::Result<u64, ErrorCode> {
+        guard(|| match self.open()? {
+            Open::Local(_) => Err(Fault::invalid("put_many is for tables on a Redis server.")),
+            Open::Remote(remote) => remote_calls::put_many(remote, batch.as_slice()),
         })
     }
 
     /// Removes `key`; returns the value it had (`found` false if it was absent).
     pub fn delete(&self, key: &KeyIn, buffer: &mut LentBuffer, result: &mut ValueRead) -> ffi::Result<(), ErrorCode> {
         guard(|| {
-            let removed = self.open()?.remove(key.key_ref()?);
+            let store = match self.open()? {
+                Open::Local(store) => store,
+                Open::Remote(remote) => return remote_calls::delete(remote, key, buffer.as_mut_slice(), result),
+            };
+            let removed = store.remove(key.key_ref()?);
             match removed {
                 Some(entry) => result.set_owned(entry.value, entry.version, buffer.as_mut_slice()),
                 None => result.set_absent(),
@@ -161,16 +275,22 @@ impl TableCore {
     }
 
     pub fn clear(&self) -> ffi::Result<(), ErrorCode> {
-        guard(|| {
-            self.open()?.clear();
-            Ok(())
+        guard(|| match self.open()? {
+            Open::Local(store) => {
+                store.clear();
+                Ok(())
+            }
+            Open::Remote(remote) => Ok(remote.clear()?),
         })
     }
 
     /// Adds `delta` (int or double) to the number under `key` atomically; returns the new value.
     pub fn increment(&self, key: &KeyIn, delta: &ValueIn, result: &mut ValueRead) -> ffi::Result<(), ErrorCode> {
         guard(|| {
-            let store = self.open()?;
+            let store = match self.open()? {
+                Open::Local(store) => store,
+                Open::Remote(remote) => return remote_calls::increment(remote, key, delta, result),
+            };
             let key = key.key_ref()?;
             let delta = delta.to_value()?;
             let sum = store.increment(key, delta)?;
@@ -182,7 +302,10 @@ impl TableCore {
     /// Replaces the value only if it currently equals `expected`; true if it did.
     pub fn compare_exchange(&self, key: &KeyIn, expected: &ValueIn, replacement: &ValueIn) -> ffi::Result<ffi::Bool, ErrorCode> {
         guard(|| {
-            let store = self.open()?;
+            let store = match self.open()? {
+                Open::Local(store) => store,
+                Open::Remote(remote) => return remote_calls::compare_exchange(remote, key, expected, replacement),
+            };
             let expected = expected.to_value()?;
             let replacement = replacement.to_value()?;
             let key = key.key_ref()?;
@@ -193,7 +316,10 @@ impl TableCore {
     /// Returns the value under `key`, adding `val` first if the key is absent.
     pub fn get_or_add(&self, key: &KeyIn, val: &ValueIn, buffer: &mut LentBuffer, result: &mut AddedRead) -> ffi::Result<(), ErrorCode> {
         guard(|| {
-            let store = self.open()?;
+            let store = match self.open()? {
+                Open::Local(store) => store,
+                Open::Remote(remote) => return remote_calls::get_or_add(remote, key, val, buffer.as_mut_slice(), result),
+            };
             let val = val.to_value()?;
             let key = key.key_ref()?;
             let (entry, added) = store.get_or_add(key, val);
@@ -207,10 +333,13 @@ impl TableCore {
     /// (or still absent when `expect_absent`). The basis of Update's retry loop.
     pub fn replace_if_version(&self, key: &KeyIn, expect_absent: ffi::Bool, expected_version: u64, val: &ValueIn) -> ffi::Result<ffi::Bool, ErrorCode> {
         guard(|| {
-            let store = self.open()?;
+            let expected = if expect_absent.is() { None } else { Some(expected_version) };
+            let store = match self.open()? {
+                Open::Local(store) => store,
+                Open::Remote(remote) => return remote_calls::replace_if_version(remote, key, expected, val),
+            };
             let val = val.to_value()?;
             let key = key.key_ref()?;
-            let expected = if expect_absent.is() { None } else { Some(expected_version) };
             Ok(swapped(store.replace_if_version(key, expected, val)))
         })
     }
@@ -224,10 +353,20 @@ impl TableCore {
     #[allow(clippy::too_many_arguments)]
     pub fn wait_for(&self, key: &KeyIn, has_after: ffi::Bool, after_version: u64, timeout_ms: u64, cancel: u64, buffer: &mut LentBuffer, result: &mut ValueRead) -> ffi::Result<(), ErrorCode> {
         guard(|| {
-            let store = self.open()?;
-            let key = key.key_ref()?;
             let after = if has_after.is() { Some(after_version) } else { None };
             let signal: Option<Cancel> = cancel::lookup(cancel);
+            let store = match self.open()? {
+                Open::Local(store) => store,
+                Open::Remote(remote) => {
+                    let waited = remote.wait_for(key.key_ref()?, after, timeout(timeout_ms), signal.as_ref())?;
+                    match self.waited(waited)? {
+                        Some((value, version)) => remote_calls::set_read(&value, version, buffer.as_mut_slice(), result)?,
+                        None => result.set_absent(),
+                    }
+                    return Ok(());
+                }
+            };
+            let key = key.key_ref()?;
             let waited = store.wait_for(key, after, timeout(timeout_ms), signal.as_ref());
             match self.waited(waited)? {
                 Some(entry) => result.set_owned(entry.value, entry.version, buffer.as_mut_slice()),
@@ -239,11 +378,20 @@ impl TableCore {
 
     /// A copy of every entry; safe while other threads write.
     pub fn snapshot(&self) -> ffi::Result<ffi::Vec<EntryOut>, ErrorCode> {
-        guard(|| Ok(ffi::Vec::from_vec(self.open()?.snapshot().into_iter().map(EntryOut::from).collect())))
+        guard(|| match self.open()? {
+            Open::Local(store) => Ok(ffi::Vec::from_vec(store.snapshot().into_iter().map(EntryOut::from).collect())),
+            Open::Remote(remote) => remote_calls::snapshot(remote),
+        })
     }
 
     pub fn key_list(&self) -> ffi::Result<ffi::Vec<KeyOut>, ErrorCode> {
-        guard(|| Ok(ffi::Vec::from_vec(self.open()?.keys().into_iter().map(KeyOut::from).collect())))
+        guard(|| {
+            let keys = match self.open()? {
+                Open::Local(store) => store.keys(),
+                Open::Remote(remote) => remote.keys()?,
+            };
+            Ok(ffi::Vec::from_vec(keys.into_iter().map(KeyOut::from).collect()))
+        })
     }
 
     /// Enters the critical section of `key` for `owner`, waiting up to
@@ -251,20 +399,28 @@ impl TableCore {
     /// removed as for `wait_for`.
     pub fn lock_key(&self, key: &KeyIn, owner: u64, timeout_ms: u64, cancel: u64) -> ffi::Result<ffi::Bool, ErrorCode> {
         guard(|| {
-            let store = self.open()?;
             let signal: Option<Cancel> = cancel::lookup(cancel);
-            let waited = store.lock_key(key.key_ref()?, owner, timeout(timeout_ms), signal.as_ref());
+            let waited = match self.open()? {
+                Open::Local(store) => store.lock_key(key.key_ref()?, owner, timeout(timeout_ms), signal.as_ref()),
+                Open::Remote(remote) => remote.lock_key(key.key_ref()?, owner, timeout(timeout_ms), signal.as_ref())?,
+            };
             Ok(self.waited(waited)?.is_some().into())
         })
     }
 
     pub fn unlock_key(&self, key: &KeyIn, owner: u64) -> ffi::Result<(), ErrorCode> {
-        guard(|| Ok(self.open()?.unlock_key(key.key_ref()?, owner)?))
+        guard(|| match self.open()? {
+            Open::Local(store) => Ok(store.unlock_key(key.key_ref()?, owner)?),
+            Open::Remote(remote) => Ok(remote.unlock_key(key.key_ref()?, owner)?),
+        })
     }
 
     pub fn unlock_all(&self, owner: u64) -> ffi::Result<(), ErrorCode> {
         guard(|| {
-            self.open()?.unlock_all(owner);
+            match self.open()? {
+                Open::Local(store) => store.unlock_all(owner),
+                Open::Remote(remote) => remote.unlock_all(owner),
+            }
             Ok(())
         })
     }
@@ -275,9 +431,9 @@ impl TableCore {
     /// key, entries that hold anything that is not data.
     pub fn write_document(&self, entries: &LentBytes) -> ffi::Result<ffi::String, ErrorCode> {
         guard(|| {
-            let store = self.open()?;
+            let case_sensitive = self.case_sensitive_now()?;
             let entries = wire::decode_entries(entries.as_slice()).map_err(|why| Fault::invalid(format!("The table's data could not be read: {why}")))?;
-            Ok(ffi::String::from_string(document::write(&entries, store.case_sensitive())?))
+            Ok(ffi::String::from_string(document::write(&entries, case_sensitive)?))
         })
     }
 
@@ -286,7 +442,10 @@ impl TableCore {
     /// table would treat as one, is an error before anything is loaded.
     pub fn read_document(&self, text: &LentBytes) -> ffi::Result<ffi::Vec<u8>, ErrorCode> {
         guard(|| {
-            let store = self.open()?;
+            let case_sensitive = self.case_sensitive_now()?;
+            // Duplicate keys are found by the rules of this table's store; a Redis
+            // table compares exactly like an in-process one.
+            let store = Store::new(case_sensitive);
             let text = std::str::from_utf8(text.as_slice()).map_err(|_| Fault::new(ErrorCode::BadFormat, "The file is not UTF-8 text."))?;
             let entries = document::read(text)?;
             let keys: Vec<Key> = entries

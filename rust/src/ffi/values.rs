@@ -13,9 +13,10 @@
 //! (`ffi::String`, `ffi::Vec`); C# copies them into .NET objects and
 //! disposes them.
 
-use crate::ffi::fault::Fault;
+use crate::ffi::fault::{ErrorCode, Fault};
 use crate::ffi::objects::{self, ObjectLease};
 use crate::ffi::parked;
+use crate::remote::encoding::Remote;
 use crate::table::{Key, KeyRef, Value, ValueRef, Versioned};
 use interoptopus::ffi;
 
@@ -98,6 +99,12 @@ pub enum ValueKind {
     Bytes,
     DateTime,
     Object,
+    /// PowerShell data in the wire format of [`crate::data::wire`] (arrays,
+    /// hashtables, [PSCustomObject]s...): how C# passes such values to a
+    /// table on a Redis server, which cannot hold live objects.
+    Data,
+    /// An object serialized as CLIXML (UTF-8), for a table on a Redis server.
+    Clixml,
 }
 
 /// A value passed in. Which fields matter depends on `kind`: `number` holds
@@ -134,6 +141,8 @@ pub enum ValueOut {
     Bytes(ffi::Vec<u8>),
     DateTime(DateTimeOut),
     Object(ObjectLease),
+    Data(ffi::Vec<u8>),
+    Clixml(ffi::Vec<u8>),
 }
 
 /// A key handed back to C#, in the spelling it was first stored with.
@@ -234,6 +243,26 @@ impl ValueIn {
             ValueKind::Bytes => Value::Bytes(self.bytes.as_slice().to_vec()),
             ValueKind::DateTime => Value::DateTime { ticks: self.number, kind: self.flag },
             ValueKind::Object => Value::Object(objects::adopt(self.number as u64)),
+            ValueKind::Data | ValueKind::Clixml => return Err(Fault::invalid("Serialized values are only for tables on a Redis server; an in-process table keeps the object itself.")),
+        })
+    }
+
+    /// The value as a table on a Redis server takes it (borrowing text and
+    /// bytes). A live object cannot leave the process: C# turns it into data
+    /// or CLIXML first, so one arriving here is refused.
+    pub fn to_remote(&self) -> Result<Remote<'_>, Fault> {
+        Ok(match self.kind {
+            ValueKind::Null => Remote::Null,
+            ValueKind::Bool => Remote::Bool(self.number != 0),
+            ValueKind::Int => Remote::Int(self.number),
+            ValueKind::Double => Remote::Double(self.real),
+            ValueKind::Text => Remote::Text(utf8(self.bytes.as_slice()).ok_or_else(|| Fault::invalid("The value is not valid text (invalid UTF-8 reached the native core)."))?.as_bytes()),
+            ValueKind::Bytes => Remote::Bytes(self.bytes.as_slice()),
+            ValueKind::DateTime => Remote::DateTime { ticks: self.number, kind: self.flag },
+            ValueKind::Data => Remote::Data(self.bytes.as_slice()),
+            ValueKind::Clixml => Remote::Clixml(self.bytes.as_slice()),
+            // C# forgets its registration when the call fails.
+            ValueKind::Object => return Err(Fault::new(ErrorCode::NotSerializable, "A live object cannot be stored in a table on a Redis server.")),
         })
     }
 }
@@ -302,6 +331,21 @@ impl ValueRead {
         self.length = bytes.len() as u64;
     }
 
+    /// Writes a value read from a Redis table, as [`set`](Self::set) does.
+    pub fn set_remote(&mut self, value: Remote<'_>, version: u64, buffer: &mut [u8]) {
+        match value {
+            Remote::Null => self.set_scalar(ValueKind::Null, 0, 0.0, 0, version),
+            Remote::Bool(b) => self.set_scalar(ValueKind::Bool, i64::from(b), 0.0, 0, version),
+            Remote::Int(n) => self.set_scalar(ValueKind::Int, n, 0.0, 0, version),
+            Remote::Double(x) => self.set_scalar(ValueKind::Double, 0, x, 0, version),
+            Remote::DateTime { ticks, kind } => self.set_scalar(ValueKind::DateTime, ticks, 0.0, kind, version),
+            Remote::Text(text) => self.set_bytes(ValueKind::Text, text, version, buffer),
+            Remote::Bytes(bytes) => self.set_bytes(ValueKind::Bytes, bytes, version, buffer),
+            Remote::Data(bytes) => self.set_bytes(ValueKind::Data, bytes, version, buffer),
+            Remote::Clixml(bytes) => self.set_bytes(ValueKind::Clixml, bytes, version, buffer),
+        }
+    }
+
     fn set_parked(&mut self, kind: ValueKind, bytes: Vec<u8>, version: u64) {
         self.set_scalar(kind, 0, 0.0, 0, version);
         self.length = bytes.len() as u64;
@@ -320,6 +364,22 @@ impl From<Value> for ValueOut {
             Value::Bytes(b) => ValueOut::Bytes(ffi::Vec::from_vec(b)),
             Value::DateTime { ticks, kind } => ValueOut::DateTime(DateTimeOut { ticks, flag: kind }),
             Value::Object(object) => ValueOut::Object(objects::lease(object)),
+        }
+    }
+}
+
+impl From<Remote<'_>> for ValueOut {
+    fn from(value: Remote<'_>) -> Self {
+        match value {
+            Remote::Null => ValueOut::Null,
+            Remote::Bool(b) => ValueOut::Bool(u8::from(b)),
+            Remote::Int(i) => ValueOut::Int(i),
+            Remote::Double(d) => ValueOut::Double(d),
+            Remote::Text(s) => ValueOut::Text(ffi::String::from_string(String::from_utf8_lossy(s).into_owned())),
+            Remote::Bytes(b) => ValueOut::Bytes(ffi::Vec::from_vec(b.to_vec())),
+            Remote::DateTime { ticks, kind } => ValueOut::DateTime(DateTimeOut { ticks, flag: kind }),
+            Remote::Data(b) => ValueOut::Data(ffi::Vec::from_vec(b.to_vec())),
+            Remote::Clixml(b) => ValueOut::Clixml(ffi::Vec::from_vec(b.to_vec())),
         }
     }
 }

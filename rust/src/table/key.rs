@@ -132,7 +132,7 @@ impl From<i64> for Key {
 /// when that is a single char, otherwise to itself, except for the handful of
 /// characters in [`DOTNET_EXCEPTIONS`].
 #[inline]
-pub(crate) fn fold_char(c: char) -> char {
+pub fn fold_char(c: char) -> char {
     if c.is_ascii() {
         return c.to_ascii_uppercase();
     }

@@ -1,0 +1,567 @@
+//! A table on a Redis server (`New-SyncTable -Redis`): the second store
+//! behind `TableCore`, next to the in-process [`Store`](crate::table::Store).
+//!
+//! Every process that opens the same name on the same server sees the same
+//! table, with the same guarantees as in one process: each compound
+//! operation is one Lua script (see [`scripts`]), so it is atomic on the
+//! server; versions come from one clock per table; waits are woken by
+//! pub/sub ([`changes`]); key locks are Redis keys with an expiry, so a
+//! killed process cannot hold one for ever, and a holder whose lock expired
+//! is told so when it releases it.
+//!
+//! # Layout on the server
+//! For a table named `n` (lower-cased: PowerShell names ignore case), every
+//! key starts with `syncpool:{n}:` (the braces keep them in one cluster
+//! slot): `d` the data hash, `v` versions, `s` spellings (see
+//! [`encoding`]), `c` the clock, `i` how the table compares keys, `l:<field>`
+//! the lock of one key; channels `k:<field>` for writes to a key, `u:<field>`
+//! for the release of its lock, `all` for Clear and deletion, and `ctl:<id>`
+//! for each open table's own listener (see [`changes`]).
+
+pub mod address;
+pub mod changes;
+pub mod connections;
+pub mod encoding;
+pub mod error;
+pub mod scripts;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use redis::{Connection, RedisResult, Script};
+
+use crate::cancel::Cancel;
+use crate::table::{Key, KeyRef, Waited};
+use address::Address;
+use changes::{Changes, Check};
+use connections::{Connections, Op};
+use encoding::Remote;
+pub use error::RemoteError;
+
+/// How long a key lock lasts unless its holder releases it first.
+pub const DEFAULT_LOCK_EXPIRY: Duration = Duration::from_secs(30);
+
+/// An entry as read from the server: its key, encoded value and version.
+pub struct RemoteEntry {
+    pub key: Key,
+    pub value: Vec<u8>,
+    pub version: u64,
+}
+
+/// The result of an increment: an integer or a double.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Sum {
+    Int(i64),
+    Double(f64),
+}
+
+/// The delta of an increment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Delta {
+    Int(i64),
+    Double(f64),
+}
+
+/// How to open a Redis table.
+pub struct RemoteOptions {
+    pub address: Address,
+    pub name: String,
+    pub case_sensitive: bool,
+    pub lock_expiry: Duration,
+}
+
+struct Names {
+    data: String,
+    versions: String,
+    spellings: String,
+    clock: String,
+    info: String,
+    /// Key channels: this prefix followed by the field.
+    key_channels: String,
+    /// Lock release channels: this prefix followed by the field.
+    unlock_channels: String,
+    all_channel: String,
+    lock_prefix: String,
+}
+
+/// A lock this process holds: by which owner (thread), how often re-entered, under which token.
+struct Held {
+    owner: u64,
+    depth: u32,
+    token: String,
+}
+
+pub struct RemoteStore {
+    shown: String,
+    name: String,
+    case_sensitive: bool,
+    lock_expiry: Duration,
+    names: Names,
+    connections: Connections,
+    changes: Arc<Changes>,
+    held: Mutex<HashMap<Vec<u8>, Held>>,
+    token_prefix: String,
+    closed: AtomicBool,
+}
+
+/// Numbers lock tokens of this process apart from those of other stores in it.
+static NEXT_STORE: AtomicU64 = AtomicU64::new(1);
+
+impl RemoteStore {
+    /// Connects and attaches to (or creates) table `name`. Fails within
+    /// about [`connections::CONNECT_TIMEOUT`] when no server answers.
+    pub fn open(options: RemoteOptions) -> Result<RemoteStore, RemoteError> {
+        let RemoteOptions { address, name, case_sensitive, lock_expiry } = options;
+        if name.trim().is_empty() {
+            return Err(RemoteError::BadAddress("A table on a Redis server needs a name (New-SyncTable -Name Results -Redis ...).".into()));
+        }
+        if lock_expiry.is_zero() {
+            return Err(RemoteError::BadAddress("The lock expiry must be at least one millisecond.".into()));
+        }
+        let base = format!("syncpool:{{{}}}:", name.to_lowercase());
+        let names = Names {
+            data: format!("{base}d"),
+            versions: format!("{base}v"),
+            spellings: format!("{base}s"),
+            clock: format!("{base}c"),
+            info: format!("{base}i"),
+            key_channels: format!("{base}k:"),
+            unlock_channels: format!("{base}u:"),
+            all_channel: format!("{base}all"),
+            lock_prefix: format!("{base}l:"),
+        };
+        let connections = Connections::open(&address)?;
+        let shown = connections.shown().to_string();
+        let stored: Option<String> = connections.run(Op { what: "Opening the table", idempotent: true }, |c| {
+            scripts::ATTACH.key(&names.info).arg(if case_sensitive { "1" } else { "0" }).invoke(c)
+        })?;
+        let stored_sensitive = stored.as_deref() == Some("1");
+        if stored_sensitive != case_sensitive {
+            let how = if stored_sensitive { "case-sensitive keys; add -CaseSensitive" } else { "keys that ignore case; leave out -CaseSensitive" };
+            return Err(RemoteError::BadAddress(format!("The SyncTable '{name}' on {shown} was created with {how} to open it.")));
+        }
+        let token_prefix = format!("{}-{}-{}", std::process::id(), NEXT_STORE.fetch_add(1, Ordering::Relaxed), nanos_now());
+        let changes = Changes::new(names.all_channel.clone(), format!("{base}ctl:{token_prefix}"), shown.clone());
+        Ok(RemoteStore {
+            shown,
+            name,
+            case_sensitive,
+            lock_expiry,
+            names,
+            connections,
+            changes,
+            held: Mutex::new(HashMap::new()),
+            token_prefix,
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// The password-free address, e.g. `redis://127.0.0.1:6379/0`.
+    pub fn address(&self) -> &str {
+        &self.shown
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn case_sensitive(&self) -> bool {
+        self.case_sensitive
+    }
+
+    pub fn lock_expiry(&self) -> Duration {
+        self.lock_expiry
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Disconnects (the data stays on the server): ends every wait and refuses every later call.
+    pub fn close(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.changes.close();
+        // Wake the listener thread blocked in its read, so it sees the close and
+        // ends; best effort, on a connection already open (a server that is gone
+        // must not delay the close; the listener then ends on its broken connection).
+        let _ = self.connections.run_if_connected(|c| redis::cmd("PUBLISH").arg(self.changes.control()).arg("closed").query::<i64>(c));
+        self.connections.drop_idle();
+    }
+
+    /// Deletes the table's data from the server, then disconnects.
+    pub fn delete_data(&self) -> Result<(), RemoteError> {
+        let what = format!("Deleting SyncTable '{}'", self.name);
+        let names = &self.names;
+        self.connections.run(Op { what: &what, idempotent: true }, |c| {
+            let mut locks: Vec<String> = Vec::new();
+            let mut cursor: u64 = 0;
+            loop {
+                let (next, found): (u64, Vec<String>) =
+                    redis::cmd("SCAN").arg(cursor).arg("MATCH").arg(format!("{}*", glob_escape(&names.lock_prefix))).arg("COUNT").arg(1000).query(c)?;
+                locks.extend(found);
+                cursor = next;
+                if cursor == 0 {
+                    break;
+                }
+            }
+            let mut del = redis::cmd("DEL");
+            del.arg(&names.data).arg(&names.versions).arg(&names.spellings).arg(&names.clock).arg(&names.info);
+            for lock in &locks {
+                del.arg(lock);
+            }
+            del.query::<i64>(c)?;
+            redis::cmd("PUBLISH").arg(&names.all_channel).arg("*").query::<i64>(c)
+        })?;
+        self.close();
+        Ok(())
+    }
+
+    fn field(&self, key: KeyRef<'_>) -> Vec<u8> {
+        encoding::field(key, self.case_sensitive)
+    }
+
+    fn entry_script<'s>(&self, script: &'s Script, field: &[u8]) -> redis::ScriptInvocation<'s> {
+        let mut invocation = script.prepare_invoke();
+        invocation
+            .key(&self.names.data)
+            .key(&self.names.versions)
+            .key(&self.names.spellings)
+            .key(&self.names.clock)
+            .arg(field)
+            .arg(&self.names.key_channels);
+        invocation
+    }
+
+    fn run<T>(&self, what: &str, idempotent: bool, call: impl FnMut(&mut Connection) -> RedisResult<T>) -> Result<T, RemoteError> {
+        self.connections.run(Op { what, idempotent }, call)
+    }
+
+    pub fn count(&self) -> Result<u64, RemoteError> {
+        self.run("Count", true, |c| redis::cmd("HLEN").arg(&self.names.data).query(c))
+    }
+
+    pub fn contains(&self, key: KeyRef<'_>) -> Result<bool, RemoteError> {
+        let field = self.field(key);
+        self.run(&format!("ContainsKey of key '{}'", shown_key(key)), true, |c| redis::cmd("HEXISTS").arg(&self.names.data).arg(&field).query(c))
+    }
+
+    /// The encoded value under `key` and its version.
+    pub fn read(&self, key: KeyRef<'_>) -> Result<Option<(Vec<u8>, u64)>, RemoteError> {
+        let field = self.field(key);
+        self.read_field(&field, key)
+    }
+
+    fn read_field(&self, field: &[u8], key: KeyRef<'_>) -> Result<Option<(Vec<u8>, u64)>, RemoteError> {
+        let (value, version): (Option<Vec<u8>>, Option<u64>) =
+            self.run(&format!("Reading key '{}'", shown_key(key)), true, |c| self.entry_script(&scripts::READ, field).invoke(c))?;
+        Ok(value.map(|v| (v, version.unwrap_or(0))))
+    }
+
+    /// Stores `value` (encoded); returns the version of the write.
+    pub fn put(&self, key: KeyRef<'_>, value: &[u8]) -> Result<u64, RemoteError> {
+        let field = self.field(key);
+        let spelling = encoding::spelling(key, self.case_sensitive);
+        // Writing the same value twice is harmless: a lost reply may be retried.
+        self.run(&format!("Setting key '{}'", shown_key(key)), true, |c| self.entry_script(&scripts::PUT, &field).arg(value).arg(spelling).invoke(c))
+    }
+
+    /// Stores many entries (key, encoded value) with one round
+    /// trip per thousand: the scripts go to the server pipelined. Each entry
+    /// is written atomically; the batch as a whole is not (like a loop of puts).
+    pub fn put_many(&self, entries: &[(KeyRef<'_>, Vec<u8>)]) -> Result<(), RemoteError> {
+        const CHUNK: usize = 1000;
+        for chunk in entries.chunks(CHUNK) {
+            let fields: Vec<Vec<u8>> = chunk.iter().map(|(key, _)| self.field(*key)).collect();
+            // Loading first makes EVALSHA safe on a server that just restarted.
+            self.run("Writing entries", true, |c| {
+                let sha = scripts::PUT.load(c)?;
+                let mut pipe = redis::pipe();
+                for ((key, value), field) in chunk.iter().zip(&fields) {
+                    let spelling = encoding::spelling(*key, self.case_sensitive);
+                    pipe.cmd("EVALSHA")
+                        .arg(&sha)
+                        .arg(4)
+                        .arg(&self.names.data)
+                        .arg(&self.names.versions)
+                        .arg(&self.names.spellings)
+                        .arg(&self.names.clock)
+                        .arg(field)
+                        .arg(&self.names.key_channels)
+                        .arg(value)
+                        .arg(spelling)
+                        .ignore();
+                }
+                pipe.query::<()>(c)
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Removes `key`; returns what it held.
+    pub fn delete(&self, key: KeyRef<'_>) -> Result<Option<(Vec<u8>, u64)>, RemoteError> {
+        let field = self.field(key);
+        let removed: Option<(Vec<u8>, u64)> = self.run(&format!("Remove of key '{}'", shown_key(key)), false, |c| self.entry_script(&scripts::DELETE, &field).invoke(c))?;
+        Ok(removed)
+    }
+
+    pub fn clear(&self) -> Result<(), RemoteError> {
+        self.run("Clear", true, |c| {
+            scripts::CLEAR
+                .key(&self.names.data)
+                .key(&self.names.versions)
+                .key(&self.names.spellings)
+                .key(&self.names.clock)
+                .arg("")
+                .arg(&self.names.all_channel)
+                .invoke::<i64>(c)
+        })
+        .map(|_| ())
+    }
+
+    pub fn increment(&self, key: KeyRef<'_>, delta: Delta) -> Result<Sum, RemoteError> {
+        let field = self.field(key);
+        let spelling = encoding::spelling(key, self.case_sensitive);
+        let (kind, text) = match delta {
+            Delta::Int(n) => ("i", n.to_string()),
+            Delta::Double(x) => ("f", format!("{x:?}")),
+        };
+        let what = format!("Increment of key '{}'", shown_key(key));
+        let reply: Vec<String> = self.run(&what, false, |c| self.entry_script(&scripts::INCREMENT, &field).arg(kind).arg(&text).arg(spelling).invoke(c))?;
+        match reply.first().map(String::as_str) {
+            Some("i") => reply.get(1).and_then(|t| t.parse().ok()).map(Sum::Int).ok_or_else(|| self.odd(&what)),
+            Some("f") => reply.get(1).and_then(|t| encoding::parse_double(t)).map(Sum::Double).ok_or_else(|| self.odd(&what)),
+            Some("o") => Err(RemoteError::Overflow(format!("Increment of key '{}' by {text} would overflow a 64-bit integer; nothing was changed.", shown_key(key)))),
+            Some("n") => {
+                let held = match reply.get(1).map(String::as_str) {
+                    Some("s") => "string",
+                    Some("b") => "bool",
+                    Some("n") => "null",
+                    Some("x") => "bytes",
+                    Some("d") => "datetime",
+                    _ => "object",
+                };
+                Err(RemoteError::NotNumeric(format!("Cannot increment key '{}': it holds a {held}, not a number.", shown_key(key))))
+            }
+            _ => Err(self.odd(&what)),
+        }
+    }
+
+    /// Replaces the value only if it equals `expected` (both encoded); true if it did.
+    pub fn compare_exchange(&self, key: KeyRef<'_>, expected: &[u8], replacement: &[u8]) -> Result<bool, RemoteError> {
+        let field = self.field(key);
+        let spelling = encoding::spelling(key, self.case_sensitive);
+        let swapped: i64 = self.run(&format!("CompareExchange of key '{}'", shown_key(key)), false, |c| {
+            self.entry_script(&scripts::COMPARE_EXCHANGE, &field).arg(expected).arg(replacement).arg(spelling).invoke(c)
+        })?;
+        Ok(swapped == 1)
+    }
+
+    /// The value now under `key` (adding `value` first if absent), its version, and whether this call added it.
+    pub fn get_or_add(&self, key: KeyRef<'_>, value: &[u8]) -> Result<(Vec<u8>, u64, bool), RemoteError> {
+        let field = self.field(key);
+        let spelling = encoding::spelling(key, self.case_sensitive);
+        // Retrying is harmless: a second attempt finds the value the first one added.
+        let (added, stored, version): (i64, Vec<u8>, u64) =
+            self.run(&format!("GetOrAdd of key '{}'", shown_key(key)), true, |c| self.entry_script(&scripts::GET_OR_ADD, &field).arg(value).arg(spelling).invoke(c))?;
+        Ok((stored, version, added == 1))
+    }
+
+    /// Writes `value` only if the key is still at `expected_version` (`None`: still absent).
+    pub fn replace_if_version(&self, key: KeyRef<'_>, expected_version: Option<u64>, value: &[u8]) -> Result<bool, RemoteError> {
+        let field = self.field(key);
+        let spelling = encoding::spelling(key, self.case_sensitive);
+        let expected = expected_version.map(|v| v.to_string()).unwrap_or_default();
+        let written: i64 = self.run(&format!("Update of key '{}'", shown_key(key)), false, |c| {
+            self.entry_script(&scripts::REPLACE_IF_VERSION, &field).arg(&expected).arg(value).arg(spelling).invoke(c)
+        })?;
+        Ok(written == 1)
+    }
+
+    /// Every entry, read in one atomic step (safe while other processes write).
+    pub fn snapshot(&self) -> Result<Vec<RemoteEntry>, RemoteError> {
+        type Hash = Vec<(Vec<u8>, Vec<u8>)>;
+        let (data, versions, spellings): (Hash, HashMap<Vec<u8>, u64>, HashMap<Vec<u8>, Vec<u8>>) = self.run("Snapshot", true, |c| {
+            redis::pipe()
+                .atomic()
+                .cmd("HGETALL")
+                .arg(&self.names.data)
+                .cmd("HGETALL")
+                .arg(&self.names.versions)
+                .cmd("HGETALL")
+                .arg(&self.names.spellings)
+                .query(c)
+        })?;
+        data.into_iter()
+            .map(|(field, value)| {
+                let key = encoding::key_of(&field, spellings.get(&field).map(Vec::as_slice)).map_err(RemoteError::Corrupt)?;
+                Ok(RemoteEntry { key, version: versions.get(&field).copied().unwrap_or(0), value })
+            })
+            .collect()
+    }
+
+    pub fn keys(&self) -> Result<Vec<Key>, RemoteError> {
+        let (fields, spellings): (Vec<Vec<u8>>, HashMap<Vec<u8>, Vec<u8>>) =
+            self.run("Keys", true, |c| redis::pipe().atomic().cmd("HKEYS").arg(&self.names.data).cmd("HGETALL").arg(&self.names.spellings).query(c))?;
+        fields.iter().map(|f| encoding::key_of(f, spellings.get(f).map(Vec::as_slice)).map_err(RemoteError::Corrupt)).collect()
+    }
+
+    /// Blocks until `key` exists (or its version exceeds `after`), woken by
+    /// writes from any process; see [`Changes::wait`].
+    pub fn wait_for(&self, key: KeyRef<'_>, after: Option<u64>, timeout: Duration, cancel: Option<&Cancel>) -> Result<Waited<(Vec<u8>, u64)>, RemoteError> {
+        if self.is_closed() {
+            return Ok(Waited::Closed);
+        }
+        let field = self.field(key);
+        let client = self.connections.client();
+        let channel = channel_of(&self.names.key_channels, &field);
+        self.changes.wait(&client, channel, || self.poke(), deadline(timeout), cancel, || {
+            Ok(match self.read_field(&field, key)? {
+                Some((value, version)) if after.is_none_or(|a| version > a) => Check::Done((value, version)),
+                _ => Check::Retry { until: None },
+            })
+        })
+    }
+
+    /// Takes the lock of `key` for `owner` (re-entrant per owner), waiting
+    /// up to `timeout`; it expires after the table's lock expiry.
+    pub fn lock_key(&self, key: KeyRef<'_>, owner: u64, timeout: Duration, cancel: Option<&Cancel>) -> Result<Waited<()>, RemoteError> {
+        if self.is_closed() {
+            return Ok(Waited::Closed);
+        }
+        let field = self.field(key);
+        if let Some(held) = self.held.lock().get_mut(&field)
+            && held.owner == owner
+        {
+            held.depth += 1;
+            return Ok(Waited::Ready(()));
+        }
+        let token = format!("{}:{owner}", self.token_prefix);
+        let lock = self.lock_name(&field);
+        let expiry_ms = self.lock_expiry.as_millis().max(1) as u64;
+        let what = format!("Lock of key '{}'", shown_key(key));
+        let client = self.connections.client();
+        let channel = channel_of(&self.names.unlock_channels, &field);
+        let waited = self.changes.wait(&client, channel, || self.poke(), deadline(timeout), cancel, || {
+            let reply: Vec<i64> = self.run(&what, true, |c| scripts::LOCK.key(&lock).arg(&token).arg(expiry_ms).invoke(c))?;
+            Ok(match reply.as_slice() {
+                [1, ..] => Check::Done(()),
+                [0, ms, ..] if *ms > 0 => Check::Retry { until: Some(Instant::now() + Duration::from_millis(*ms as u64 + 1)) },
+                _ => Check::Retry { until: Some(Instant::now() + Duration::from_millis(1)) },
+            })
+        })?;
+        if let Waited::Ready(()) = waited {
+            self.held.lock().insert(field, Held { owner, depth: 1, token });
+        }
+        Ok(waited)
+    }
+
+    /// Leaves the lock of `key`. Tells the caller when the lock had expired
+    /// before this release (another process may have held it meanwhile).
+    pub fn unlock_key(&self, key: KeyRef<'_>, owner: u64) -> Result<(), RemoteError> {
+        let field = self.field(key);
+        let token = {
+            let mut held = self.held.lock();
+            match held.get_mut(&field) {
+                Some(h) if h.owner == owner => {
+                    h.depth -= 1;
+                    if h.depth > 0 {
+                        return Ok(());
+                    }
+                    held.remove(&field).map(|h| h.token).unwrap_or_default()
+                }
+                _ => return Err(RemoteError::NotLockOwner(format!("Key '{}' is not locked by this caller.", shown_key(key)))),
+            }
+        };
+        self.release(&field, &token, key)
+    }
+
+    fn release(&self, field: &[u8], token: &str, key: KeyRef<'_>) -> Result<(), RemoteError> {
+        let lock = self.lock_name(field);
+        let channel = channel_of(&self.names.unlock_channels, field);
+        let released: i64 = self.run(&format!("Unlock of key '{}'", shown_key(key)), true, |c| scripts::UNLOCK.key(&lock).arg(token).arg(&channel).invoke(c))?;
+        if released == 1 {
+            return Ok(());
+        }
+        Err(RemoteError::NotLockOwner(format!(
+            "The lock on key '{}' expired before it was released (locks on a Redis table expire after {} s, so a killed process cannot hold one for ever); another process may have held it meanwhile, so the critical section was not exclusive to the end. Give New-SyncTable a larger -LockExpirySeconds for longer critical sections.",
+            shown_key(key),
+            self.lock_expiry.as_secs_f64()
+        )))
+    }
+
+    /// Releases every lock `owner` holds (a stopped pipeline).
+    pub fn unlock_all(&self, owner: u64) {
+        let mine: Vec<(Vec<u8>, String)> = {
+            let mut held = self.held.lock();
+            let fields: Vec<Vec<u8>> = held.iter().filter(|(_, h)| h.owner == owner).map(|(f, _)| f.clone()).collect();
+            fields.into_iter().filter_map(|f| held.remove(&f).map(|h| (f, h.token))).collect()
+        };
+        for (field, token) in mine {
+            let _ = self.release(&field, &token, KeyRef::Text(""));
+        }
+    }
+
+    /// Wakes this table's listener so it subscribes to what waits now want.
+    fn poke(&self) -> Result<(), RemoteError> {
+        self.run("Waiting", true, |c| redis::cmd("PUBLISH").arg(self.changes.control()).arg("sync").query::<i64>(c)).map(|_| ())
+    }
+
+    fn lock_name(&self, field: &[u8]) -> Vec<u8> {
+        let mut name = self.names.lock_prefix.as_bytes().to_vec();
+        name.extend_from_slice(field);
+        name
+    }
+
+    fn odd(&self, what: &str) -> RemoteError {
+        RemoteError::Server(format!("{what} failed: the Redis server at {} gave a reply SyncPool did not expect.", self.shown))
+    }
+}
+
+impl Drop for RemoteStore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn channel_of(prefix: &str, field: &[u8]) -> Vec<u8> {
+    let mut channel = prefix.as_bytes().to_vec();
+    channel.extend_from_slice(field);
+    channel
+}
+
+fn deadline(timeout: Duration) -> Option<Instant> {
+    Instant::now().checked_add(timeout)
+}
+
+fn shown_key(key: KeyRef<'_>) -> String {
+    match key {
+        KeyRef::Text(t) => t.to_string(),
+        KeyRef::Int(n) => n.to_string(),
+    }
+}
+
+fn nanos_now() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+}
+
+/// `text` with the glob characters SCAN MATCH knows escaped.
+fn glob_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Encodes a value for the server (see [`encoding`]).
+pub fn encode(value: Remote<'_>) -> Vec<u8> {
+    encoding::encode(value)
+}

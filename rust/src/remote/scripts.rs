@@ -1,0 +1,175 @@
+//! The Lua scripts that make each compound operation one atomic step on the
+//! server (Redis runs a script with no other command in between).
+//!
+//! Every script that writes stamps the entry with the next value of the
+//! table's clock (so versions only grow, across processes and across
+//! removal) and publishes the field on the table's channel (see
+//! [`changes`](super::changes)).
+//!
+//! KEYS for the entry scripts: 1 data hash, 2 versions hash, 3 spellings
+//! hash, 4 clock. ARGV 1 is the field, 2 the prefix of key channels (the
+//! key's channel is the prefix followed by the field).
+
+use once_cell::sync::Lazy;
+use redis::Script;
+
+/// The shared tail of every write: version, spelling, wake-up. `spelling`
+/// is the ARGV index of the spelling to keep ('' when the field keeps it).
+macro_rules! stamp {
+    ($spelling:literal) => {
+        concat!(
+            "local v = redis.call('INCR', KEYS[4])\n",
+            "redis.call('HSET', KEYS[2], ARGV[1], v)\n",
+            "if ARGV[", $spelling, "] ~= '' then redis.call('HSETNX', KEYS[3], ARGV[1], ARGV[", $spelling, "]) end\n",
+            "redis.call('PUBLISH', ARGV[2] .. ARGV[1], '1')\n"
+        )
+    };
+}
+
+/// Value and version, read together. Returns {value|nil, version|nil}.
+pub static READ: Lazy<Script> = Lazy::new(|| Script::new("return {redis.call('HGET', KEYS[1], ARGV[1]), redis.call('HGET', KEYS[2], ARGV[1])}"));
+
+/// ARGV 3 value, 4 spelling. Returns the version.
+pub static PUT: Lazy<Script> = Lazy::new(|| Script::new(concat!("redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])\n", stamp!("4"), "return v")));
+
+/// Returns {old value, old version}, or nil when the key was absent.
+pub static DELETE: Lazy<Script> = Lazy::new(|| {
+    Script::new(
+        "local old = redis.call('HGET', KEYS[1], ARGV[1])
+if not old then return false end
+local version = redis.call('HGET', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('INCR', KEYS[4])
+redis.call('PUBLISH', ARGV[2] .. ARGV[1], '1')
+return {old, version}",
+    )
+});
+
+/// ARGV 1 is unused, 2 the table's `all` channel.
+pub static CLEAR: Lazy<Script> = Lazy::new(|| {
+    Script::new(
+        "redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+redis.call('INCR', KEYS[4])
+redis.call('PUBLISH', ARGV[2], '*')
+return 1",
+    )
+});
+
+/// ARGV 3 the delta's kind ('i' integer, 'f' double), 4 the delta as
+/// decimal text, 5 spelling. Returns {'i', sum} or {'f', sum as text}; {'n',
+/// tag} when the value is not a number; {'o'} when an integer sum would
+/// overflow (then nothing changed). Integer + integer is the server's own
+/// HINCRBY (exact 64-bit arithmetic); anything with a double is a double,
+/// as in the in-process table.
+pub static INCREMENT: Lazy<Script> = Lazy::new(|| {
+    Script::new(concat!(
+        "local cur = redis.call('HGET', KEYS[1], ARGV[1])
+local is_int = (not cur) or string.match(cur, '^%-?%d+$')
+local out
+if ARGV[3] == 'i' and is_int then
+  local sum = redis.pcall('HINCRBY', KEYS[1], ARGV[1], ARGV[4])
+  if type(sum) == 'table' and sum.err then return {'o'} end
+  out = {'i', tostring(sum)}
+else
+  local base
+  if not cur then base = 0
+  elseif is_int then base = tonumber(cur)
+  elseif string.sub(cur, 1, 1) == 'f' then base = tonumber(string.sub(cur, 2))
+  end
+  if base == nil then return {'n', string.sub(cur, 1, 1)} end
+  local text = string.format('%.17g', base + tonumber(ARGV[4]))
+  redis.call('HSET', KEYS[1], ARGV[1], 'f' .. text)
+  out = {'f', text}
+end
+",
+        stamp!("5"),
+        "return out"
+    ))
+});
+
+/// ARGV 3 expected value, 4 replacement, 5 spelling. Returns 1 if swapped.
+/// Doubles written by Rust and by the increment script may spell one number
+/// two ways ('3.0', '3'), so doubles compare as numbers.
+pub static COMPARE_EXCHANGE: Lazy<Script> = Lazy::new(|| {
+    Script::new(concat!(
+        "local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if not cur then return 0 end
+if cur ~= ARGV[3] then
+  if not (string.sub(cur, 1, 1) == 'f' and string.sub(ARGV[3], 1, 1) == 'f') then return 0 end
+  local a, b = tonumber(string.sub(cur, 2)), tonumber(string.sub(ARGV[3], 2))
+  if a == nil or a ~= b then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+",
+        stamp!("5"),
+        "return 1"
+    ))
+});
+
+/// ARGV 3 value, 4 spelling. Returns {1 if added, value now stored, its version}.
+pub static GET_OR_ADD: Lazy<Script> = Lazy::new(|| {
+    Script::new(concat!(
+        "local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur then return {0, cur, redis.call('HGET', KEYS[2], ARGV[1])} end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+",
+        stamp!("4"),
+        "return {1, ARGV[3], v}"
+    ))
+});
+
+/// ARGV 3 expected version ('' = expect the key absent), 4 value, 5
+/// spelling. Returns 1 if written (the basis of Update's retry loop).
+pub static REPLACE_IF_VERSION: Lazy<Script> = Lazy::new(|| {
+    Script::new(concat!(
+        "local exists = redis.call('HEXISTS', KEYS[1], ARGV[1])
+if ARGV[3] == '' then
+  if exists == 1 then return 0 end
+elseif exists == 0 or redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[3] then
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+",
+        stamp!("5"),
+        "return 1"
+    ))
+});
+
+/// KEYS 1 the lock. ARGV 1 the holder's token, 2 expiry in ms. Returns {1}
+/// when the caller holds the lock now (also when it already did: a retried
+/// attempt whose first reply was lost), otherwise {0, ms until it expires}.
+pub static LOCK: Lazy<Script> = Lazy::new(|| {
+    Script::new(
+        "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1} end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {1}
+end
+return {0, redis.call('PTTL', KEYS[1])}",
+    )
+});
+
+/// KEYS 1 the lock. ARGV 1 the holder's token, 2 the lock's channel. Returns 1 if
+/// the caller still held it (and now released it), 0 if it had expired.
+pub static UNLOCK: Lazy<Script> = Lazy::new(|| {
+    Script::new(
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('PUBLISH', ARGV[2], 'unlock')
+  return 1
+end
+return 0",
+    )
+});
+
+/// KEYS 1 the info hash. ARGV 1 '1' for case-sensitive keys. Records how a
+/// new table compares keys; returns how the table (new or not) does.
+pub static ATTACH: Lazy<Script> = Lazy::new(|| {
+    Script::new(
+        "redis.call('HSETNX', KEYS[1], 'case_sensitive', ARGV[1])
+redis.call('HSETNX', KEYS[1], 'format', '1')
+return redis.call('HGET', KEYS[1], 'case_sensitive')",
+    )
+});

@@ -1,0 +1,251 @@
+//! The Redis store against a real `redis-server` this test starts on a free
+//! loopback port (no persistence, own temp dir). Fails, never skips, when
+//! redis-server is not installed.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use syncpool::cancel::Cancel;
+use syncpool::remote::address::Address;
+use syncpool::remote::encoding::{Remote, decode, encode};
+use syncpool::remote::{Delta, RemoteError, RemoteOptions, RemoteStore, Sum};
+use syncpool::table::{KeyRef, Waited};
+
+struct Server {
+    child: Child,
+    port: u16,
+    _dir: std::path::PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn server(password: Option<&str>) -> Server {
+    server_on(free_port(), password)
+}
+
+fn server_on(port: u16, password: Option<&str>) -> Server {
+    let dir = std::env::temp_dir().join(format!("syncpool-redis-test-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut command = Command::new("redis-server");
+    command.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir"]).arg(&dir);
+    if let Some(p) = password {
+        command.args(["--requirepass", p]);
+    }
+    let child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("redis-server must be installed for these tests (apt-get install redis-server)");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(10), "redis-server did not start on port {port}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Server { child, port, _dir: dir }
+}
+
+fn open(port: u16, name: &str, password: Option<&str>) -> Result<RemoteStore, RemoteError> {
+    let mut address = Address::parse(&format!("redis://127.0.0.1:{port}/0")).unwrap();
+    address.password = password.map(|p| syncpool::remote::address::Secret::new(p.into()));
+    RemoteStore::open(RemoteOptions { address, name: name.into(), case_sensitive: false, lock_expiry: Duration::from_millis(500) })
+}
+
+#[test]
+fn values_keys_and_versions_round_trip() {
+    let s = server(None);
+    let t = open(s.port, "basics", None).unwrap();
+    let v1 = t.put(KeyRef::Text("Name"), &encode(Remote::Text(b"x"))).unwrap();
+    let (value, version) = t.read(KeyRef::Text("NAME")).unwrap().unwrap();
+    assert_eq!(decode(&value).unwrap(), Remote::Text(b"x"));
+    assert_eq!(version, v1);
+    let v2 = t.put(KeyRef::Text("name"), &encode(Remote::Int(5))).unwrap();
+    assert!(v2 > v1);
+    assert_eq!(t.keys().unwrap(), vec![syncpool::table::Key::Text("Name".into())], "first spelling kept");
+    assert_eq!(t.count().unwrap(), 1);
+    assert!(t.replace_if_version(KeyRef::Text("name"), Some(v1), &encode(Remote::Null)).unwrap() == false);
+    assert!(t.replace_if_version(KeyRef::Text("name"), Some(v2), &encode(Remote::Null)).unwrap());
+    assert!(t.compare_exchange(KeyRef::Text("name"), &encode(Remote::Null), &encode(Remote::Double(1.5))).unwrap());
+    assert_eq!(t.increment(KeyRef::Text("name"), Delta::Int(2)).unwrap(), Sum::Double(3.5));
+    assert!(t.compare_exchange(KeyRef::Text("name"), &encode(Remote::Double(3.5)), &encode(Remote::Text(b"s"))).unwrap());
+    assert!(matches!(t.increment(KeyRef::Text("name"), Delta::Int(1)), Err(RemoteError::NotNumeric(_))));
+    t.put(KeyRef::Int(7), &encode(Remote::Int(i64::MAX))).unwrap();
+    assert!(matches!(t.increment(KeyRef::Int(7), Delta::Int(1)), Err(RemoteError::Overflow(_))));
+    assert!(t.delete(KeyRef::Int(7)).unwrap().is_some());
+    assert!(!t.contains(KeyRef::Int(7)).unwrap());
+    assert_eq!(t.snapshot().unwrap().len(), 1);
+    t.clear().unwrap();
+    assert_eq!(t.count().unwrap(), 0);
+}
+
+#[test]
+fn increments_from_many_threads_and_two_stores_are_exact() {
+    let s = server(None);
+    let a = Arc::new(open(s.port, "counter", None).unwrap());
+    let b = Arc::new(open(s.port, "COUNTER", None).unwrap());
+    let threads: Vec<_> = (0..8)
+        .map(|i| {
+            let t = if i % 2 == 0 { Arc::clone(&a) } else { Arc::clone(&b) };
+            std::thread::spawn(move || {
+                for _ in 0..500 {
+                    t.increment(KeyRef::Text("n"), Delta::Int(1)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(a.increment(KeyRef::Text("n"), Delta::Int(0)).unwrap(), Sum::Int(4000));
+}
+
+#[test]
+fn get_or_add_has_one_winner() {
+    let s = server(None);
+    let winners: usize = (0..8)
+        .map(|i| {
+            let port = s.port;
+            std::thread::spawn(move || open(port, "goa", None).unwrap().get_or_add(KeyRef::Text("k"), &encode(Remote::Int(i))).unwrap().2)
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|h| h.join().unwrap() as usize)
+        .sum();
+    assert_eq!(winners, 1);
+}
+
+#[test]
+fn a_wait_is_woken_by_a_write_from_another_store() {
+    let s = server(None);
+    let waiter = open(s.port, "wake", None).unwrap();
+    let writer = open(s.port, "wake", None).unwrap();
+    let handle = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        writer.put(KeyRef::Text("ready"), &encode(Remote::Bool(true))).unwrap();
+    });
+    let started = Instant::now();
+    let waited = waiter.wait_for(KeyRef::Text("ready"), None, Duration::from_secs(10), None).unwrap();
+    assert!(matches!(waited, Waited::Ready(_)));
+    assert!(started.elapsed() < Duration::from_secs(2), "woken late: {:?}", started.elapsed());
+    handle.join().unwrap();
+    assert!(matches!(waiter.wait_for(KeyRef::Text("never"), None, Duration::from_millis(100), None).unwrap(), Waited::TimedOut));
+    let cancel = Cancel::new();
+    let c2 = cancel.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        c2.cancel();
+    });
+    assert!(matches!(waiter.wait_for(KeyRef::Text("never"), None, Duration::MAX, Some(&cancel)).unwrap(), Waited::Cancelled));
+}
+
+#[test]
+fn locks_exclude_expire_and_tell_a_late_holder() {
+    let s = server(None);
+    let a = open(s.port, "locks", None).unwrap();
+    let b = open(s.port, "locks", None).unwrap();
+    assert!(matches!(a.lock_key(KeyRef::Text("k"), 1, Duration::from_secs(1), None).unwrap(), Waited::Ready(())));
+    assert!(matches!(a.lock_key(KeyRef::Text("k"), 1, Duration::from_secs(1), None).unwrap(), Waited::Ready(())), "re-entrant");
+    assert!(matches!(b.lock_key(KeyRef::Text("k"), 1, Duration::from_millis(50), None).unwrap(), Waited::TimedOut), "excluded");
+    // a's lock expires after 500 ms; b gets it then, without a release message.
+    let started = Instant::now();
+    assert!(matches!(b.lock_key(KeyRef::Text("k"), 1, Duration::from_secs(5), None).unwrap(), Waited::Ready(())));
+    assert!(started.elapsed() < Duration::from_secs(2));
+    a.unlock_key(KeyRef::Text("k"), 1).unwrap(); // the re-entered level
+    assert!(matches!(a.unlock_key(KeyRef::Text("k"), 1), Err(RemoteError::NotLockOwner(m)) if m.contains("expired")), "a is told it lost the lock");
+    b.unlock_key(KeyRef::Text("k"), 1).unwrap();
+}
+
+#[test]
+fn faults_are_clear_and_never_show_the_password() {
+    let s = server(Some("hunter2-secret"));
+    let wrong = open(s.port, "auth", Some("wrong-pass")).err().unwrap();
+    assert!(matches!(wrong, RemoteError::AuthenticationFailed(_)), "{wrong:?}");
+    assert!(!wrong.message().contains("wrong-pass"));
+    let none = open(s.port, "auth", None).err().unwrap();
+    assert!(matches!(none, RemoteError::AuthenticationFailed(_)), "{none:?}");
+    let ok = open(s.port, "auth", Some("hunter2-secret")).unwrap();
+    ok.put(KeyRef::Text("a"), &encode(Remote::Int(1))).unwrap();
+    let port = free_port();
+    let started = Instant::now();
+    let unreachable = open(port, "x", Some("hunter2-secret")).err().unwrap();
+    assert!(matches!(unreachable, RemoteError::Unreachable(ref m) if m.contains(&format!("127.0.0.1:{port}"))), "{unreachable:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(!unreachable.message().contains("hunter2"));
+}
+
+#[test]
+fn a_released_lock_wakes_the_next_waiter_at_once_and_other_keys_do_not_disturb_a_wait() {
+    let s = server(None);
+    let holder = Arc::new(open(s.port, "release", None).unwrap());
+    let waiter = open(s.port, "release", None).unwrap();
+    assert!(matches!(holder.lock_key(KeyRef::Text("k"), 1, Duration::from_secs(1), None).unwrap(), Waited::Ready(())));
+    let h = Arc::clone(&holder);
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        // Writes to other keys meanwhile: the waiter is not on their channels.
+        for i in 0..50 {
+            h.put(KeyRef::Text("noise"), &encode(Remote::Int(i))).unwrap();
+        }
+        h.unlock_key(KeyRef::Text("k"), 1).unwrap();
+    });
+    let started = Instant::now();
+    assert!(matches!(waiter.lock_key(KeyRef::Text("k"), 2, Duration::from_secs(5), None).unwrap(), Waited::Ready(())));
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_millis(400), "woken by the release, not the 500 ms expiry: {waited:?}");
+    releaser.join().unwrap();
+    waiter.unlock_key(KeyRef::Text("k"), 2).unwrap();
+    // A wait on one key ignores writes to another and still times out.
+    let writer = Arc::clone(&holder);
+    let noise = std::thread::spawn(move || {
+        for i in 0..100 {
+            writer.put(KeyRef::Text("other"), &encode(Remote::Int(i))).unwrap();
+        }
+    });
+    assert!(matches!(waiter.wait_for(KeyRef::Text("absent"), None, Duration::from_millis(300), None).unwrap(), Waited::TimedOut));
+    noise.join().unwrap();
+    holder.clear().unwrap();
+}
+
+#[test]
+fn after_a_server_restart_a_call_on_a_dead_connection_says_its_outcome_is_unknown_and_later_calls_reconnect() {
+    let first = server(None);
+    let port = first.port;
+    let t = open(port, "restart", None).unwrap();
+    assert_eq!(t.increment(KeyRef::Text("n"), Delta::Int(1)).unwrap(), Sum::Int(1));
+    let used = Instant::now();
+    drop(first);
+    let _second = server_on(port, None);
+    // Straight after the restart: the pooled connection is dead, the call was sent on it.
+    let outcome = t.increment(KeyRef::Text("n"), Delta::Int(1));
+    if used.elapsed() < Duration::from_millis(900) {
+        match outcome {
+            Err(RemoteError::OutcomeUnknown(m)) => assert!(m.contains("outcome is unknown"), "{m}"),
+            other => panic!("expected OutcomeUnknown, got {other:?}"),
+        }
+    } else {
+        // The restart took so long that the idle check (after 1 s) ran first: nothing was lost.
+        assert_eq!(outcome.unwrap(), Sum::Int(1));
+        t.put(KeyRef::Text("n"), &encode(Remote::Int(0))).unwrap();
+    }
+    assert_eq!(t.increment(KeyRef::Text("n"), Delta::Int(1)).unwrap(), Sum::Int(1), "reconnected (the new server starts empty)");
+    // Reads on a dead connection are retried on a fresh one, and a change
+    // after an idle spell checks its connection first: neither fails.
+    let third_port = port;
+    drop(_second);
+    let _third = server_on(third_port, None);
+    assert_eq!(t.count().unwrap(), 0);
+    drop(_third);
+    let _fourth = server_on(third_port, None);
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(t.increment(KeyRef::Text("n"), Delta::Int(5)).unwrap(), Sum::Int(5));
+}

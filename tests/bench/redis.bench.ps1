@@ -1,0 +1,195 @@
+<#
+.SYNOPSIS
+    Benchmarks of a SyncTable on a Redis server against redis-benchmark on the same
+    server in the same run.
+
+.DESCRIPTION
+    Measures the figures the Redis issue sets goals for:
+
+      1. [void]$t.Increment('c') from one runspace, against
+         redis-benchmark -c 1 -P 1 -t incr (one client, no pipelining): ops/s, goal >= 0.7x.
+      2. The same from 4 pwsh processes at once (each opens the table, waits for a
+         start signal through the table, then increments), against
+         redis-benchmark -c 4 -P 1 -t incr: total ops/s, goal >= 0.7x; the total is
+         checked to be exact.
+      3. Import-SyncTable of an export of -Entries entries into a Redis table
+         (pipelined), and $t.Snapshot() of those entries: seconds, goal <= 2 s each.
+
+    Every measurement is repeated -Rounds times, ours and redis-benchmark's in turn;
+    the best and the median are reported and each ratio compares two figures of this
+    run. Uses the server named by $env:SYNCPOOL_REDIS_URI, otherwise starts a private
+    redis-server on a free loopback port (own temp dir, no persistence) and stops it
+    afterwards. Results are printed and written as markdown to
+    <ResultsDir>/redis-<yyyyMMdd-HHmmss>.md and redis-latest.md.
+
+.PARAMETER ModulePath
+    The staged module folder (out/SyncPool) or its manifest.
+
+.PARAMETER ResultsDir
+    Folder for the markdown results (created if missing).
+
+.EXAMPLE
+    pwsh -NoProfile -File tests/bench/redis.bench.ps1 -ModulePath ./out/SyncPool -ResultsDir ./tests/bench/results
+#>
+param(
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [Parameter(Mandatory)] [string] $ResultsDir,
+    [int] $Increments = 50000,
+    [int] $ProcessIncrements = 25000,
+    [int] $Processes = 4,
+    [int] $Entries = 100000,
+    [ValidateRange(3, 100)] [int] $Rounds = 5
+)
+$ErrorActionPreference = 'Stop'
+Import-Module $ModulePath -Force
+$ModulePath = (Get-Module SyncPool).Path
+$started = [Diagnostics.Stopwatch]::StartNew()
+
+foreach ($tool in 'redis-server', 'redis-benchmark') {
+    if (-not (Get-Command $tool -ErrorAction SilentlyContinue)) { throw "$tool is not installed (Debian: apt-get install redis-server redis-tools)." }
+}
+
+$server = $null
+if ($env:SYNCPOOL_REDIS_URI) {
+    $uri = $env:SYNCPOOL_REDIS_URI
+}
+else {
+    $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+    $listener.Start(); $freePort = $listener.LocalEndpoint.Port; $listener.Stop()
+    $dir = Join-Path ([IO.Path]::GetTempPath()) "syncpool-bench-redis-$freePort"
+    $null = New-Item -ItemType Directory -Force $dir
+    $psi = [Diagnostics.ProcessStartInfo]::new((Get-Command redis-server).Source)
+    foreach ($a in '--port', $freePort, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', $dir) { $psi.ArgumentList.Add([string]$a) }
+    $psi.UseShellExecute = $false; $psi.RedirectStandardOutput = $true
+    $server = [Diagnostics.Process]::Start($psi)
+    $null = $server.StandardOutput.ReadToEndAsync()
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    while ($true) {
+        try { $c = [Net.Sockets.TcpClient]::new('127.0.0.1', $freePort); $c.Dispose(); break }
+        catch { if ($sw.Elapsed.TotalSeconds -gt 15) { throw 'redis-server did not start' }; Start-Sleep -Milliseconds 50 }
+    }
+    $uri = "redis://127.0.0.1:$freePort/0"
+}
+$port = ([uri]($uri -replace '^redis', 'http')).Port
+if ($uri -notlike 'redis://127.0.0.1:*') { throw "The benchmark only runs against a server on 127.0.0.1, not $uri." }
+
+function Get-BenchmarkOps([int] $Clients, [int] $Requests) {
+    $out = & redis-benchmark -h 127.0.0.1 -p $port -c $Clients -P 1 -t incr -n $Requests -q 2>&1 | Out-String
+    if ($out -notmatch 'INCR:\s*([\d.]+)\s*requests per second') { throw "Unexpected redis-benchmark output: $out" }
+    [double]$Matches[1]
+}
+
+function Get-Median([double[]] $Values) { $s = $Values | Sort-Object; $s[[int][Math]::Floor(($s.Count - 1) / 2)] }
+
+function Start-Child([string] $Command) {
+    $exe = [Environment]::ProcessPath
+    $entry = [Environment]::GetCommandLineArgs()[0]
+    $psi = [Diagnostics.ProcessStartInfo]::new($exe)
+    if ($entry -like '*.dll') { $psi.ArgumentList.Add($entry) }
+    foreach ($a in '-NoProfile', '-NonInteractive', '-EncodedCommand', [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Command))) { $psi.ArgumentList.Add($a) }
+    $psi.UseShellExecute = $false; $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true
+    $p = [Diagnostics.Process]::Start($psi)
+    [pscustomobject]@{ Process = $p; Out = $p.StandardOutput.ReadToEndAsync(); Err = $p.StandardError.ReadToEndAsync() }
+}
+
+$name = 'bench-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+$t = New-SyncTable -Name $name -Redis $uri
+$failures = [Collections.Generic.List[string]]::new()
+
+# ---- 1. one runspace -----------------------------------------------------------
+$loop = { param($table, $n) for ($i = 0; $i -lt $n; $i++) { [void]$table.Increment('c') } }
+& $loop $t 5000   # warm-up: JIT, script cache, connection
+$null = Get-BenchmarkOps 1 10000
+$ours1 = @(); $theirs1 = @()
+for ($r = 0; $r -lt $Rounds; $r++) {
+    $t.c = 0
+    $sw = [Diagnostics.Stopwatch]::StartNew(); & $loop $t $Increments; $sw.Stop()
+    if ($t.c -ne $Increments) { $failures.Add("one runspace: total $($t.c), expected $Increments") }
+    $ours1 += $Increments / $sw.Elapsed.TotalSeconds
+    $theirs1 += Get-BenchmarkOps 1 $Increments
+}
+
+# ---- 2. several processes -------------------------------------------------------
+$ours4 = @(); $theirs4 = @()
+for ($r = 0; $r -lt $Rounds; $r++) {
+    $t.c = 0; $t.Remove('go'); $t.ready = 0; $t.finished = 0
+    $child = "`$ErrorActionPreference = 'Stop'; Import-Module '$ModulePath'; `$t = New-SyncTable -Name '$name' -Redis '$uri'; " +
+        "for (`$i = 0; `$i -lt 2000; `$i++) { [void]`$t.Increment('warm') }; [void]`$t.Increment('ready'); `$null = Wait-SyncTable `$t -Key go -Timeout 120; " +
+        "for (`$i = 0; `$i -lt $ProcessIncrements; `$i++) { [void]`$t.Increment('c') }; [void]`$t.Increment('finished')"
+    $children = 1..$Processes | ForEach-Object { Start-Child $child }
+    while ($t.ready -lt $Processes) {
+        $v = $t.GetVersion('ready'); if ($t.ready -ge $Processes) { break }
+        if (-not $t.WaitForChange('ready', $v, [timespan]::FromSeconds(120))) { throw 'The benchmark processes did not start.' }
+    }
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    $t.go = 1
+    while ($t.finished -lt $Processes) {
+        $v = $t.GetVersion('finished'); if ($t.finished -ge $Processes) { break }
+        if (-not $t.WaitForChange('finished', $v, [timespan]::FromSeconds(300))) { throw 'The benchmark processes did not finish.' }
+    }
+    $sw.Stop()
+    foreach ($c in $children) { if (-not $c.Process.WaitForExit(60000)) { $c.Process.Kill($true) }; if ($c.Process.ExitCode -ne 0) { $failures.Add("a benchmark process failed: $($c.Err.Result)") } }
+    $total = $Processes * $ProcessIncrements
+    if ($t.c -ne $total) { $failures.Add("$Processes processes: total $($t.c), expected $total") }
+    $ours4 += $total / $sw.Elapsed.TotalSeconds
+    $theirs4 += Get-BenchmarkOps $Processes $total
+}
+
+# ---- 3. import and snapshot ------------------------------------------------------
+$source = New-SyncTable
+for ($i = 0; $i -lt $Entries; $i++) { $source["key$i"] = "value $i" }
+$file = Join-Path ([IO.Path]::GetTempPath()) "$name-export.json"
+$source | Export-SyncTable $file -Force
+$imports = @(); $snapshots = @()
+for ($r = 0; $r -lt $Rounds; $r++) {
+    $target = New-SyncTable -Name "$name-import" -Redis $uri
+    $sw = [Diagnostics.Stopwatch]::StartNew(); $null = Import-SyncTable $file -Table $target; $sw.Stop()
+    $imports += $sw.Elapsed.TotalSeconds
+    $sw = [Diagnostics.Stopwatch]::StartNew(); $snap = $target.Snapshot(); $sw.Stop()
+    $snapshots += $sw.Elapsed.TotalSeconds
+    if ($snap.Count -ne $Entries -or $snap['key99'] -ne 'value 99') { $failures.Add("import/snapshot: $($snap.Count) entries, expected $Entries") }
+    Remove-SyncTable $target -DeleteData -Confirm:$false
+}
+Remove-Item $file
+
+Remove-SyncTable $t -DeleteData -Confirm:$false
+if ($server) { $server.Kill(); $server.WaitForExit() }
+
+# ---- report -----------------------------------------------------------------------
+function Row([string] $What, [double[]] $Ours, [double[]] $Theirs, [string] $Goal) {
+    $best = ($Ours | Measure-Object -Maximum).Maximum / ($Theirs | Measure-Object -Maximum).Maximum
+    $median = (Get-Median $Ours) / (Get-Median $Theirs)
+    $verdict = if ($median -ge 0.7) { 'met' } else { 'NOT met' }
+    "| $What | {0:N0} / {1:N0} | {2:N0} / {3:N0} | {4:N2} / {5:N2} | $Goal | $verdict |" -f ($Ours | Measure-Object -Maximum).Maximum, (Get-Median $Ours), ($Theirs | Measure-Object -Maximum).Maximum, (Get-Median $Theirs), $best, $median
+}
+$redisVersion = (& redis-server --version) -replace '^Redis server v=(\S+).*$', '$1'
+$importBest = ($imports | Measure-Object -Minimum).Minimum; $snapBest = ($snapshots | Measure-Object -Minimum).Minimum
+$report = @"
+# SyncTable on a Redis server vs redis-benchmark, $([DateTime]::UtcNow.ToString('yyyy-MM-dd HH:mm')) UTC
+
+$([Environment]::ProcessorCount) cores (shared with other work: medians move with it), PowerShell $($PSVersionTable.PSVersion), .NET $([Environment]::Version), redis-server $redisVersion on 127.0.0.1 (no persistence), $Rounds rounds, ours and redis-benchmark's in turn.
+
+## Increment, ops/s (best / median)
+
+| variant | SyncTable | redis-benchmark INCR (-P 1) | ratio (best / median) | goal | verdict (median) |
+|---|---|---|---|---|---|
+$(Row "one runspace, ``[void]`$t.Increment('c')`` x $('{0:N0}' -f $Increments) vs -c 1" $ours1 $theirs1 '>= 0.7')
+$(Row "$Processes pwsh processes x $('{0:N0}' -f $ProcessIncrements) vs -c $Processes" $ours4 $theirs4 '>= 0.7')
+
+Totals: $(if ($failures.Count) { 'NOT exact: ' + ($failures -join '; ') } else { "exact in every round ($('{0:N0}' -f $Increments) and $('{0:N0}' -f ($Processes * $ProcessIncrements)))" }).
+
+## $('{0:N0}' -f $Entries) entries, seconds (best / median)
+
+| step | s | goal | verdict (best) |
+|---|---|---|---|
+| ``Import-SyncTable`` of an export into a Redis table (pipelined) | {0:N3} / {1:N3} | <= 2 | $(if ($importBest -le 2) { 'met' } else { 'NOT met' }) |
+| ``Snapshot()`` of the table | {2:N3} / {3:N3} | <= 2 | $(if ($snapBest -le 2) { 'met' } else { 'NOT met' }) |
+
+Total time: {4:N1} s.
+"@ -f $importBest, (Get-Median $imports), $snapBest, (Get-Median $snapshots), $started.Elapsed.TotalSeconds
+$report
+$null = New-Item -ItemType Directory -Force $ResultsDir
+$stamp = [DateTime]::UtcNow.ToString('yyyyMMdd-HHmmss')
+Set-Content -Path (Join-Path $ResultsDir "redis-$stamp.md") -Value $report -Encoding utf8
+Set-Content -Path (Join-Path $ResultsDir 'redis-latest.md') -Value $report -Encoding utf8
+if ($failures.Count) { exit 1 }

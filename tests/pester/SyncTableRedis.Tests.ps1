@@ -1,0 +1,479 @@
+# Pester 5 suite for SyncTables on a Redis server (New-SyncTable -Redis):
+# separate pwsh processes sharing one table, against the private servers the
+# test run starts on 127.0.0.1 (SYNCPOOL_REDIS_URI, SYNCPOOL_REDIS_AUTH_URI,
+# SYNCPOOL_REDIS_PASSWORD; see TestRedis in build.cs). Without them every
+# test here fails: nothing is skipped.
+
+BeforeAll {
+    . $PSScriptRoot/TestSupport.ps1
+    Import-Module $env:SYNCPOOL_MODULE_PATH -Force
+    $script:Uri = $env:SYNCPOOL_REDIS_URI
+    $script:AuthUri = $env:SYNCPOOL_REDIS_AUTH_URI
+    $script:Password = $env:SYNCPOOL_REDIS_PASSWORD
+    if (-not $Uri -or -not $AuthUri -or -not $Password) {
+        throw 'SYNCPOOL_REDIS_URI, SYNCPOOL_REDIS_AUTH_URI and SYNCPOOL_REDIS_PASSWORD are not set: run the suites through "dotnet run --file build.cs -- Test", which starts private redis-server instances.'
+    }
+    foreach ($u in $Uri, $AuthUri) { if ($u -notlike 'redis://127.0.0.1:*') { throw "The Redis test servers must be on 127.0.0.1, not $u." } }
+
+    # A fresh table name per test, so tests never see each other's data.
+    function New-TableName { 'pester-' + [guid]::NewGuid().ToString('N').Substring(0, 12) }
+
+    # The start of every child script: stop on errors, open table $Name on $Uri.
+    function Get-ChildPreamble([string] $Name, [string] $Address = $Uri, [string] $Extra = '') {
+        "`$ErrorActionPreference = 'Stop'; Import-Module '$env:SYNCPOOL_MODULE_PATH'; `$t = New-SyncTable -Name '$Name' -Redis '$Address' $Extra; "
+    }
+
+    function Get-FreePort {
+        $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+        $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop(); $port
+    }
+
+    # A private redis-server for the tests that stop and restart their server.
+    function Start-PrivateRedis([int] $Port) {
+        $dir = Join-Path ([IO.Path]::GetTempPath()) "syncpool-pester-redis-$Port"
+        $null = New-Item -ItemType Directory -Force $dir
+        $psi = [Diagnostics.ProcessStartInfo]::new((Get-Command redis-server -ErrorAction Stop).Source)
+        foreach ($a in '--port', $Port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', $dir) { $psi.ArgumentList.Add([string]$a) }
+        $psi.UseShellExecute = $false
+        $psi.RedirectStandardOutput = $true
+        $process = [Diagnostics.Process]::Start($psi)
+        $null = $process.StandardOutput.ReadToEndAsync()
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        while ($true) {
+            try { $c = [Net.Sockets.TcpClient]::new('127.0.0.1', $Port); $c.Dispose(); break }
+            catch { if ($sw.Elapsed.TotalSeconds -gt 15) { throw "redis-server did not start on port $Port" }; Start-Sleep -Milliseconds 50 }
+        }
+        $process
+    }
+}
+
+Describe 'A SyncTable on a Redis server' {
+    BeforeEach { Register-CurrentTest }
+
+    It 'is the same table in another process, with values that round-trip exactly' {
+        $name = New-TableName
+        $t = New-SyncTable -Name $name -Redis $Uri
+        try {
+            $t.Int = 42; $t.Long = 5000000000L; $t.Double = 0.1; $t.Text = 'héllo'; $t.True = $true
+            $t.Null = $null; $t.Bytes = [byte[]](0, 255, 7); $t.Date = [datetime]::new(2026, 12, 1, 8, 30, 0, [DateTimeKind]::Utc)
+            $t.Hash = @{ a = 1; list = @(1, 'two') }; $t.Ordered = [ordered]@{ z = 1; a = 2 }
+            $t.Object = [pscustomobject]@{ PSTypeName = 'My.Type'; P = 'q'; N = 3 }; $t.Decimal = 1.25d; $t.Guid = [guid]'6c3b8e1e-8b4e-4c61-9f3a-1f2e3d4c5b6a'
+            $t.Process = Get-Process -Id $PID
+            $t.Kept = 1
+            $child = Invoke-ChildPwsh -TimeoutSeconds 90 -Command ((Get-ChildPreamble $name) + @'
+foreach ($k in 'Int', 'Long', 'Double', 'Text', 'True', 'Bytes', 'Date', 'Hash', 'Ordered', 'Object', 'Decimal', 'Guid') { "$k=$($t[$k].GetType().FullName)" }
+"Null=$($null -eq $t.Null)/$($t.ContainsKey('Null'))"
+"Values=$($t.Double -eq 0.1)/$($t.Text)/$($t.Bytes -join ',')/$($t.Date.Kind)/$($t.Hash.list[1])/$(@($t.Ordered.Keys) -join ',')/$($t.Object.PSTypeNames[0])/$($t.Object.N)/$($t.Guid)"
+"Process=$($t.Process.PSTypeNames[0])/$($t.Process.Id)"
+$t.Kept = 2; $t.FromChild = 'yes'
+'@)
+            $child.Error | Should -BeNullOrEmpty
+            $child.Output | Should -Contain 'Int=System.Int32'
+            $child.Output | Should -Contain 'Long=System.Int64'
+            $child.Output | Should -Contain 'Double=System.Double'
+            $child.Output | Should -Contain 'True=System.Boolean'
+            $child.Output | Should -Contain 'Bytes=System.Byte[]'
+            $child.Output | Should -Contain 'Date=System.DateTime'
+            $child.Output | Should -Contain 'Hash=System.Collections.Hashtable'
+            $child.Output | Should -Contain 'Ordered=System.Collections.Specialized.OrderedDictionary'
+            $child.Output | Should -Contain 'Object=System.Management.Automation.PSCustomObject'
+            $child.Output | Should -Contain 'Decimal=System.Decimal'
+            $child.Output | Should -Contain 'Guid=System.Guid'
+            $child.Output | Should -Contain 'Null=True/True'
+            $child.Output | Should -Contain 'Values=True/héllo/0,255,7/Utc/two/z,a/My.Type/3/6c3b8e1e-8b4e-4c61-9f3a-1f2e3d4c5b6a'
+            $child.Output | Should -Contain "Process=Deserialized.System.Diagnostics.Process/$PID"
+            $t.Kept | Should -Be 2
+            $t.FROMCHILD | Should -Be 'yes' -Because 'keys ignore case across processes too'
+            (Get-SyncTable -Name $name) | Should -Be $t
+            $t.RedisAddress | Should -Be $Uri
+            "$t" | Should -BeLike "SyncTable '$name' on $Uri (* entries)"
+        }
+        finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
+    }
+
+    It 'refuses live objects, naming the key' {
+        $t = New-SyncTable -Name (New-TableName) -Redis $Uri
+        try {
+            { $t.Set('hostKey', $Host) } | Should -Throw '*key ''hostKey''*live*'
+            { $t.Set('block', { 1 }) } | Should -Throw '*key ''block''*ScriptBlock*'
+            try { $t.Set('self', $t) } catch { $_.Exception.InnerException.ErrorId ?? $_.Exception.ErrorId | Should -Be 'SyncPool.NotSerializable' }
+            $t.ContainsKey('hostKey') | Should -BeFalse
+        }
+        finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
+    }
+
+    It 'counts exactly: 4 processes x 25,000 Increment = 100,000' {
+        $name = New-TableName
+        $t = New-SyncTable -Name $name -Redis $Uri
+        try {
+            $script = (Get-ChildPreamble $name) + 'for ($i = 0; $i -lt 25000; $i++) { [void]$t.Increment(''hits'') }; ''done'''
+            $children = 1..4 | ForEach-Object { Start-ChildPwsh -Command $script }
+            $results = Wait-ChildPwsh -Child $children -TimeoutSeconds 240
+            foreach ($r in $results) { $r.Output | Should -Contain 'done'; $r.Error | Should -BeNullOrEmpty }
+            $t.hits | Should -Be 100000
+        }
+        finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
+    }
+
+    It 'GetOrAdd has exactly one winner across processes' {
+        $name = New-TableName
+        $t = New-SyncTable -Name $name -Redis $Uri
+        try {
+            $script = (Get-ChildPreamble $name) + '$null = Wait-SyncTable $t -Key go -Timeout 60; $v = $t.GetOrAdd(''winner'', $PID); "$PID=$v"'
+            $children = 1..4 | ForEach-Object { Start-ChildPwsh -Command $script }
+            Start-Sleep -Seconds 1
+            $t.go = 1
+            $results = Wait-ChildPwsh -Child $children -TimeoutSeconds 120
+            $lines = $results.Output | Where-Object { $_ -match '^\d+=\d+$' }
+            $lines.Count | Should -Be 4
+            $seen = $lines | ForEach-Object { ($_ -split '=')[1] } | Sort-Object -Unique
+            @($seen).Count | Should -Be 1 -Because 'every process gets the one stored value'
+            @($lines | Where-Object { ($_ -split '=')[0] -eq ($_ -split '=')[1] }).Count | Should -Be 1 -Because 'exactly one process added it'
+            $t.winner | Should -Be ([int]$seen)
+        }
+        finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
+    }
+
+    It 'Update and CompareExchange lose no update across processes' {
+        $name = New-TableName
+        $t = New-SyncTable -Name $name -Redis $Uri
+        try {
+            $script = (Get-ChildPreamble $name) + @'
+for ($i = 0; $i -lt 300; $i++) { [void]$t.Update('sum', { param($old) [int]$old + 1 }) }
+for ($i = 0; $i -lt 300; $i++) { do { $old = $t.cas; $new = [int]$old + 1 } until ($t.CompareExchange('cas', $old, $new)) }
+'done'
+'@
+            $t.cas = 0
+            $children = 1..3 | ForEach-Object { Start-ChildPwsh -Command $script }
+            $results = Wait-ChildPwsh -Child $children -TimeoutSeconds 180
+            foreach ($r in $results) { $r.Output | Should -Contain 'done'; $r.Error | Should -BeNullOrEmpty }
+            $t.sum | Should -Be 900
+            $t.cas | Should -Be 900
+        }
+        finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
+    }
+
+    It 'Lock excludes other processes (a read-then-write inside it loses nothing)' {
+        $name = New-TableName
+        $t = New-SyncTable -Name $name -Redis $Uri
+        try {
+            $t.n = 0
+            $script = (Get-ChildPreamble $name) + 'for ($i = 0; $i -lt 100; $i++) { $t.Lock(''n'', { $v = $t.n; $t.n = $v + 1 }) }; ''done'''
+            $children = 1..3 | ForEach-Object { Start-ChildPwsh -Command $script }
+            $results = Wait-ChildPwsh -Child $children -TimeoutSeconds 180
+            foreach ($r in $results) { $r.Output | Should -Contain 'done'; $r.Error | Should -BeNullOrEmpty }
+            $t.n | Should -Be 300
+        }
+        finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
+    }
+
+    It 'a lock held by a process killed with kill -9 expires, and excludes until then' {
+        $name = New-TableName
+        $t = New-SyncTable -Name $name -Redis $Uri -LockExpirySeconds 3
+        $holder = Start-ChildPwsh -Command ((Get-ChildPreamble $name -Extra '-LockExpirySeconds 3') + '$t.Lock(''res'', { $t.holding = $PID; Start-Sleep -Seconds 600 })')
+        try {
+            Wait-SyncTable $t -Key holding -Timeout 60 | Out-Null
+            { $t.Lock('res', { 'never' }, [timespan]::FromMilliseconds(300), [Threading.CancellationToken]::None) } | Should -Throw '*Could not lock*'
+            $holder.Process.Kill()   # SIGKILL: the holder cannot release anything
+            $holder.Process.WaitForExit(10000) | Should -BeTrue
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            $t.Lock('res', { $script:entered = $true }, [timespan]::FromSeconds(20), [Threading.CancellationToken]::None)
+            $script:entered | Should -BeTrue
+            $sw.Elapsed.TotalSeconds | Should -BeLessThan 5 -Because 'the lock expires 3 s after it was taken'
+        }
+        finally {
+            if (-not $holder.Process.HasExited) { $holder.Process.Kill($true) }
+            Remove-SyncTable $t -DeleteData -Confirm:$false
+        }
+    }
+
+    It 'tells a holder whose lock expired before it was done' {
+        $t = New-SyncTable -Name (New-TableName) -Redis $Uri -LockExpirySeconds 0.3
+        try {
+            $err = $null
+            try { $t.Lock('slow', { Start-Sleep -Milliseconds 900 }) } catch { $err = $_ }
+            $err | Should -Not -BeNullOrEmpty
+            $err.Exception.InnerException.Code.ToString() | Should -Be 'NotLockOwner'
+            $err.Exception.Message | Should -BeLike '*expired*'
+        }
+        finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
+    }
+
+    It 'Wait-SyncTable is woken by a write from another process, quickly (median under 50 ms)' {
+        $name = New-TableName
+        $t = New-SyncTable -Name $name -Redis $Uri
+        try {
+            $writer = Start-ChildPwsh -Command ((Get-ChildPreamble $name) + @'
+$null = Wait-SyncTable $t -Key start -Timeout 60
+for ($i = 1; $i -le 15; $i++) { Start-Sleep -Milliseconds 150; $t.tick = [DateTime]::UtcNow.Ticks }
+'done'
+'@)
+            $version = -1
+            $t.start = 1
+            $latencies = for ($i = 1; $i -le 15; $i++) {
+                $woke = Wait-SyncTable $t -Key tick -AfterVersion $version -Timeout 30 -PassThru
+                $now = [DateTime]::UtcNow.Ticks
+                $version = $t.GetVersion('tick')
+                ($now - [long]$woke) / 10000.0
+            }
+            $r = Wait-ChildPwsh -Child $writer -TimeoutSeconds 60
+            $r.Output | Should -Contain 'done'
+            $sorted = $latencies | Sort-Object
+            $median = $sorted[[int][Math]::Floor($sorted.Count / 2)]
+            Write-Host "cross-process wake-up latency: median $([Math]::Round($median, 2)) ms, max $([Math]::Round($sorted[-1], 2)) ms"
+            $median | Should -BeLessThan 50
+        }
+        finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
+    }
+
+    It 'Wait-SyncTable on a Redis table is interrupted by stopping the pipeline (Ctrl+C)' {
+        $t = New-SyncTable -Name (New-TableName) -Redis $Uri
+        try {
+            $ps = [powershell]::Create().AddCommand('Import-Module').AddArgument($env:SYNCPOOL_MODULE_PATH).AddStatement().AddCommand('Wait-SyncTable').AddParameter('Table', $t).AddParameter('Key', 'never')
+            $null = $ps.BeginInvoke()
+            Start-Sleep -Milliseconds 500
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $sw.Elapsed.TotalSeconds | Should -BeLessThan 5
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $ps.Dispose()
+        }
+        finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
+    }
+
+    It 'the seed''s case: Start-Job, pwsh -Command and Start-ParallelTask all update the caller''s table' {
+        $name = New-TableName
+        $t = New-SyncTable -Name $name -Redis $Uri
+        try {
+            $t.One = 1
+            $job = Start-Job -ArgumentList $env:SYNCPOOL_MODULE_PATH, $name, $Uri -ScriptBlock {
+                param($module, $name, $uri)
+                Import-Module $module
+                $hash = New-SyncTable -Name $name -Redis $uri
+                $hash.One++   # read-then-write, as in the seed; nobody else writes One meanwhile
+                1..50 | ForEach-Object { [void]$hash.Increment('jobs') }
+            }
+            $null = $job | Wait-Job -Timeout 120
+            $job.State | Should -Be 'Completed'
+            $job | Remove-Job
+            $t.One | Should -Be 2 -Because 'a synchronized hashtable stays at 1 here; a Redis table sees the job''s write'
+            $t.jobs | Should -Be 50
+            $r = Invoke-ChildPwsh -TimeoutSeconds 90 -Command ((Get-ChildPreamble $name) + '1..50 | ForEach-Object { [void]$t.Increment(''jobs'') }')
+            $r.Error | Should -BeNullOrEmpty
+            $t.jobs | Should -Be 100
+            1..200 | Start-ParallelTask { [void]($using:t).Increment('jobs') } -ThrottleLimit 8 -TimeoutSeconds 120 | Wait-ParallelTask | Out-Null
+            $t.jobs | Should -Be 300
+        }
+        finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
+    }
+
+    It 'enumeration and Snapshot never throw while other processes write' {
+        $name = New-TableName
+        $t = New-SyncTable -Name $name -Redis $Uri
+        try {
+            $writer = Start-ChildPwsh -Command ((Get-ChildPreamble $name) + 'for ($i = 0; $i -lt 3000; $i++) { $t["k$($i % 200)"] = $i; if ($i % 7 -eq 0) { $t.Remove("k$(($i + 3) % 200)") } }; ''done''')
+            $reads = 0
+            while (-not $writer.Process.HasExited) {
+                $snap = $t.Snapshot(); $n = 0; foreach ($e in $t.GetEnumerator()) { $n++ }
+                $null = $t.Keys; $null = $t.Count
+                $reads++
+            }
+            $r = Wait-ChildPwsh -Child $writer -TimeoutSeconds 120
+            $r.Output | Should -Contain 'done'
+            $reads | Should -BeGreaterThan 0
+            $t.Count | Should -BeGreaterThan 0
+        }
+        finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
+    }
+
+    It 'Export-SyncTable and Import-SyncTable work with a Redis table (the import pipelined)' {
+        $source = New-SyncTable
+        for ($i = 0; $i -lt 3000; $i++) { $source["k$i"] = $i }
+        $source.Nested = @{ list = @(1, 2); when = [datetime]::new(2026, 1, 2, 3, 4, 5, [DateTimeKind]::Utc) }
+        $source[7] = 'int key'
+        $file = Join-Path ([IO.Path]::GetTempPath()) "$(New-TableName).json"
+        $t = New-SyncTable -Name (New-TableName) -Redis $Uri
+        try {
+            $source | Export-SyncTable $file -Force
+            Import-SyncTable $file -Table $t
+            $t.Count | Should -Be 3002
+            $t.k2999 | Should -Be 2999
+            $t[7] | Should -Be 'int key'
+            $t.Nested.list[1] | Should -Be 2
+            $t.Nested.when.Kind | Should -Be 'Utc'
+            $again = "$file.again.json"
+            $t | Export-SyncTable $again -Force
+            (Import-SyncTable $again).Count | Should -Be 3002
+            Remove-Item $again
+        }
+        finally { Remove-Item $file -ErrorAction SilentlyContinue; Remove-SyncTable $t -DeleteData -Confirm:$false }
+    }
+
+    It 'Remove-SyncTable disconnects (data kept); -DeleteData deletes it, behind -WhatIf/-Confirm' {
+        $name = New-TableName
+        $a = New-SyncTable -Name $name -Redis $Uri
+        $a.x = 1
+        Remove-SyncTable $a -Confirm:$false
+        { $a.Increment('x') } | Should -Throw '*disconnected*'
+        $b = New-SyncTable -Name $name -Redis $Uri
+        $b.x | Should -Be 1 -Because 'disconnecting keeps the data'
+        Remove-SyncTable $b -DeleteData -WhatIf
+        $b.x | Should -Be 1
+        Remove-SyncTable $b -DeleteData -Confirm:$false
+        $b.IsDisposed | Should -BeTrue
+        $c = New-SyncTable -Name $name -Redis $Uri
+        try { $c.Count | Should -Be 0 } finally { Remove-SyncTable $c -DeleteData -Confirm:$false }
+    }
+}
+
+Describe 'Faults of a Redis table' {
+    BeforeEach { Register-CurrentTest }
+
+    It 'no server at the address: an error naming it within 5 s' {
+        $port = Get-FreePort
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $err = $null
+        try { New-SyncTable -Name x -Redis "redis://127.0.0.1:$port/0" } catch { $err = $_ }
+        $sw.Elapsed.TotalSeconds | Should -BeLessThan 5
+        $err.FullyQualifiedErrorId | Should -BeLike 'SyncPool.RedisUnreachable*'
+        $err.CategoryInfo.Category | Should -Be 'ConnectionError'
+        $err.Exception.Message | Should -BeLike "*redis://127.0.0.1:$port/0*"
+        Get-SyncTable -Name x -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It 'bad addresses are refused with an example; rediss:// is refused clearly' {
+        foreach ($bad in 'http://127.0.0.1:6379', '127.0.0.1:6379', 'redis://127.0.0.1:notaport/0', 'redis://127.0.0.1:6379/x') {
+            $err = $null
+            try { New-SyncTable -Name x -Redis $bad } catch { $err = $_ }
+            $err.FullyQualifiedErrorId | Should -BeLike 'SyncPool.InvalidArgument*'
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $err.Exception.Message | Should -BeLike '*redis://127.0.0.1:6379/0*'
+        }
+        $err = $null
+        try { New-SyncTable -Name x -Redis 'rediss://127.0.0.1:6380/0' } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'SyncPool.InvalidArgument*'
+        $err.Exception.Message | Should -BeLike '*TLS*not supported*'
+        { New-SyncTable -Redis $Uri } | Should -Throw -Because '-Name is required with -Redis'
+    }
+
+    It 'a wrong or missing password and an unknown database are clear errors' {
+        $wrong = [pscredential]::new('default', (ConvertTo-SecureString 'not-the-password' -AsPlainText -Force))
+        $err = $null
+        try { New-SyncTable -Name x -Redis $AuthUri -Credential $wrong } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'SyncPool.RedisAuthenticationFailed*'
+        $err.CategoryInfo.Category | Should -Be 'AuthenticationError'
+        $err = $null
+        try { New-SyncTable -Name x -Redis $AuthUri } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'SyncPool.RedisAuthenticationFailed*'
+        $err.Exception.Message | Should -BeLike '*-Credential*'
+        $good = [pscredential]::new('default', (ConvertTo-SecureString $Password -AsPlainText -Force))
+        $err = $null
+        try { New-SyncTable -Name x -Redis ($AuthUri -replace '/0$', '/99') -Credential $good } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'SyncPool.RedisUnknownDatabase*'
+        $t = New-SyncTable -Name (New-TableName) -Redis $AuthUri -Credential $good
+        try { $t.Increment('n') | Should -Be 1 } finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
+    }
+
+    It 'a server restart: operations in flight fail clearly, later ones reconnect by themselves' {
+        $port = Get-FreePort
+        $server = Start-PrivateRedis $port
+        $t = New-SyncTable -Name restart -Redis "redis://127.0.0.1:$port/0"
+        try {
+            $t.Increment('n') | Should -Be 1
+            $ps = [powershell]::Create().AddCommand('Import-Module').AddArgument($env:SYNCPOOL_MODULE_PATH).AddStatement().AddCommand('Wait-SyncTable').AddParameter('Table', $t).AddParameter('Key', 'never').AddParameter('Timeout', 60)
+            $handle = $ps.BeginInvoke()
+            Start-Sleep -Milliseconds 500
+            $server.Kill(); $server.WaitForExit()
+            $handle.AsyncWaitHandle.WaitOne(15000) | Should -BeTrue -Because 'a wait in progress fails instead of sleeping through writes it cannot hear'
+            $ps.InvocationStateInfo.Reason.ErrorRecord.FullyQualifiedErrorId | Should -BeLike 'SyncPool.RedisConnectionLost*'
+            $ps.Dispose()
+            $err = $null
+            try { [void]$t.Increment('n') } catch { $err = $_ }
+            $err.Exception.InnerException.Code.ToString() | Should -BeIn 'RedisOutcomeUnknown', 'RedisUnreachable'
+            if ($err.Exception.InnerException.Code.ToString() -eq 'RedisOutcomeUnknown') { $err.Exception.Message | Should -BeLike '*outcome is unknown*' }
+            $server = Start-PrivateRedis $port
+            $t.Increment('n') | Should -Be 1 -Because 'the restarted server (no persistence) starts empty, and the table reconnects by itself'
+            $t.x = 'after'
+            $t.x | Should -Be 'after'
+        }
+        finally {
+            Remove-SyncTable $t -Confirm:$false
+            if (-not $server.HasExited) { $server.Kill() }
+        }
+    }
+
+    It 'a server restart while processes increment: failures are clear, the processes carry on' {
+        $port = Get-FreePort
+        $server = Start-PrivateRedis $port
+        $address = "redis://127.0.0.1:$port/0"
+        $t = New-SyncTable -Name restart2 -Redis $address
+        try {
+            $script = (Get-ChildPreamble 'restart2' $address) + @'
+$ok = 0; $failed = @{}; $sw = [Diagnostics.Stopwatch]::StartNew()
+while ($sw.Elapsed.TotalSeconds -lt 8) {
+    try { [void]$t.Increment('n'); $ok++ } catch { $id = $_.Exception.InnerException.Code ?? $_.FullyQualifiedErrorId; $failed["$id"]++; Start-Sleep -Milliseconds 50 }
+}
+"ok=$ok"; foreach ($k in $failed.Keys) { "failed:$k=$($failed[$k])" }
+$after = $t.Increment('final'); "final=$after"
+'@
+            $child = Start-ChildPwsh -Command $script
+            Wait-SyncTable $t -Key n -Timeout 60 | Out-Null
+            Start-Sleep -Seconds 1
+            $server.Kill(); $server.WaitForExit()
+            Start-Sleep -Seconds 1
+            $server = Start-PrivateRedis $port
+            $r = Wait-ChildPwsh -Child $child -TimeoutSeconds 90
+            $r.Output | Should -Contain 'final=1'
+            $failures = $r.Output | Where-Object { $_ -like 'failed:*' }
+            $failures | Should -Not -BeNullOrEmpty -Because 'the increments while the server was down failed'
+            foreach ($f in $failures) { $f | Should -Match '^failed:(RedisOutcomeUnknown|RedisUnreachable|RedisConnectionLost)=' }
+        }
+        finally {
+            Remove-SyncTable $t -Confirm:$false
+            if (-not $server.HasExited) { $server.Kill() }
+        }
+    }
+}
+
+Describe 'The password of a Redis table stays secret' {
+    BeforeEach { Register-CurrentTest }
+
+    It 'never appears in output, errors, verbose or debug text, ToString, formats, Get-SyncTable or exports' {
+        $name = New-TableName
+        $port = ([uri]($AuthUri -replace '^redis', 'http')).Port
+        $export = Join-Path ([IO.Path]::GetTempPath()) "$name.json"
+        # The password reaches the child through its environment, so that the
+        # script's own text (which PowerShell quotes in error views) holds none.
+        $script = @"
+`$ErrorActionPreference = 'Continue'; `$VerbosePreference = 'Continue'; `$DebugPreference = 'Continue'; `$PSStyle.OutputRendering = 'PlainText'
+Import-Module '$env:SYNCPOOL_MODULE_PATH'
+`$pw = `$env:SYNCPOOL_TEST_SECRET
+`$cred = [pscredential]::new('default', (ConvertTo-SecureString `$pw -AsPlainText -Force))
+`$t = New-SyncTable -Name '$name' -Redis '$AuthUri' -Credential `$cred -Verbose
+`$inUri = "redis://:`$pw@127.0.0.1:$port/0"
+`$u = New-SyncTable -Name '$name-uri' -Redis `$inUri -Verbose
+`$t.a = 1; `$u.b = 2
+"`$t"; "`$u"; `$t.ToString(); `$t | Format-List * | Out-String; `$t | Format-Table | Out-String; `$u | Out-String
+Get-SyncTable | Format-List * | Out-String; Get-SyncTable | Select-Object * | Out-String; `$t.psobject.Properties | Out-String
+`$t | Export-SyncTable '$export' -Force
+`$bad = "redis://:`$pw-wrong@127.0.0.1:$port/0", "redis://:`$pw@127.0.0.1:1/0", "redis://:`$pw@127.0.0.1:$port/99", "redis://:`$pw@127.0.0.1:$port/x", "rediss://:`$pw@127.0.0.1:$port/0"
+foreach (`$b in `$bad) {
+    try { New-SyncTable -Name bad -Redis `$b -Verbose } catch { `$_.FullyQualifiedErrorId; `$_ | Format-List * -Force | Out-String; `$_.Exception | Format-List * -Force | Out-String; `$_.Exception.ToString() }
+}
+try { New-SyncTable -Name bad -Redis '$AuthUri' -Credential ([pscredential]::new('default', (ConvertTo-SecureString "`$pw-x" -AsPlainText -Force))) } catch { `$_ | Out-String }
+`$Error | Out-String
+Remove-SyncTable `$t -DeleteData -Confirm:`$false -Verbose; Remove-SyncTable `$u -DeleteData -Confirm:`$false -Verbose
+'finished'
+"@
+        try {
+            $r = Invoke-ChildPwsh -TimeoutSeconds 120 -Command $script -Environment @{ SYNCPOOL_TEST_SECRET = $Password }
+            $r.Output | Should -Contain 'finished'
+            $all = ($r.Output -join "`n") + "`n" + $r.Error + "`n" + (Get-Content $export -Raw)
+            $all | Should -Match "SyncTable '$name' on redis://127.0.0.1:$port/0" -Because 'the output is there to be searched'
+            $all | Should -Match 'RedisAuthenticationFailed'
+            $all | Should -Match 'RedisUnreachable'
+            $all.Contains($Password) | Should -BeFalse -Because 'no text the user can see may hold the password'
+        }
+        finally { Remove-Item $export -ErrorAction SilentlyContinue }
+    }
+}
