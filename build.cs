@@ -200,13 +200,18 @@ static class HelpWriter
             bool InSet(System.Text.Json.JsonElement p, string set) =>
                 !p.TryGetProperty("sets", out _) || Strings(p, "sets").Contains(set, StringComparer.OrdinalIgnoreCase);
             int? Position(System.Text.Json.JsonElement p) => p.TryGetProperty("position", out var pos) && int.TryParse(pos.ToString(), out int n) ? n : null;
-            System.Xml.Linq.XElement Parameter(System.Text.Json.JsonElement p, bool inSyntax)
+            // "required": true/false, or the list of sets the parameter is mandatory in.
+            string Required(System.Text.Json.JsonElement p, string? set) =>
+                p.TryGetProperty("required", out var r) && r.ValueKind == System.Text.Json.JsonValueKind.Array
+                    ? (set is null ? "false" : r.EnumerateArray().Any(x => string.Equals(x.GetString(), set, StringComparison.OrdinalIgnoreCase)) ? "true" : "false")
+                    : Flag(p, "required");
+            System.Xml.Linq.XElement Parameter(System.Text.Json.JsonElement p, bool inSyntax, string? set = null)
             {
                 string type = p.GetProperty("type").GetString()!;
                 bool isSwitch = type == "SwitchParameter";
                 var aliases = Strings(p, "aliases").ToList();
                 return new(command + "parameter",
-                    new System.Xml.Linq.XAttribute("required", Flag(p, "required")),
+                    new System.Xml.Linq.XAttribute("required", Required(p, inSyntax ? set : null)),
                     new System.Xml.Linq.XAttribute("variableLength", type.EndsWith("[]") ? "true" : "false"),
                     new System.Xml.Linq.XAttribute("globbing", Flag(p, "wildcards")),
                     new System.Xml.Linq.XAttribute("pipelineInput", Flag(p, "pipeline")),
@@ -224,9 +229,9 @@ static class HelpWriter
             System.Xml.Linq.XElement SyntaxItem(string set) => new(command + "syntaxItem",
                 new System.Xml.Linq.XElement(maml + "name", name),
                 parameters.Where(p => InSet(p, set))
-                    .OrderBy(p => Position(p) is not null ? 0 : Flag(p, "required") == "true" ? 1 : 2)
+                    .OrderBy(p => Position(p) is not null ? 0 : Required(p, set) == "true" ? 1 : 2)
                     .ThenBy(p => Position(p) ?? 0)
-                    .Select(p => Parameter(p, inSyntax: true)));
+                    .Select(p => Parameter(p, inSyntax: true, set)));
             System.Xml.Linq.XElement Types(string property, string list, string item) => new(command + list,
                 Items(h, property).Select(t => new System.Xml.Linq.XElement(command + item,
                     new System.Xml.Linq.XElement(dev + "type", new System.Xml.Linq.XElement(maml + "name", t.GetProperty("type").GetString())),
