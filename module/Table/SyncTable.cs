@@ -288,19 +288,7 @@ public sealed class SyncTable : IDictionary, IDisposable
     public unsafe bool TryRemove(object key, out object? value)
     {
         ContainsPeek.Drop();
-        Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
-        byte* buffer = stackalloc byte[ValueCodec.ReadBufferBytes];
-        var encoded = EncodedKey.From(key, keyScratch);
-        var lent = ValueCodec.Lend(buffer);
-        ValueRead.Unmanaged read = default; // valid contents: the core takes it as a reference
-        ResultVoidErrorCode result;
-        fixed (byte* kp = encoded.Utf8)
-        {
-            var nativeKey = encoded.ToNative(kp);
-            result = Interop.table_core_delete(_native, (IntPtr)(&nativeKey), (IntPtr)(&lent), (IntPtr)(&read));
-        }
-        GC.KeepAlive(this);
-        return Decoded(result, read, buffer, out value, out _);
+        return KeyedRead(key, &Interop.table_core_delete, out value, out _);
     }
 
     public void Clear()
@@ -714,7 +702,15 @@ public sealed class SyncTable : IDictionary, IDisposable
     }
 
     /// <summary>The common read: value and version in one trip into the core.</summary>
-    internal unsafe bool Read(object key, out object? value, out ulong version)
+    internal unsafe bool Read(object key, out object? value, out ulong version) =>
+        KeyedRead(key, &Interop.table_core_read, out value, out version);
+
+    /// <summary>
+    /// One key in, one value (and its version) out, in one trip into the core:
+    /// the shape of a read and of a delete, which differ only in the native call.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private unsafe bool KeyedRead(object key, delegate*<IntPtr, IntPtr, IntPtr, IntPtr, ResultVoidErrorCode> call, out object? value, out ulong version)
     {
         Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
         byte* buffer = stackalloc byte[ValueCodec.ReadBufferBytes];
@@ -725,7 +721,7 @@ public sealed class SyncTable : IDictionary, IDisposable
         fixed (byte* kp = encoded.Utf8)
         {
             var nativeKey = encoded.ToNative(kp);
-            result = Interop.table_core_read(_native, (IntPtr)(&nativeKey), (IntPtr)(&lent), (IntPtr)(&read));
+            result = call(_native, (IntPtr)(&nativeKey), (IntPtr)(&lent), (IntPtr)(&read));
         }
         GC.KeepAlive(this);
         return Decoded(result, read, buffer, out value, out version);

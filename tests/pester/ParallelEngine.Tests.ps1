@@ -28,16 +28,6 @@ BeforeAll {
         $ps.Dispose()
         $took
     }
-
-    function Get-PeakOverlap($Intervals) {
-        $events = foreach ($i in $Intervals) {
-            [pscustomobject]@{ At = $i.Start.Ticks; Delta = 1 }
-            [pscustomobject]@{ At = $i.End.Ticks; Delta = -1 }
-        }
-        $now = 0; $peak = 0
-        foreach ($e in ($events | Sort-Object At, Delta)) { $now += $e.Delta; if ($now -gt $peak) { $peak = $now } }
-        $peak
-    }
 }
 
 Describe 'Stopping what a wait waited on' {

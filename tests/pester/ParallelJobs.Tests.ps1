@@ -14,17 +14,6 @@ BeforeAll {
         Get-Job | Where-Object PSJobTypeName -eq 'ParallelJob' | Remove-Job -Force
         Get-ParallelTask | Remove-ParallelTask -Force -Confirm:$false
     }
-
-    # Peak number of overlapping [Start, End] intervals.
-    function Get-PeakOverlap($Intervals) {
-        $events = foreach ($i in $Intervals) {
-            [pscustomobject]@{ At = $i.Start.Ticks; Delta = 1 }
-            [pscustomobject]@{ At = $i.End.Ticks; Delta = -1 }
-        }
-        $now = 0; $peak = 0
-        foreach ($e in ($events | Sort-Object At, Delta)) { $now += $e.Delta; if ($now -gt $peak) { $peak = $now } }
-        $peak
-    }
 }
 
 Describe 'Start-ParallelTask -AsJob returns one job for the call' {

@@ -29,37 +29,8 @@ function Invoke-ChildPwsh {
         [string] $WorkingDirectory = [IO.Path]::GetTempPath(),
         [hashtable] $Environment = @{}
     )
-    $pwsh = Get-PwshCommand
-    $psi = [Diagnostics.ProcessStartInfo]::new($pwsh.File)
-    foreach ($a in $pwsh.Prefix) { $psi.ArgumentList.Add($a) }
-    foreach ($a in '-NoProfile', '-NonInteractive', '-OutputFormat', 'Text', '-EncodedCommand',
-        [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Command))) { $psi.ArgumentList.Add($a) }
-    $psi.WorkingDirectory = $WorkingDirectory
-    $psi.RedirectStandardOutput = $true
-    $psi.RedirectStandardError = $true
-    $psi.RedirectStandardInput = $true
-    $psi.UseShellExecute = $false
-    foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string]$Environment[$k] }
-    $process = [Diagnostics.Process]::Start($psi)
-    try {
-        $process.StandardInput.Close()
-        $stdout = $process.StandardOutput.ReadToEndAsync()
-        $stderr = $process.StandardError.ReadToEndAsync()
-        if (-not $process.WaitForExit($TimeoutSeconds * 1000)) {
-            $process.Kill($true)
-            $process.WaitForExit()
-            throw "The child pwsh did not finish within $TimeoutSeconds s and was killed. Its output so far:`n$($stdout.Result)`n$($stderr.Result)"
-        }
-        $process.WaitForExit()
-        [pscustomobject]@{
-            ExitCode = $process.ExitCode
-            Output   = @($stdout.Result -split "`r?`n" | Where-Object { $_ -ne '' })
-            Error    = $stderr.Result
-        }
-    }
-    finally {
-        $process.Dispose()
-    }
+    $child = Start-ChildPwsh -Command $Command -WorkingDirectory $WorkingDirectory -Environment $Environment
+    Wait-ChildPwsh -Child $child -TimeoutSeconds $TimeoutSeconds
 }
 
 # Called from each suite's BeforeEach: the runner reads this file when it has
@@ -96,13 +67,17 @@ Starts a script in a child pwsh without waiting (several children then run at
 once); collect each with Wait-ChildPwsh, which enforces the time limit.
 #>
 function Start-ChildPwsh {
-    param([Parameter(Mandatory)] [string] $Command, [hashtable] $Environment = @{})
+    param(
+        [Parameter(Mandatory)] [string] $Command,
+        [string] $WorkingDirectory = [IO.Path]::GetTempPath(),
+        [hashtable] $Environment = @{}
+    )
     $pwsh = Get-PwshCommand
     $psi = [Diagnostics.ProcessStartInfo]::new($pwsh.File)
     foreach ($a in $pwsh.Prefix) { $psi.ArgumentList.Add($a) }
     foreach ($a in '-NoProfile', '-NonInteractive', '-OutputFormat', 'Text', '-EncodedCommand',
         [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Command))) { $psi.ArgumentList.Add($a) }
-    $psi.WorkingDirectory = [IO.Path]::GetTempPath()
+    $psi.WorkingDirectory = $WorkingDirectory
     $psi.RedirectStandardOutput = $true
     $psi.RedirectStandardError = $true
     $psi.RedirectStandardInput = $true
@@ -138,4 +113,15 @@ function Wait-ChildPwsh {
         }
         $c.Process.Dispose()
     }
+}
+
+# Peak number of overlapping [Start, End] intervals (how many tasks ran at once).
+function Get-PeakOverlap($Intervals) {
+    $events = foreach ($i in $Intervals) {
+        [pscustomobject]@{ At = $i.Start.Ticks; Delta = 1 }
+        [pscustomobject]@{ At = $i.End.Ticks; Delta = -1 }
+    }
+    $now = 0; $peak = 0
+    foreach ($e in ($events | Sort-Object At, Delta)) { $now += $e.Delta; if ($now -gt $peak) { $peak = $now } }
+    $peak
 }

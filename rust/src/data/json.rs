@@ -39,7 +39,7 @@ use serde_json::Number;
 pub(crate) fn node(first: Vec<(String, JsonTree)>, data: &Data) -> JsonTree {
     let mut members = first;
     let mut put = |name: &str, value: JsonTree| members.push((name.to_owned(), value));
-    put("type", type_tag(data).into());
+    put("type", data.type_tag().into());
     match data {
         Data::Null => {}
         Data::Bool(b) => put("value", (*b).into()),
@@ -102,31 +102,6 @@ pub(crate) fn node(first: Vec<(String, JsonTree)>, data: &Data) -> JsonTree {
     JsonTree::Object(members)
 }
 
-/// The `type` of a node.
-fn type_tag(data: &Data) -> &'static str {
-    match data {
-        Data::Null => "null",
-        Data::Bool(_) => "bool",
-        Data::Integer(kind, _) => kind.name(),
-        Data::Double(_) => "double",
-        Data::Decimal(_) => "decimal",
-        Data::Text(_) => "string",
-        Data::Char(_) => "char",
-        Data::Bytes(_) => "bytes",
-        Data::DateTime { .. } => "datetime",
-        Data::DateTimeOffset { .. } => "datetimeoffset",
-        Data::TimeSpan(_) => "timespan",
-        Data::Guid(_) => "guid",
-        Data::Uri(_) => "uri",
-        Data::Version(_) => "version",
-        Data::Enum { .. } => "enum",
-        Data::List(_) => "list",
-        Data::Dictionary { ordered: false, .. } => "hashtable",
-        Data::Dictionary { ordered: true, .. } => "ordered",
-        Data::Object { .. } => "pscustomobject",
-        Data::Unsavable { .. } => "unsavable",
-    }
-}
 
 /// A dictionary key: text as a string, an `[int]` as a number, anything else as a node.
 pub(crate) fn key_json(key: &Data) -> JsonTree {

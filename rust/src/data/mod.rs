@@ -170,17 +170,17 @@ impl Data {
         }
     }
 
-    /// What kind of value this is, for messages.
-    pub fn type_label(&self) -> &str {
+    /// The name of this kind of value in a JSON export (a node's `type`).
+    pub(crate) fn type_tag(&self) -> &'static str {
         match self {
-            Data::Null => "$null",
+            Data::Null => "null",
             Data::Bool(_) => "bool",
             Data::Integer(kind, _) => kind.name(),
             Data::Double(_) => "double",
             Data::Decimal(_) => "decimal",
             Data::Text(_) => "string",
             Data::Char(_) => "char",
-            Data::Bytes(_) => "byte[]",
+            Data::Bytes(_) => "bytes",
             Data::DateTime { .. } => "datetime",
             Data::DateTimeOffset { .. } => "datetimeoffset",
             Data::TimeSpan(_) => "timespan",
@@ -192,7 +192,18 @@ impl Data {
             Data::Dictionary { ordered: false, .. } => "hashtable",
             Data::Dictionary { ordered: true, .. } => "ordered",
             Data::Object { .. } => "pscustomobject",
+            Data::Unsavable { .. } => "unsavable",
+        }
+    }
+
+    /// What kind of value this is, for messages: the export's name, but in
+    /// PowerShell's spelling where it has one.
+    pub fn type_label(&self) -> &str {
+        match self {
+            Data::Null => "$null",
+            Data::Bytes(_) => "byte[]",
             Data::Unsavable { type_name } => type_name,
+            other => other.type_tag(),
         }
     }
 
