@@ -64,6 +64,16 @@ public static class NativeLibraryLoader
         }
     }
 
+    /// <summary>The loaded library (loading it first if needed), for exports called through function pointers.</summary>
+    internal static IntPtr Handle
+    {
+        get
+        {
+            EnsureLoaded();
+            return _handle;
+        }
+    }
+
     private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
     {
         if (name != Interop.NativeLib) return IntPtr.Zero;

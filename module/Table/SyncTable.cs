@@ -30,7 +30,7 @@ namespace SyncPool.Table;
 /// </para>
 /// </remarks>
 [SkipLocalsInit]
-public sealed class SyncTable : IDictionary, IDisposable
+public sealed partial class SyncTable : IDictionary, IDictionary<string, object?>, IDisposable
 {
     /// <summary>Attempts <see cref="Update"/> makes before giving up under contention.</summary>
     public const int DefaultUpdateAttempts = 1000;
@@ -114,7 +114,6 @@ public sealed class SyncTable : IDictionary, IDisposable
     {
         get
         {
-            if (ContainsPeek.TryTake(this, key, out var kept)) return kept;
             try
             {
                 return Read(key, out var value, out _) ? value : null;
@@ -146,7 +145,6 @@ public sealed class SyncTable : IDictionary, IDisposable
 
     private int CountNow()
     {
-        ContainsPeek.Drop();
         var count = Interop.table_core_count(_native);
         GC.KeepAlive(this);
         if (!count.IsOk) throw NativeError.From(count.AsErr());
@@ -160,8 +158,7 @@ public sealed class SyncTable : IDictionary, IDisposable
         {
             try
             {
-                ContainsPeek.Drop();
-                using var keys = NativeCall.Run(() => _core.KeyList());
+                        using var keys = NativeCall.Run(() => _core.KeyList());
                 GC.KeepAlive(this);
                 var list = new List<object>(keys.Count);
                 for (int i = 0; i < keys.Count; i++) list.Add(EncodedKey.Decode(keys[i]));
@@ -198,7 +195,6 @@ public sealed class SyncTable : IDictionary, IDisposable
 
     public unsafe bool Contains(object key)
     {
-        ContainsPeek.Drop();
         Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
         var encoded = EncodedKey.From(key, keyScratch);
         ResultBoolErrorCode result;
@@ -213,28 +209,19 @@ public sealed class SyncTable : IDictionary, IDisposable
     }
 
     /// <summary>
-    /// What PowerShell's binder asks before <c>$t.name</c>. It reads the value
-    /// too, for the indexer call the binder makes next (see
-    /// <see cref="ContainsPeek"/>): one trip into the core for the pair. On a
-    /// removed table it answers "yes" for data keys, so the indexer reports
-    /// the removal, and "no" for the table's own properties
+    /// <see cref="Contains"/> for code holding an IDictionary. On a removed
+    /// table PowerShell code gets "yes" for data keys, so the indexer it calls
+    /// next reports the removal, and "no" for the table's own properties
     /// (<c>$t.IsDisposed</c> keeps working).
     /// </summary>
     bool IDictionary.Contains(object key)
     {
         try
         {
-            if (!Read(key, out var value, out _))
-            {
-                ContainsPeek.Drop();
-                return false;
-            }
-            ContainsPeek.Keep(this, key, value); // replaces anything kept before
-            return true;
+            return Contains(key);
         }
         catch (ObjectDisposedException) when (RemovedTableUse.CanReport)
         {
-            ContainsPeek.Drop();
             return !(PowerShellValues.Unwrap(key) is string name && OwnProperties.Contains(name));
         }
     }
@@ -242,16 +229,11 @@ public sealed class SyncTable : IDictionary, IDisposable
     private static readonly HashSet<string> OwnProperties = new(
         Array.ConvertAll(typeof(SyncTable).GetProperties(), p => p.Name), StringComparer.OrdinalIgnoreCase);
 
-    public bool TryGetValue(object key, out object? value)
-    {
-        ContainsPeek.Drop();
-        return Read(key, out value, out _);
-    }
+    public bool TryGetValue(object key, out object? value) => Read(key, out value, out _);
 
     /// <summary>Sets the value (adds the key if absent).</summary>
     public unsafe void Set(object key, object? value)
     {
-        ContainsPeek.Drop();
         Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
         Span<byte> valueScratch = stackalloc byte[EncodedValue.ScratchBytes];
         var encodedKey = EncodedKey.From(key, keyScratch);
@@ -262,7 +244,12 @@ public sealed class SyncTable : IDictionary, IDisposable
         {
             var nativeKey = encodedKey.ToNative(kp);
             var nativeValue = encodedValue.ToNative(vp);
-            result = Interop.table_core_put(_native, (IntPtr)(&nativeKey), (IntPtr)(&nativeValue));
+            // In process, a value that is not a live object is written without a GC
+            // transition, unless the key holds an object (answer 0: write it the usual way).
+            bool plain = !_redis && encodedValue.ObjectId == 0;
+            result = plain ? DirectCalls.PutPlain(_native, (IntPtr)(&nativeKey), (IntPtr)(&nativeValue)) : default;
+            if (!plain || (result.IsOk && result.AsOk() == 0))
+                result = Interop.table_core_put(_native, (IntPtr)(&nativeKey), (IntPtr)(&nativeValue));
         }
         GC.KeepAlive(this);
         if (!result.IsOk)
@@ -287,13 +274,11 @@ public sealed class SyncTable : IDictionary, IDisposable
     /// <summary>Removes the key atomically and hands back the value it had.</summary>
     public unsafe bool TryRemove(object key, out object? value)
     {
-        ContainsPeek.Drop();
         return KeyedRead(key, &Interop.table_core_delete, out value, out _);
     }
 
     public void Clear()
     {
-        ContainsPeek.Drop();
         var result = Interop.table_core_clear(_native);
         GC.KeepAlive(this);
         if (!result.IsOk) throw NativeError.From(result.AsErr());
@@ -322,7 +307,6 @@ public sealed class SyncTable : IDictionary, IDisposable
     /// <summary>Adds <paramref name="delta"/> (integer or double) atomically; returns the new value.</summary>
     public unsafe object Increment(object key, object delta)
     {
-        ContainsPeek.Drop();
         Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
         Span<byte> valueScratch = stackalloc byte[EncodedValue.ScratchBytes];
         var encodedKey = EncodedKey.From(key, keyScratch);
@@ -334,7 +318,10 @@ public sealed class SyncTable : IDictionary, IDisposable
         {
             var nativeKey = encodedKey.ToNative(kp);
             var nativeDelta = encodedDelta.ToNative(dp);
-            result = Interop.table_core_increment(_native, (IntPtr)(&nativeKey), (IntPtr)(&nativeDelta), (IntPtr)(&sum));
+            // A number added in process: no GC transition (see DirectCalls).
+            result = _redis || !encodedDelta.IsNumber
+                ? Interop.table_core_increment(_native, (IntPtr)(&nativeKey), (IntPtr)(&nativeDelta), (IntPtr)(&sum))
+                : DirectCalls.Increment(_native, (IntPtr)(&nativeKey), (IntPtr)(&nativeDelta), (IntPtr)(&sum));
         }
         GC.KeepAlive(this);
         if (!result.IsOk)
@@ -349,7 +336,6 @@ public sealed class SyncTable : IDictionary, IDisposable
     /// <remarks>Compares strings (ordinally), numbers, booleans, dates, byte arrays and null; live objects never compare equal.</remarks>
     public unsafe bool CompareExchange(object key, object? expected, object? value)
     {
-        ContainsPeek.Drop();
         Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
         Span<byte> expectedScratch = stackalloc byte[EncodedValue.ScratchBytes];
         Span<byte> valueScratch = stackalloc byte[EncodedValue.ScratchBytes];
@@ -405,8 +391,7 @@ public sealed class SyncTable : IDictionary, IDisposable
         if (maxAttempts < 1) throw new ArgumentOutOfRangeException(nameof(maxAttempts), "maxAttempts must be at least 1.");
         for (int attempt = 0; attempt < maxAttempts; attempt++)
         {
-            ContainsPeek.Drop();
-            bool found = Read(key, out var current, out ulong version);
+                bool found = Read(key, out var current, out ulong version);
             object? next = update(current);
             if (ReplaceIfVersion(key, expectAbsent: !found, version, next)) return next;
         }
@@ -431,7 +416,6 @@ public sealed class SyncTable : IDictionary, IDisposable
     internal unsafe void Lock(object key, Action body, TimeSpan timeout, ulong cancel)
     {
         ArgumentNullException.ThrowIfNull(body);
-        ContainsPeek.Drop();
         ulong owner = LockOwner;
         ulong milliseconds = NativeTimeout(timeout);
         Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
@@ -483,7 +467,6 @@ public sealed class SyncTable : IDictionary, IDisposable
     /// </summary>
     internal unsafe bool WaitForValue(object key, long? afterVersion, TimeSpan timeout, ulong cancel, out object? value)
     {
-        ContainsPeek.Drop();
         ulong milliseconds = NativeTimeout(timeout);
         Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
         byte* buffer = stackalloc byte[ValueCodec.ReadBufferBytes];
@@ -505,7 +488,6 @@ public sealed class SyncTable : IDictionary, IDisposable
     /// <summary>The version of the key's last write, or -1 if absent. Versions only grow.</summary>
     public long GetVersion(object key)
     {
-        ContainsPeek.Drop();
         return Read(key, out _, out ulong version) ? (long)version : -1;
     }
 
@@ -624,7 +606,6 @@ public sealed class SyncTable : IDictionary, IDisposable
     /// <summary>The entries a JSON document or plain JSON object stands for, checked by the core.</summary>
     private unsafe List<DictionaryEntry> ReadDocument(ReadOnlySpan<byte> utf8Json)
     {
-        ContainsPeek.Drop();
         byte[] wire;
         fixed (byte* p = utf8Json)
         {
@@ -656,7 +637,6 @@ public sealed class SyncTable : IDictionary, IDisposable
     /// </summary>
     public void Dispose()
     {
-        ContainsPeek.Drop();
         var closed = Interop.table_core_close(_native);
         GC.KeepAlive(this);
         closed.AsOk();
@@ -676,7 +656,6 @@ public sealed class SyncTable : IDictionary, IDisposable
     /// </summary>
     public void DeleteData()
     {
-        ContainsPeek.Drop();
         var deleted = Interop.table_core_delete_data(_native);
         GC.KeepAlive(this);
         if (!deleted.IsOk) throw NativeError.From(deleted.AsErr());
@@ -702,8 +681,10 @@ public sealed class SyncTable : IDictionary, IDisposable
     }
 
     /// <summary>The common read: value and version in one trip into the core.</summary>
-    internal unsafe bool Read(object key, out object? value, out ulong version) =>
-        KeyedRead(key, &Interop.table_core_read, out value, out version);
+    /// <remarks>An in-process table is read without a GC transition (see <see cref="DirectCalls"/>).</remarks>
+    internal unsafe bool Read(object key, out object? value, out ulong version) => _redis
+        ? KeyedRead(key, &Interop.table_core_read, out value, out version)
+        : KeyedRead(key, &DirectCalls.Read, out value, out version);
 
     /// <summary>
     /// One key in, one value (and its version) out, in one trip into the core:
@@ -743,7 +724,6 @@ public sealed class SyncTable : IDictionary, IDisposable
 
     private unsafe bool GetOrAddCore(object key, object? value, out object? stored)
     {
-        ContainsPeek.Drop();
         Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
         Span<byte> valueScratch = stackalloc byte[EncodedValue.ScratchBytes];
         byte* buffer = stackalloc byte[ValueCodec.ReadBufferBytes];
@@ -809,7 +789,6 @@ public sealed class SyncTable : IDictionary, IDisposable
 
     private List<DictionaryEntry> Entries()
     {
-        ContainsPeek.Drop();
         using var entries = NativeCall.Run(() => _core.Snapshot());
         GC.KeepAlive(this);
         var list = new List<DictionaryEntry>(entries.Count);

@@ -46,6 +46,9 @@ internal readonly ref struct EncodedValue
         ObjectId = objectId;
     }
 
+    /// <summary>An integer or a double: nothing the core must adopt or release.</summary>
+    public bool IsNumber => _kind._variant == IntKind._variant || _kind._variant == DoubleKind._variant;
+
     /// <remarks>Plain ints and strings, by far the commonest values, are encoded without any other type test.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static EncodedValue From(object? value, Span<byte> scratch) => value switch

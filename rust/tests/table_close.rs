@@ -35,7 +35,7 @@ fn writes_racing_a_close_leave_nothing_behind() {
                     // Keep writing a while after the close, so writes land on both sides of it.
                     while !stop.load(Ordering::SeqCst) {
                         let key = format!("k{w}-{}", i % 64);
-                        match i % 4 {
+                        match i % 5 {
                             0 => {
                                 registered.fetch_add(1, Ordering::SeqCst);
                                 let object = Arc::new(ObjectRef::new(i, Arc::clone(&releaser)));
@@ -46,6 +46,10 @@ fn writes_racing_a_close_leave_nothing_behind() {
                             }
                             2 => {
                                 let _ = store.get_or_add(KeyRef::Int(i as i64 % 64), Value::from("x"));
+                            }
+                            3 => {
+                                // Refused (None) while the key holds an object.
+                                let _ = store.set_unless_object(KeyRef::Text(&key), Value::Int(i as i64));
                             }
                             _ => {
                                 store.set(KeyRef::Text(&key), Value::Int(i as i64));

@@ -1,5 +1,6 @@
 using System;
 using System.Collections;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Threading;
@@ -251,17 +252,19 @@ public class TableConcurrencyTests(ITestOutputHelper log)
     [Fact]
     public void Reads_the_way_PowerShell_makes_them_never_see_another_key_or_table()
     {
-        // $t.key is IDictionary.Contains then the indexer: the value Contains keeps
-        // for the indexer is per thread; many threads reading and writing the same
-        // keys of two tables must only ever see each key's own values.
+        // $t.key is IDictionary<string, object>.TryGetValue; code holding an
+        // IDictionary calls Contains and then the indexer. Many threads reading
+        // and writing the same keys of two tables, both ways, must only ever see
+        // each key's own values.
         using var first = new SyncTable();
         using var second = new SyncTable();
         const int threads = 8, rounds = 20_000;
         for (int k = 0; k < threads; k++) { first[$"k{k}"] = k * 1_000_000; second[$"k{k}"] = -1; }
-        var keys = Enumerable.Range(0, threads).Select(k => (object)$"k{k}").ToArray();
+        var keys = Enumerable.Range(0, threads).Select(k => $"k{k}").ToArray();
         OnThreads(threads, me =>
         {
             IDictionary a = first, b = second;
+            IDictionary<string, object?> named = first;
             for (int n = 1; n <= rounds; n++)
             {
                 first[keys[me]] = me * 1_000_000 + n;
@@ -269,10 +272,12 @@ public class TableConcurrencyTests(ITestOutputHelper log)
                 Assert.True(a.Contains(other));
                 int seen = (int)a[other]!;
                 Assert.Equal((me + n) % threads, seen / 1_000_000); // that key's own value, no other's
+                Assert.True(named.TryGetValue(other, out var again));
+                Assert.Equal((me + n) % threads, (int)again! / 1_000_000);
                 Assert.True(b.Contains(keys[me]));
                 Assert.Equal(-1, b[keys[me]]);                     // the other table's, not this one's
-                Assert.True(a.Contains(keys[me]));
-                Assert.Equal(me * 1_000_000 + n, a[keys[me]]);     // my own last write, never an older read
+                Assert.True(named.TryGetValue(keys[me], out var mine));
+                Assert.Equal(me * 1_000_000 + n, mine);            // my own last write, never an older read
             }
         });
         for (int k = 0; k < threads; k++) Assert.Equal(k * 1_000_000 + rounds, first[keys[k]]);

@@ -1,5 +1,6 @@
 using System;
 using System.Collections;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Runtime.CompilerServices;
@@ -13,8 +14,8 @@ namespace SyncPool.Tests;
 
 /// <summary>
 /// The end of a table's life (closed in the core, freed by the finalizer) and
-/// the one-call paths: long values the core parks, the value IDictionary.Contains
-/// keeps for the indexer.
+/// the one-call paths: long values the core parks, writes made without a GC
+/// transition.
 /// </summary>
 [Collection("ObjectRegistry")] // object and parked counts are process-wide
 public class TableLifetimeTests
@@ -111,33 +112,47 @@ public class TableLifetimeTests
     }
 
     [Fact]
-    public void The_value_Contains_keeps_is_used_by_the_very_next_indexer_call_only()
+    public void Writes_that_run_without_a_gc_transition_hand_object_replacements_to_the_ordinary_write()
     {
+        // A plain value over a key holding a live object: the direct write refuses
+        // (the object's release calls into .NET), the ordinary one writes and releases.
         using var t = new SyncTable();
-        IDictionary d = t;
-        object key = "k";
+        int before = ObjectRegistry.Count;
+        t["k"] = new Service();
+        Assert.Equal(before + 1, ObjectRegistry.Count);
+        t["k"] = 5;
+        Assert.Equal(5, t["k"]);
+        Assert.Equal(before, ObjectRegistry.Count);
+
+        // An object over a plain value, and over another object.
+        var first = new Service();
+        t["k"] = first;
+        Assert.Same(first, t["k"]);
+        t["k"] = new Service();
+        Assert.NotSame(first, t["k"]);
+        Assert.Equal(before + 1, ObjectRegistry.Count);
+
+        // Incrementing by something that is not a number goes the ordinary way and is refused.
+        t["n"] = 1;
+        Assert.ThrowsAny<Exception>(() => t.Increment("n", new Service()));
+        Assert.Equal(before + 1, ObjectRegistry.Count);
+        Assert.Equal(2, t.Increment("n"));
+        Assert.Equal(3.5, t.Increment("n", 1.5));
+
+        t.Remove("k");
+        Assert.Equal(before, ObjectRegistry.Count);
+    }
+
+    [Fact]
+    public void A_direct_write_of_a_removed_table_is_refused_like_any_other_call()
+    {
+        var t = new SyncTable();
         t["k"] = 1;
-        Assert.True(d.Contains(key));
-        Assert.Equal(1, d[key]);
-
-        // A write on this thread after Contains: the indexer sees the write.
-        Assert.True(d.Contains(key));
-        t["k"] = 2;
-        Assert.Equal(2, d[key]);
-
-        // Another thread's write, then any other call on this thread: the kept value is gone.
-        Assert.True(d.Contains(key));
-        Task.Run(() => t["k"] = 3).Wait();
-        _ = t.ContainsKey("other");
-        Assert.Equal(3, d[key]);
-
-        // A different key object (or table) never gets the kept value.
-        using var other = new SyncTable();
-        other["k"] = "other table";
-        Assert.True(d.Contains(key));
-        Assert.Equal("other table", other["k"]);
-        Assert.False(d.Contains("absent"));
-        Assert.Null(d["absent"]);
+        t.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => t["k"] = 2);
+        Assert.Throws<ObjectDisposedException>(() => t.Increment("k"));
+        Assert.Throws<ObjectDisposedException>(() => t.TryGetValue("k", out _));
+        Assert.Throws<ObjectDisposedException>(() => ((IDictionary<string, object?>)t).TryGetValue("k", out _));
     }
 
     [Fact]

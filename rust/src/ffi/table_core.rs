@@ -26,7 +26,7 @@ use crate::data::document::{self, DocumentError};
 use crate::data::{Data, wire};
 use crate::ffi::cancel;
 use crate::ffi::fault::{ErrorCode, Fault, guard, install_panic_hook};
-use crate::ffi::values::{AddedRead, EntryOut, KeyIn, KeyOut, LentBuffer, LentBytes, ValueIn, ValueRead};
+use crate::ffi::values::{AddedRead, EntryOut, KeyIn, KeyOut, LentBuffer, LentBytes, ValueIn, ValueKind, ValueRead};
 use crate::ffi::remote_calls;
 use crate::remote::RemoteStore;
 use crate::table::{Key, Store, Swap, TableError, Waited};
@@ -244,6 +244,26 @@ impl TableCore {
                 Ok(store.set(key, val))
             }
             Open::Remote(remote) => remote_calls::put(remote, key, val),
+        })
+    }
+
+    /// [`put`](Self::put) for an in-process table, made so that it never runs
+    /// .NET code (module/Table/DirectCalls.cs calls it without a GC
+    /// transition): a value that is a live object is refused before it is
+    /// adopted, and when the key holds a live object (whose release would
+    /// call into .NET) nothing is written and the answer is 0, no version:
+    /// the caller then writes with `put`.
+    pub fn put_plain(&self, key: &KeyIn, val: &ValueIn) -> ffi::Result<u64, ErrorCode> {
+        guard(|| match self.open()? {
+            Open::Local(store) => {
+                if val.kind == ValueKind::Object {
+                    return Err(Fault::invalid("put_plain takes no live objects; write them with put."));
+                }
+                let val = val.to_value()?;
+                let key = key.key_ref()?;
+                Ok(store.set_unless_object(key, val).unwrap_or(0))
+            }
+            Open::Remote(_) => Err(Fault::invalid("put_plain is for in-process tables.")),
         })
     }
 

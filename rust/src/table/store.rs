@@ -166,6 +166,15 @@ impl Store {
         with_table!(self, t => t.set(key, value))
     }
 
+    /// [`set`](Store::set), unless `key` holds a live object or `value` is
+    /// one: then nothing is written and the answer is `None`. Such a write
+    /// neither adopts nor releases an object, so it never runs foreign code
+    /// (the object releaser calls into .NET); the in-process table's hot
+    /// write relies on that to run without a GC transition.
+    pub fn set_unless_object(&self, key: KeyRef<'_>, value: Value) -> Option<u64> {
+        with_table!(self, t => t.set_unless_object(key, value))
+    }
+
     /// Removes `key`, handing back what it held.
     pub fn remove(&self, key: KeyRef<'_>) -> Option<Versioned> {
         with_table!(self, t => t.remove(key))
@@ -430,6 +439,15 @@ impl Number {
     }
 }
 
+/// What a write may replace (see [`Store::set_unless_object`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Replacing {
+    /// Any value; a replaced object is released.
+    Anything,
+    /// Anything but a live object: the write is refused instead.
+    NoObject,
+}
+
 /// The store's state for one comparer.
 struct Table<C: Comparer> {
     /// Hashed by [`PassThrough`]: lookups hand it the hash their [`Probe`]
@@ -543,6 +561,25 @@ impl<C: Comparer> Table<C> {
         }
     }
 
+    /// [`after_write`](Self::after_write) for a write that stored no object
+    /// and released none, and must not (it may run without a GC transition:
+    /// see `set_unless_object`). Instead of emptying a map that `close`
+    /// emptied before this write landed, it removes only its own entry, and
+    /// only if that still holds no object: a racing write that stored an
+    /// object sweeps up after itself.
+    #[inline]
+    fn after_plain_write(&self, wake: Option<usize>, probe: &Probe<'_, C>) {
+        if let Some(slot) = wake {
+            self.waiters.wake(slot);
+        }
+        if self.is_closed() {
+            let swept = self
+                .map
+                .remove_if(probe.query(), |_, stamped| !matches!(stamped.value, StoredValue::Object(_)));
+            drop(swept);
+        }
+    }
+
     fn len(&self) -> usize {
         self.map.len()
     }
@@ -569,14 +606,31 @@ impl<C: Comparer> Table<C> {
     }
 
     fn set(&self, key: KeyRef<'_>, value: Value) -> u64 {
+        self.put(key, value, Replacing::Anything)
+            .expect("a write that may replace objects always writes")
+    }
+
+    fn set_unless_object(&self, key: KeyRef<'_>, value: Value) -> Option<u64> {
+        if matches!(value, Value::Object(_)) {
+            return None;
+        }
+        self.put(key, value, Replacing::NoObject)
+    }
+
+    /// The one write behind `set` and `set_unless_object`; `None` when
+    /// `replacing` forbids replacing what the key holds (nothing written).
+    #[inline]
+    fn put(&self, key: KeyRef<'_>, value: Value, replacing: Replacing) -> Option<u64> {
         let value = StoredValue::from(value);
         let probe = Probe::<C>::new(key);
         let hash = probe.hash();
         let clock = clock_of(hash);
+        let refused = |old: &StoredValue| replacing == Replacing::NoObject && matches!(old, StoredValue::Object(_));
         // An existing key is updated through `get_mut` (borrowed key, no
         // allocation); only a missing one goes through `entry`, which needs
         // an owned key and re-checks under the shard lock.
         let (version, old, wake) = match self.map.get_mut(probe.query()) {
+            Some(entry) if refused(&entry.value) => return None,
             Some(mut entry) => {
                 let version = self.tick(clock);
                 entry.version = version;
@@ -584,6 +638,7 @@ impl<C: Comparer> Table<C> {
                 (version, Some(old), self.wake_slot(hash))
             }
             None => match self.map.entry(MapKey::new(key)) {
+                Entry::Occupied(entry) if refused(&entry.get().value) => return None,
                 Entry::Occupied(mut entry) => {
                     let version = self.tick(clock);
                     let stamped = entry.get_mut();
@@ -598,8 +653,14 @@ impl<C: Comparer> Table<C> {
                 }
             },
         };
-        self.after_write(wake, old);
-        version
+        match replacing {
+            Replacing::Anything => self.after_write(wake, old),
+            Replacing::NoObject => {
+                drop(old); // not an object: dropping it runs no foreign code
+                self.after_plain_write(wake, &probe);
+            }
+        }
+        Some(version)
     }
 
     fn remove(&self, key: KeyRef<'_>) -> Option<Versioned> {
@@ -665,7 +726,7 @@ impl<C: Comparer> Table<C> {
             },
         };
         let (sum, wake) = sum;
-        self.after_write(wake, None);
+        self.after_plain_write(wake, &probe);
         Ok(sum.value())
     }
 
@@ -1618,6 +1679,35 @@ mod tests {
         store.set(text("late"), object(6, &releaser));
         assert!(store.is_empty());
         assert_eq!(*released.lock().unwrap(), [5, 6]);
+    }
+
+    #[test]
+    fn set_unless_object_never_adopts_or_releases_an_object() {
+        let (releaser, released) = recording_releaser();
+        let store = Store::new(false);
+        let first = store.set_unless_object(text("k"), Value::Int(1)).expect("a new key is written");
+        let second = store.set_unless_object(text("K"), Value::from("text")).expect("a plain value is replaced");
+        assert!(second > first);
+        assert!(store.get_value(text("k")).unwrap().0.same_as(&Value::from("text")));
+        store.set(text("k"), object(7, &releaser));
+        let before = store.get_value(text("k")).unwrap().1;
+        assert_eq!(store.set_unless_object(text("k"), Value::Int(2)), None, "an object is not replaced");
+        assert_eq!(store.get_value(text("k")).unwrap().1, before, "nothing written: the version stays");
+        assert!(released.lock().unwrap().is_empty(), "and not released");
+        assert_eq!(store.set_unless_object(text("other"), object(8, &releaser)), None, "an object is not taken");
+        assert!(store.get_value(text("other")).is_none());
+        assert_eq!(*released.lock().unwrap(), [8], "the refused object is the caller's to drop");
+        store.set(text("k"), Value::Int(3));
+        assert_eq!(*released.lock().unwrap(), [8, 7]);
+    }
+
+    #[test]
+    fn plain_writes_after_a_close_sweep_their_own_entry() {
+        let store = Store::new(false);
+        store.close();
+        assert!(store.set_unless_object(text("late"), Value::Int(1)).is_some());
+        assert!(store.increment(text("counter"), Value::Int(1)).is_ok());
+        assert!(store.is_empty());
     }
 
     #[test]

@@ -1,0 +1,72 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using SyncPool.Native;
+
+namespace SyncPool.Table;
+
+/// <summary>
+/// The in-process table's hottest native calls, made without a GC
+/// transition (<c>SuppressGCTransition</c>): the thread stays in managed
+/// mode while the core runs, which saves most of a call's fixed cost.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Allowed only for calls that never run .NET code and never wait long,
+/// because the garbage collector cannot stop this thread while it is in the
+/// core. For an in-process table, reading a key and incrementing it by a
+/// number satisfy both: they take one shard lock of the store, whose holders
+/// never run foreign code under it (rust/src/table/store.rs drops live
+/// objects, whose release calls back into .NET, only after unlocking), and
+/// they neither adopt nor drop a live object themselves. So does a write of
+/// a value that is not a live object over a key that holds none
+/// (<c>table_core_put_plain</c>, which refuses the other cases). A table on a Redis
+/// server does network I/O and is never called this way; nor is an
+/// increment whose delta is not a number (the core would drop the object it
+/// was handed when refusing it).
+/// </para>
+/// <para>
+/// The exports are the generated bindings' own functions (same signatures);
+/// only the way they are called differs.
+/// </para>
+/// </remarks>
+internal static unsafe class DirectCalls
+{
+    private static readonly delegate* unmanaged[Cdecl, SuppressGCTransition]<IntPtr, IntPtr, IntPtr, IntPtr, ResultVoidErrorCode.Unmanaged> ReadExport =
+        (delegate* unmanaged[Cdecl, SuppressGCTransition]<IntPtr, IntPtr, IntPtr, IntPtr, ResultVoidErrorCode.Unmanaged>)Export("table_core_read");
+
+    private static readonly delegate* unmanaged[Cdecl, SuppressGCTransition]<IntPtr, IntPtr, IntPtr, IntPtr, ResultVoidErrorCode.Unmanaged> IncrementExport =
+        (delegate* unmanaged[Cdecl, SuppressGCTransition]<IntPtr, IntPtr, IntPtr, IntPtr, ResultVoidErrorCode.Unmanaged>)Export("table_core_increment");
+
+    private static readonly delegate* unmanaged[Cdecl, SuppressGCTransition]<IntPtr, IntPtr, IntPtr, ResultUlongErrorCode.Unmanaged> PutPlainExport =
+        (delegate* unmanaged[Cdecl, SuppressGCTransition]<IntPtr, IntPtr, IntPtr, ResultUlongErrorCode.Unmanaged>)Export("table_core_put_plain");
+
+    /// <summary>
+    /// <see cref="Interop.table_core_put_plain(IntPtr, IntPtr, IntPtr)"/>: writes a
+    /// value that is not a live object, unless the key holds one (version 0:
+    /// nothing written; the caller writes with the ordinary put then).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ResultUlongErrorCode PutPlain(IntPtr table, IntPtr key, IntPtr value) =>
+        Managed(PutPlainExport(table, key, value));
+
+    /// <summary><see cref="Interop.table_core_read(IntPtr, IntPtr, IntPtr, IntPtr)"/> of an in-process table.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ResultVoidErrorCode Read(IntPtr table, IntPtr key, IntPtr buffer, IntPtr result) =>
+        Managed(ReadExport(table, key, buffer, result));
+
+    /// <summary><see cref="Interop.table_core_increment(IntPtr, IntPtr, IntPtr, IntPtr)"/> of an in-process table by a number.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ResultVoidErrorCode Increment(IntPtr table, IntPtr key, IntPtr delta, IntPtr sum) =>
+        Managed(IncrementExport(table, key, delta, sum));
+
+#pragma warning disable CS0618 // ToManaged is the generated conversion the bindings' own calls use
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ResultVoidErrorCode Managed(ResultVoidErrorCode.Unmanaged result) => result.ToManaged();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ResultUlongErrorCode Managed(ResultUlongErrorCode.Unmanaged result) => result.ToManaged();
+#pragma warning restore CS0618
+
+    private static IntPtr Export(string name) => NativeLibrary.GetExport(NativeLibraryLoader.Handle, name);
+}

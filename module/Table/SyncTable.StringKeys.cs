@@ -1,0 +1,99 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Linq;
+
+namespace SyncPool.Table;
+
+/// <summary>
+/// The table as an <c>IDictionary&lt;string, object&gt;</c>, beside its
+/// hashtable face. PowerShell binds <c>$t.name</c> on such a dictionary to
+/// one <see cref="TryGetValue(string, out object)"/> call (on a plain
+/// IDictionary it makes two, Contains and then the indexer): one trip into
+/// the core per read, with nothing kept between calls.
+/// </summary>
+/// <remarks>
+/// The members are explicit, so PowerShell users see only the hashtable
+/// surface. Integer keys appear here as their invariant text.
+/// </remarks>
+public sealed partial class SyncTable
+{
+    /// <summary>
+    /// PowerShell's <c>$t.name</c>. On a removed table PowerShell code gets
+    /// <see cref="RemovedTableUse.Removed"/> and a SyncPool.Disposed error for a
+    /// data key (PowerShell swallows exceptions here), and "no such key" for
+    /// the table's own properties, so <c>$t.IsDisposed</c> keeps working.
+    /// </summary>
+    bool IDictionary<string, object?>.TryGetValue(string key, [MaybeNullWhen(false)] out object? value)
+    {
+        try
+        {
+            return Read(key, out value, out _);
+        }
+        catch (ObjectDisposedException) when (RemovedTableUse.CanReport)
+        {
+            if (OwnProperties.Contains(key))
+            {
+                value = null;
+                return false;
+            }
+            value = RemovedTableUse.Report(this, $"key '{key}'");
+            return true;
+        }
+    }
+
+    object? IDictionary<string, object?>.this[string key]
+    {
+        get => this[key];
+        set => Set(key, value);
+    }
+
+    ICollection<string> IDictionary<string, object?>.Keys
+    {
+        get
+        {
+            var keys = new List<string>();
+            foreach (var key in Keys) keys.Add(KeyText(key));
+            return keys;
+        }
+    }
+
+    ICollection<object?> IDictionary<string, object?>.Values => Values.Cast<object?>().ToList();
+
+    void IDictionary<string, object?>.Add(string key, object? value) => Add(key, value);
+
+    bool IDictionary<string, object?>.ContainsKey(string key) => Contains(key);
+
+    bool IDictionary<string, object?>.Remove(string key) => TryRemove(key, out _);
+
+    int ICollection<KeyValuePair<string, object?>>.Count => Count;
+
+    bool ICollection<KeyValuePair<string, object?>>.IsReadOnly => false;
+
+    void ICollection<KeyValuePair<string, object?>>.Add(KeyValuePair<string, object?> item) => Add(item.Key, item.Value);
+
+    bool ICollection<KeyValuePair<string, object?>>.Contains(KeyValuePair<string, object?> item) =>
+        TryGetValue(item.Key, out var value) && Equals(value, item.Value);
+
+    void ICollection<KeyValuePair<string, object?>>.CopyTo(KeyValuePair<string, object?>[] array, int arrayIndex)
+    {
+        foreach (var pair in Pairs()) array[arrayIndex++] = pair;
+    }
+
+    /// <summary>Removes the key if it holds <paramref name="item"/>'s value: a check, then a remove (two steps, not one atomic one).</summary>
+    bool ICollection<KeyValuePair<string, object?>>.Remove(KeyValuePair<string, object?> item) =>
+        ((ICollection<KeyValuePair<string, object?>>)this).Contains(item) && TryRemove(item.Key, out _);
+
+    IEnumerator<KeyValuePair<string, object?>> IEnumerable<KeyValuePair<string, object?>>.GetEnumerator() => Pairs().GetEnumerator();
+
+    private List<KeyValuePair<string, object?>> Pairs()
+    {
+        var pairs = new List<KeyValuePair<string, object?>>();
+        foreach (var entry in Entries()) pairs.Add(new KeyValuePair<string, object?>(KeyText(entry.Key), entry.Value));
+        return pairs;
+    }
+
+    private static string KeyText(object key) => key as string ?? Convert.ToString(key, CultureInfo.InvariantCulture)!;
+}
