@@ -30,7 +30,7 @@ namespace SyncPool.Table;
 /// </para>
 /// </remarks>
 [SkipLocalsInit]
-public sealed partial class SyncTable : IDictionary, IDictionary<string, object?>, IDisposable
+public sealed partial class SyncTable : IDictionary, IDictionary<object, object?>, IDictionary<string, object?>, IDisposable
 {
     /// <summary>Attempts <see cref="Update"/> makes before giving up under contention.</summary>
     public const int DefaultUpdateAttempts = 1000;

@@ -43,6 +43,15 @@ Describe 'New-SyncTable behaves like a synchronized hashtable' {
         $t[1] = 'int'
         $t['1'] = 'text'
         $t.Count | Should -Be 2
+        # Every way of reading: a literal, a variable, a [long], a key from the pipeline (PSObject-wrapped), slicing.
+        $t[1] | Should -Be 'int'
+        $t['1'] | Should -Be 'text'
+        $one = 1; $t[$one] | Should -Be 'int'
+        $t[[long]1] | Should -Be 'int'
+        $wrapped = Write-Output 1; $t[$wrapped] | Should -Be 'int'
+        $t.'1' | Should -Be 'text' -Because 'dot access names a member, which is text (as on a hashtable)'
+        $t[1, '1'] | Should -Be @('int', 'text')
+        $t[2] | Should -BeNullOrEmpty
         $t['A'] = 1
         $t['a'] | Should -Be 1
         $t['ß'] = 1

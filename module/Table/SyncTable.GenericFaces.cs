@@ -8,18 +8,83 @@ using System.Linq;
 namespace SyncPool.Table;
 
 /// <summary>
-/// The table as an <c>IDictionary&lt;string, object&gt;</c>, beside its
-/// hashtable face. PowerShell binds <c>$t.name</c> on such a dictionary to
-/// one <see cref="TryGetValue(string, out object)"/> call (on a plain
-/// IDictionary it makes two, Contains and then the indexer): one trip into
-/// the core per read, with nothing kept between calls.
+/// The table as generic dictionaries, beside its hashtable face, for the
+/// shape of PowerShell's binders: <c>$t.name</c> on an
+/// <c>IDictionary&lt;string, T&gt;</c> is one TryGetValue call (on a plain
+/// IDictionary it is two, Contains and then the indexer), and <c>$t[key]</c>
+/// on an <c>IDictionary&lt;TKey, T&gt;</c> is a TryGetValue with the key
+/// converted to TKey. The object-keyed face is declared first, so PowerShell
+/// indexes through it and <c>$t[3]</c> stays the integer key 3 (through the
+/// string-keyed face it would become the text "3"); a test checks that order.
 /// </summary>
 /// <remarks>
 /// The members are explicit, so PowerShell users see only the hashtable
-/// surface. Integer keys appear here as their invariant text.
+/// surface. On the string-keyed face integer keys appear as their invariant
+/// text.
 /// </remarks>
 public sealed partial class SyncTable
 {
+    // ---- IDictionary<object, object?>: $t[key] ------------------------------
+
+    /// <summary>
+    /// PowerShell's <c>$t[key]</c>. On a removed table PowerShell code gets
+    /// <see cref="RemovedTableUse.Removed"/> and a SyncPool.Disposed error
+    /// (PowerShell swallows exceptions here).
+    /// </summary>
+    bool IDictionary<object, object?>.TryGetValue(object key, [MaybeNullWhen(false)] out object? value)
+    {
+        try
+        {
+            return Read(key, out value, out _);
+        }
+        catch (ObjectDisposedException) when (RemovedTableUse.CanReport)
+        {
+            value = RemovedTableUse.Report(this, $"key '{key}'");
+            return true;
+        }
+    }
+
+    object? IDictionary<object, object?>.this[object key]
+    {
+        get => this[key];
+        set => Set(key, value);
+    }
+
+    ICollection<object> IDictionary<object, object?>.Keys => Keys.Cast<object>().ToList();
+
+    ICollection<object?> IDictionary<object, object?>.Values => Values.Cast<object?>().ToList();
+
+    void IDictionary<object, object?>.Add(object key, object? value) => Add(key, value);
+
+    bool IDictionary<object, object?>.ContainsKey(object key) => Contains(key);
+
+    bool IDictionary<object, object?>.Remove(object key) => TryRemove(key, out _);
+
+    int ICollection<KeyValuePair<object, object?>>.Count => Count;
+
+    bool ICollection<KeyValuePair<object, object?>>.IsReadOnly => false;
+
+    void ICollection<KeyValuePair<object, object?>>.Add(KeyValuePair<object, object?> item) => Add(item.Key, item.Value);
+
+    bool ICollection<KeyValuePair<object, object?>>.Contains(KeyValuePair<object, object?> item) =>
+        TryGetValue(item.Key, out var value) && Equals(value, item.Value);
+
+    void ICollection<KeyValuePair<object, object?>>.CopyTo(KeyValuePair<object, object?>[] array, int arrayIndex)
+    {
+        foreach (var entry in Entries()) array[arrayIndex++] = new KeyValuePair<object, object?>(entry.Key, entry.Value);
+    }
+
+    /// <summary>Removes the key if it holds <paramref name="item"/>'s value: a check, then a remove (two steps, not one atomic one).</summary>
+    bool ICollection<KeyValuePair<object, object?>>.Remove(KeyValuePair<object, object?> item) =>
+        ((ICollection<KeyValuePair<object, object?>>)this).Contains(item) && TryRemove(item.Key, out _);
+
+    IEnumerator<KeyValuePair<object, object?>> IEnumerable<KeyValuePair<object, object?>>.GetEnumerator()
+    {
+        foreach (var entry in Entries()) yield return new KeyValuePair<object, object?>(entry.Key, entry.Value);
+    }
+
+    // ---- IDictionary<string, object?>: $t.name --------------------------------
+
     /// <summary>
     /// PowerShell's <c>$t.name</c>. On a removed table PowerShell code gets
     /// <see cref="RemovedTableUse.Removed"/> and a SyncPool.Disposed error for a
