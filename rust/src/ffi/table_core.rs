@@ -213,6 +213,8 @@ impl TableCore {
     /// The value under `key` with its version (`found` false when absent);
     /// text and bytes go into `buffer`. The common read: one call, no
     /// allocation on either side for scalars and short text.
+    /// Inlined into its export (see `increment`).
+    #[inline(always)]
     pub fn read(&self, key: &KeyIn, buffer: &mut LentBuffer, result: &mut ValueRead) -> ffi::Result<(), ErrorCode> {
         guard(|| {
             let buffer = buffer.as_mut_slice();
@@ -252,7 +254,9 @@ impl TableCore {
     /// transition): a value that is a live object is refused before it is
     /// adopted, and when the key holds a live object (whose release would
     /// call into .NET) nothing is written and the answer is 0, no version:
-    /// the caller then writes with `put`.
+    /// the caller then writes with `put`. Inlined into its export, so the
+    /// result is written once, not copied from a callee's frame in pieces.
+    #[inline(always)]
     pub fn put_plain(&self, key: &KeyIn, val: &ValueIn) -> ffi::Result<u64, ErrorCode> {
         guard(|| match self.open()? {
             Open::Local(store) => {
@@ -305,6 +309,9 @@ impl TableCore {
     }
 
     /// Adds `delta` (int or double) to the number under `key` atomically; returns the new value.
+    /// Inlined into its export with the store's increment, so the sum is not
+    /// copied out of a callee's frame in pieces (a reload that stalled).
+    #[inline(always)]
     pub fn increment(&self, key: &KeyIn, delta: &ValueIn, result: &mut ValueRead) -> ffi::Result<(), ErrorCode> {
         guard(|| {
             let store = match self.open()? {

@@ -171,6 +171,7 @@ impl Store {
     /// neither adopts nor releases an object, so it never runs foreign code
     /// (the object releaser calls into .NET); the in-process table's hot
     /// write relies on that to run without a GC transition.
+    #[inline]
     pub fn set_unless_object(&self, key: KeyRef<'_>, value: Value) -> Option<u64> {
         with_table!(self, t => t.set_unless_object(key, value))
     }
@@ -197,6 +198,7 @@ impl Store {
     /// `Double`, [`TableError::NotNumeric`] if the key holds something else,
     /// [`TableError::Overflow`] if an integer sum does not fit. On error
     /// nothing changes (not even the version).
+    #[inline]
     pub fn increment(&self, key: KeyRef<'_>, delta: Value) -> Result<Value, TableError> {
         with_table!(self, t => t.increment(key, delta))
     }
@@ -619,7 +621,7 @@ impl<C: Comparer> Table<C> {
 
     /// The one write behind `set` and `set_unless_object`; `None` when
     /// `replacing` forbids replacing what the key holds (nothing written).
-    #[inline]
+    #[inline(always)]
     fn put(&self, key: KeyRef<'_>, value: Value, replacing: Replacing) -> Option<u64> {
         let value = StoredValue::from(value);
         let probe = Probe::<C>::new(key);
@@ -690,6 +692,7 @@ impl<C: Comparer> Table<C> {
         drop(objects);
     }
 
+    #[inline(always)]
     fn increment(&self, key: KeyRef<'_>, delta: Value) -> Result<Value, TableError> {
         let delta = Number::delta(&delta)?;
         let probe = Probe::<C>::new(key);

@@ -220,7 +220,8 @@ pub(crate) enum StoredValue {
 
 impl From<Value> for StoredValue {
     /// Moves the payload in; a long text or a byte array keeps its buffer.
-    #[inline]
+    /// Always inlined, for the reason `to_value` is.
+    #[inline(always)]
     fn from(value: Value) -> Self {
         match value {
             Value::Null => StoredValue::Null,
