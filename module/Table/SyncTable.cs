@@ -274,7 +274,7 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
     /// <summary>Removes the key atomically and hands back the value it had.</summary>
     public unsafe bool TryRemove(object key, out object? value)
     {
-        return KeyedRead(key, &Interop.table_core_delete, out value, out _);
+        return KeyedRead<KeyedCalls.Delete>(key, out value, out _);
     }
 
     public void Clear()
@@ -683,15 +683,15 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
     /// <summary>The common read: value and version in one trip into the core.</summary>
     /// <remarks>An in-process table is read without a GC transition (see <see cref="DirectCalls"/>).</remarks>
     internal unsafe bool Read(object key, out object? value, out ulong version) => _redis
-        ? KeyedRead(key, &Interop.table_core_read, out value, out version)
-        : KeyedRead(key, &DirectCalls.Read, out value, out version);
+        ? KeyedRead<KeyedCalls.Read>(key, out value, out version)
+        : KeyedRead<KeyedCalls.DirectRead>(key, out value, out version);
 
     /// <summary>
     /// One key in, one value (and its version) out, in one trip into the core:
     /// the shape of a read and of a delete, which differ only in the native call.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private unsafe bool KeyedRead(object key, delegate*<IntPtr, IntPtr, IntPtr, IntPtr, ResultVoidErrorCode> call, out object? value, out ulong version)
+    private unsafe bool KeyedRead<TCall>(object key, out object? value, out ulong version) where TCall : struct, KeyedCalls.ICall
     {
         Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
         byte* buffer = stackalloc byte[ValueCodec.ReadBufferBytes];
@@ -702,7 +702,7 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
         fixed (byte* kp = encoded.Utf8)
         {
             var nativeKey = encoded.ToNative(kp);
-            result = call(_native, (IntPtr)(&nativeKey), (IntPtr)(&lent), (IntPtr)(&read));
+            result = default(TCall).Run(_native, (IntPtr)(&nativeKey), (IntPtr)(&lent), (IntPtr)(&read));
         }
         GC.KeepAlive(this);
         return Decoded(result, read, buffer, out value, out version);
