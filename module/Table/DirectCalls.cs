@@ -32,6 +32,15 @@ namespace SyncPool.Table;
 /// </remarks>
 internal static unsafe class DirectCalls
 {
+    /// <summary>
+    /// Longest text or byte value written without a GC transition: the core
+    /// copies and checks it, and a call that takes long would hold up a
+    /// collection other threads wait for. (A read cannot know the length
+    /// beforehand; reading a long value costs its copy either way, under the
+    /// key's shard lock.)
+    /// </summary>
+    public const int MaxPlainBytes = 4096;
+
     private static readonly delegate* unmanaged[Cdecl, SuppressGCTransition]<IntPtr, IntPtr, IntPtr, IntPtr, ResultVoidErrorCode.Unmanaged> ReadExport =
         (delegate* unmanaged[Cdecl, SuppressGCTransition]<IntPtr, IntPtr, IntPtr, IntPtr, ResultVoidErrorCode.Unmanaged>)Export("table_core_read");
 

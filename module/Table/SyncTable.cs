@@ -244,9 +244,9 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
         {
             var nativeKey = encodedKey.ToNative(kp);
             var nativeValue = encodedValue.ToNative(vp);
-            // In process, a value that is not a live object is written without a GC
+            // In process, a short value that is not a live object is written without a GC
             // transition, unless the key holds an object (answer 0: write it the usual way).
-            bool plain = !_redis && encodedValue.ObjectId == 0;
+            bool plain = !_redis && encodedValue.ObjectId == 0 && encodedValue.Bytes.Length <= DirectCalls.MaxPlainBytes;
             result = plain ? DirectCalls.PutPlain(_native, (IntPtr)(&nativeKey), (IntPtr)(&nativeValue)) : default;
             if (!plain || (result.IsOk && result.AsOk() == 0))
                 result = Interop.table_core_put(_native, (IntPtr)(&nativeKey), (IntPtr)(&nativeValue));

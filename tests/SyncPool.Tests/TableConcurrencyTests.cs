@@ -250,6 +250,46 @@ public class TableConcurrencyTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void Calls_without_a_gc_transition_survive_collections_and_object_releases_running_all_the_time()
+    {
+        // Reads, number increments and plain writes run in managed mode inside the
+        // core (DirectCalls): a collection must still stop every thread, and the
+        // object releases other writes cause (callbacks into .NET) must never run
+        // inside such a call. Threads mix all of it while another thread collects
+        // over and over; any hang fails OnThreads' 60 s join.
+        using var t = new SyncTable();
+        using var stop = new CancellationTokenSource();
+        var collector = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested) { GC.Collect(); Thread.Sleep(1); }
+        });
+        const int threads = 6, rounds = 25_000;
+        try
+        {
+            OnThreads(threads, me =>
+            {
+                for (int n = 0; n < rounds; n++)
+                {
+                    switch (n % 5)
+                    {
+                        case 0: t.Increment("counter"); break;
+                        case 1: t[$"k{me}"] = n; break;
+                        case 2: _ = t[$"k{(me + 1) % threads}"]; break;
+                        case 3: t[$"obj{n % 8}"] = new object(); break; // replaces (and releases) objects
+                        default: t[$"obj{(n + 3) % 8}"] = n; break;      // a plain value over an object: the ordinary write
+                    }
+                }
+            });
+        }
+        finally
+        {
+            stop.Cancel();
+            collector.Wait();
+        }
+        Assert.Equal(threads * rounds / 5, t["counter"]);
+    }
+
+    [Fact]
     public void Reads_the_way_PowerShell_makes_them_never_see_another_key_or_table()
     {
         // $t.key is IDictionary<string, object>.TryGetValue; code holding an

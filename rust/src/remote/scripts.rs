@@ -65,14 +65,24 @@ return 1",
 /// as in the in-process table.
 pub static INCREMENT: Lazy<Script> = Lazy::new(|| {
     Script::new(concat!(
-        "local cur = redis.call('HGET', KEYS[1], ARGV[1])
-local is_int = (not cur) or string.match(cur, '^%-?%d+$')
-local out
-if ARGV[3] == 'i' and is_int then
+        "local out
+local cur
+if ARGV[3] == 'i' then
+  -- An integer delta goes straight to HINCRBY (no read first). It refuses an
+  -- integer sum that would overflow, and a value that is not an integer,
+  -- which the general path below then handles.
   local sum = redis.pcall('HINCRBY', KEYS[1], ARGV[1], ARGV[4])
-  if type(sum) == 'table' and sum.err then return {'o'} end
-  out = {'i', tostring(sum)}
+  if type(sum) == 'table' and sum.err then
+    cur = redis.call('HGET', KEYS[1], ARGV[1])
+    if cur and string.match(cur, '^%-?%d+$') then return {'o'} end
+  else
+    out = {'i', tostring(sum)}
+  end
 else
+  cur = redis.call('HGET', KEYS[1], ARGV[1])
+end
+if not out then
+  local is_int = (not cur) or string.match(cur, '^%-?%d+$')
   local base
   if not cur then base = 0
   elseif is_int then base = tonumber(cur)
