@@ -18,7 +18,7 @@ public sealed class GetSyncTableCommand : SyncPoolCmdlet
     {
         if (Name is null)
         {
-            foreach (var table in SyncTableRegistry.All.OrderBy(t => t.Name)) WriteObject(table);
+            foreach (var table in SyncTableRegistry.All.OrderBy(t => t.Name)) WriteObject(PortableTable.ForPipeline(table));
             return;
         }
         foreach (var name in Name)
@@ -26,11 +26,11 @@ public sealed class GetSyncTableCommand : SyncPoolCmdlet
             if (WildcardPattern.ContainsWildcardCharacters(name))
             {
                 var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
-                foreach (var table in SyncTableRegistry.All.Where(t => pattern.IsMatch(t.Name)).OrderBy(t => t.Name)) WriteObject(table);
+                foreach (var table in SyncTableRegistry.All.Where(t => pattern.IsMatch(t.Name)).OrderBy(t => t.Name)) WriteObject(PortableTable.ForPipeline(table));
             }
             else if (SyncTableRegistry.Find(name) is { } table)
             {
-                WriteObject(table);
+                WriteObject(PortableTable.ForPipeline(table));
             }
             else
             {

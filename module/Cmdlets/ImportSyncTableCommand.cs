@@ -83,7 +83,7 @@ public sealed class ImportSyncTableCommand : SyncPoolCmdlet
             {
                 table.ImportJson(bytes, Replace);
             }
-            WriteObject(table);
+            WriteObject(PortableTable.ForPipeline(table));
         }
         catch (Exception e)
         {

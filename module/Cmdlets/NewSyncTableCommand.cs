@@ -16,7 +16,8 @@ public sealed class NewSyncTableCommand : SyncPoolCmdlet
 {
     /// <summary>Makes the table reachable by name from any runspace (Get-SyncTable -Name); names the table on the server with -Redis.</summary>
     [Parameter(Position = 0, ParameterSetName = "InProcess")]
-    [Parameter(Position = 0, Mandatory = true, ParameterSetName = "Redis")]
+    [Parameter(Position = 0, Mandatory = true, ParameterSetName = "Redis", ValueFromPipelineByPropertyName = true)]
+    [Alias(PortableTable.NameNote)]
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
 
@@ -29,7 +30,13 @@ public sealed class NewSyncTableCommand : SyncPoolCmdlet
     public IDictionary? InitialValue { get; set; }
 
     /// <summary>The Redis server to keep the table on: redis://host:port/database.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = "Redis")]
+    /// <remarks>
+    /// Bound by property name too: a Redis table that reached another process
+    /// (Start-Job -ArgumentList) opens again there with <c>$t | New-SyncTable</c>
+    /// (see <see cref="PortableTable"/>).
+    /// </remarks>
+    [Parameter(Mandatory = true, ParameterSetName = "Redis", ValueFromPipelineByPropertyName = true)]
+    [Alias(PortableTable.RedisNote)]
     [ValidateNotNullOrEmpty]
     public string? Redis { get; set; }
 
@@ -43,7 +50,7 @@ public sealed class NewSyncTableCommand : SyncPoolCmdlet
     [ValidateRange(0.001, 86400)]
     public double LockExpirySeconds { get; set; } = 30;
 
-    protected override void EndProcessing()
+    protected override void ProcessRecord()
     {
         SyncTable? table = null;
         try
@@ -66,7 +73,7 @@ public sealed class NewSyncTableCommand : SyncPoolCmdlet
             }
             if (InitialValue is not null)
                 foreach (DictionaryEntry entry in InitialValue) table.Set(entry.Key, entry.Value);
-            WriteObject(table);
+            WriteObject(PortableTable.ForPipeline(table));
         }
         catch (Exception e)
         {

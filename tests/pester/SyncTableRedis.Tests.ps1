@@ -267,6 +267,48 @@ for ($i = 1; $i -le 15; $i++) { Start-Sleep -Milliseconds 150; $t.tick = [DateTi
         finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
     }
 
+    It 'a table given to Start-Job -ArgumentList opens again there with $t | New-SyncTable, and the caller sees every update' {
+        $name = New-TableName
+        $t = New-SyncTable -Name $name -Redis $Uri
+        try {
+            $t.One = 1
+            $t.SyncPoolName | Should -Be $name
+            $t.SyncPoolRedis | Should -Be $t.RedisAddress
+            $jobs = 1..2 | ForEach-Object {
+                Start-Job -ArgumentList $env:SYNCPOOL_MODULE_PATH, $t -ScriptBlock {
+                    param($module, $copy)
+                    Import-Module $module
+                    $hash = $copy | New-SyncTable
+                    $hash.GetType().FullName
+                    1..200 | ForEach-Object { [void]$hash.Increment('One') }
+                }
+            }
+            $null = $jobs | Wait-Job -Timeout 120
+            $jobs.State | Should -Be 'Completed', 'Completed'
+            $types = $jobs | Receive-Job
+            $jobs | Remove-Job
+            $types | Should -Be 'SyncPool.Table.SyncTable', 'SyncPool.Table.SyncTable'
+            $t.One | Should -Be 401 -Because 'both jobs wrote to the caller''s table, not to a copy'
+            # Get-SyncTable hands out the same portable table.
+            (Get-SyncTable -Name $name).SyncPoolRedis | Should -Be $t.RedisAddress
+        }
+        finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
+    }
+
+    It 'an in-process table that reached another process is refused by New-SyncTable instead of starting an empty one' {
+        $local = New-SyncTable -InitialValue @{ One = 1 }
+        $job = Start-Job -ArgumentList $env:SYNCPOOL_MODULE_PATH, $local -ScriptBlock {
+            param($module, $copy)
+            Import-Module $module
+            try { $copy | New-SyncTable -ErrorAction Stop; 'opened' } catch { $_.FullyQualifiedErrorId }
+        }
+        $null = $job | Wait-Job -Timeout 120
+        $out = $job | Receive-Job
+        $job | Remove-Job
+        $out | Should -Match 'InputObjectNotBound'
+        $local.Dispose()
+    }
+
     It 'enumeration and Snapshot never throw while other processes write' {
         $name = New-TableName
         $t = New-SyncTable -Name $name -Redis $Uri
@@ -438,7 +480,7 @@ $after = $t.Increment('final'); "final=$after"
 Describe 'The password of a Redis table stays secret' {
     BeforeEach { Register-CurrentTest }
 
-    It 'never appears in output, errors, verbose or debug text, ToString, formats, Get-SyncTable or exports' {
+    It 'never appears in output, errors, verbose or debug text, ToString, formats, Get-SyncTable, exports or the serialized table' {
         $name = New-TableName
         $port = ([uri]($AuthUri -replace '^redis', 'http')).Port
         $export = Join-Path ([IO.Path]::GetTempPath()) "$name.json"
@@ -455,6 +497,7 @@ Import-Module '$env:SYNCPOOL_MODULE_PATH'
 `$t.a = 1; `$u.b = 2
 "`$t"; "`$u"; `$t.ToString(); `$t | Format-List * | Out-String; `$t | Format-Table | Out-String; `$u | Out-String
 Get-SyncTable | Format-List * | Out-String; Get-SyncTable | Select-Object * | Out-String; `$t.psobject.Properties | Out-String
+[System.Management.Automation.PSSerializer]::Serialize(`$t); [System.Management.Automation.PSSerializer]::Serialize(`$u)   # what Start-Job -ArgumentList sends
 `$t | Export-SyncTable '$export' -Force
 `$bad = "redis://:`$pw-wrong@127.0.0.1:$port/0", "redis://:`$pw@127.0.0.1:1/0", "redis://:`$pw@127.0.0.1:$port/99", "redis://:`$pw@127.0.0.1:$port/x", "rediss://:`$pw@127.0.0.1:$port/0"
 foreach (`$b in `$bad) {
