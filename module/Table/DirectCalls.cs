@@ -19,11 +19,11 @@ namespace SyncPool.Table;
 /// never run foreign code under it (rust/src/table/store.rs drops live
 /// objects, whose release calls back into .NET, only after unlocking), and
 /// they neither adopt nor drop a live object themselves. So does a write of
-/// a value that is not a live object over a key that holds none
-/// (<c>table_core_put_plain</c>, which refuses the other cases). A table on a Redis
-/// server does network I/O and is never called this way; nor is an
-/// increment whose delta is not a number (the core would drop the object it
-/// was handed when refusing it).
+/// a value that is not a live object over a key that holds none. The core
+/// decides which calls qualify: <c>table_core_put_plain</c> and
+/// <c>table_core_increment_plain</c> refuse, before adopting anything, what
+/// would run .NET code, and the caller then makes the ordinary call. A table
+/// on a Redis server does network I/O and is never called this way.
 /// </para>
 /// <para>
 /// The exports are the generated bindings' own functions (same signatures);
@@ -44,8 +44,8 @@ internal static unsafe class DirectCalls
     private static readonly delegate* unmanaged[Cdecl, SuppressGCTransition]<IntPtr, IntPtr, IntPtr, IntPtr, ResultVoidErrorCode.Unmanaged> ReadExport =
         (delegate* unmanaged[Cdecl, SuppressGCTransition]<IntPtr, IntPtr, IntPtr, IntPtr, ResultVoidErrorCode.Unmanaged>)Export("table_core_read");
 
-    private static readonly delegate* unmanaged[Cdecl, SuppressGCTransition]<IntPtr, IntPtr, IntPtr, IntPtr, ResultVoidErrorCode.Unmanaged> IncrementExport =
-        (delegate* unmanaged[Cdecl, SuppressGCTransition]<IntPtr, IntPtr, IntPtr, IntPtr, ResultVoidErrorCode.Unmanaged>)Export("table_core_increment");
+    private static readonly delegate* unmanaged[Cdecl, SuppressGCTransition]<IntPtr, IntPtr, IntPtr, IntPtr, ResultBoolErrorCode.Unmanaged> IncrementPlainExport =
+        (delegate* unmanaged[Cdecl, SuppressGCTransition]<IntPtr, IntPtr, IntPtr, IntPtr, ResultBoolErrorCode.Unmanaged>)Export("table_core_increment_plain");
 
     private static readonly delegate* unmanaged[Cdecl, SuppressGCTransition]<IntPtr, IntPtr, IntPtr, ResultUlongErrorCode.Unmanaged> PutPlainExport =
         (delegate* unmanaged[Cdecl, SuppressGCTransition]<IntPtr, IntPtr, IntPtr, ResultUlongErrorCode.Unmanaged>)Export("table_core_put_plain");
@@ -64,10 +64,14 @@ internal static unsafe class DirectCalls
     public static ResultVoidErrorCode Read(IntPtr table, IntPtr key, IntPtr buffer, IntPtr result) =>
         Managed(ReadExport(table, key, buffer, result));
 
-    /// <summary><see cref="Interop.table_core_increment(IntPtr, IntPtr, IntPtr, IntPtr)"/> of an in-process table by a number.</summary>
+    /// <summary>
+    /// <see cref="Interop.table_core_increment_plain(IntPtr, IntPtr, IntPtr, IntPtr)"/>:
+    /// increments unless the delta is a live object (false: nothing changed;
+    /// the caller increments with the ordinary call then, which reports it).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ResultVoidErrorCode Increment(IntPtr table, IntPtr key, IntPtr delta, IntPtr sum) =>
-        Managed(IncrementExport(table, key, delta, sum));
+    public static ResultBoolErrorCode IncrementPlain(IntPtr table, IntPtr key, IntPtr delta, IntPtr sum) =>
+        Managed(IncrementPlainExport(table, key, delta, sum));
 
 #pragma warning disable CS0618 // ToManaged is the generated conversion the bindings' own calls use
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -75,6 +79,9 @@ internal static unsafe class DirectCalls
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ResultUlongErrorCode Managed(ResultUlongErrorCode.Unmanaged result) => result.ToManaged();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ResultBoolErrorCode Managed(ResultBoolErrorCode.Unmanaged result) => result.ToManaged();
 #pragma warning restore CS0618
 
     private static IntPtr Export(string name) => NativeLibrary.GetExport(NativeLibraryLoader.Handle, name);

@@ -31,18 +31,8 @@ public sealed partial class SyncTable
     /// <see cref="RemovedTableUse.Removed"/> and a SyncPool.Disposed error
     /// (PowerShell swallows exceptions here).
     /// </summary>
-    bool IDictionary<object, object?>.TryGetValue(object key, [MaybeNullWhen(false)] out object? value)
-    {
-        try
-        {
-            return Read(key, out value, out _);
-        }
-        catch (ObjectDisposedException) when (RemovedTableUse.CanReport)
-        {
-            value = RemovedTableUse.Report(this, $"key '{key}'");
-            return true;
-        }
-    }
+    bool IDictionary<object, object?>.TryGetValue(object key, [MaybeNullWhen(false)] out object? value) =>
+        ReadOrReportRemoved(key, ownPropertiesStayQuiet: false, out value);
 
     object? IDictionary<object, object?>.this[object key]
     {
@@ -66,22 +56,16 @@ public sealed partial class SyncTable
 
     void ICollection<KeyValuePair<object, object?>>.Add(KeyValuePair<object, object?> item) => Add(item.Key, item.Value);
 
-    bool ICollection<KeyValuePair<object, object?>>.Contains(KeyValuePair<object, object?> item) =>
-        TryGetValue(item.Key, out var value) && Equals(value, item.Value);
+    bool ICollection<KeyValuePair<object, object?>>.Contains(KeyValuePair<object, object?> item) => Holds(item.Key, item.Value);
 
-    void ICollection<KeyValuePair<object, object?>>.CopyTo(KeyValuePair<object, object?>[] array, int arrayIndex)
-    {
-        foreach (var entry in Entries()) array[arrayIndex++] = new KeyValuePair<object, object?>(entry.Key, entry.Value);
-    }
+    void ICollection<KeyValuePair<object, object?>>.CopyTo(KeyValuePair<object, object?>[] array, int arrayIndex) =>
+        Pairs(key => key).CopyTo(array, arrayIndex);
 
     /// <summary>Removes the key if it holds <paramref name="item"/>'s value: a check, then a remove (two steps, not one atomic one).</summary>
-    bool ICollection<KeyValuePair<object, object?>>.Remove(KeyValuePair<object, object?> item) =>
-        ((ICollection<KeyValuePair<object, object?>>)this).Contains(item) && TryRemove(item.Key, out _);
+    bool ICollection<KeyValuePair<object, object?>>.Remove(KeyValuePair<object, object?> item) => RemoveIfHolds(item.Key, item.Value);
 
-    IEnumerator<KeyValuePair<object, object?>> IEnumerable<KeyValuePair<object, object?>>.GetEnumerator()
-    {
-        foreach (var entry in Entries()) yield return new KeyValuePair<object, object?>(entry.Key, entry.Value);
-    }
+    IEnumerator<KeyValuePair<object, object?>> IEnumerable<KeyValuePair<object, object?>>.GetEnumerator() =>
+        Pairs(key => key).GetEnumerator();
 
     // ---- IDictionary<string, object?>: $t.name --------------------------------
 
@@ -91,23 +75,8 @@ public sealed partial class SyncTable
     /// data key (PowerShell swallows exceptions here), and "no such key" for
     /// the table's own properties, so <c>$t.IsDisposed</c> keeps working.
     /// </summary>
-    bool IDictionary<string, object?>.TryGetValue(string key, [MaybeNullWhen(false)] out object? value)
-    {
-        try
-        {
-            return Read(key, out value, out _);
-        }
-        catch (ObjectDisposedException) when (RemovedTableUse.CanReport)
-        {
-            if (OwnProperties.Contains(key))
-            {
-                value = null;
-                return false;
-            }
-            value = RemovedTableUse.Report(this, $"key '{key}'");
-            return true;
-        }
-    }
+    bool IDictionary<string, object?>.TryGetValue(string key, [MaybeNullWhen(false)] out object? value) =>
+        ReadOrReportRemoved(key, ownPropertiesStayQuiet: true, out value);
 
     object? IDictionary<string, object?>.this[string key]
     {
@@ -139,24 +108,53 @@ public sealed partial class SyncTable
 
     void ICollection<KeyValuePair<string, object?>>.Add(KeyValuePair<string, object?> item) => Add(item.Key, item.Value);
 
-    bool ICollection<KeyValuePair<string, object?>>.Contains(KeyValuePair<string, object?> item) =>
-        TryGetValue(item.Key, out var value) && Equals(value, item.Value);
+    bool ICollection<KeyValuePair<string, object?>>.Contains(KeyValuePair<string, object?> item) => Holds(item.Key, item.Value);
 
-    void ICollection<KeyValuePair<string, object?>>.CopyTo(KeyValuePair<string, object?>[] array, int arrayIndex)
-    {
-        foreach (var pair in Pairs()) array[arrayIndex++] = pair;
-    }
+    void ICollection<KeyValuePair<string, object?>>.CopyTo(KeyValuePair<string, object?>[] array, int arrayIndex) =>
+        Pairs(KeyText).CopyTo(array, arrayIndex);
 
     /// <summary>Removes the key if it holds <paramref name="item"/>'s value: a check, then a remove (two steps, not one atomic one).</summary>
-    bool ICollection<KeyValuePair<string, object?>>.Remove(KeyValuePair<string, object?> item) =>
-        ((ICollection<KeyValuePair<string, object?>>)this).Contains(item) && TryRemove(item.Key, out _);
+    bool ICollection<KeyValuePair<string, object?>>.Remove(KeyValuePair<string, object?> item) => RemoveIfHolds(item.Key, item.Value);
 
-    IEnumerator<KeyValuePair<string, object?>> IEnumerable<KeyValuePair<string, object?>>.GetEnumerator() => Pairs().GetEnumerator();
+    IEnumerator<KeyValuePair<string, object?>> IEnumerable<KeyValuePair<string, object?>>.GetEnumerator() =>
+        Pairs(KeyText).GetEnumerator();
 
-    private List<KeyValuePair<string, object?>> Pairs()
+    // ---- shared by both faces --------------------------------------------------
+
+    /// <summary>
+    /// A keyed read for the faces' TryGetValue. On a removed table PowerShell
+    /// code gets <see cref="RemovedTableUse.Removed"/> and a SyncPool.Disposed
+    /// error (PowerShell swallows exceptions here); with
+    /// <paramref name="ownPropertiesStayQuiet"/>, the table's own property names
+    /// answer "no such key" instead, so PowerShell falls back to the property.
+    /// </summary>
+    private bool ReadOrReportRemoved(object key, bool ownPropertiesStayQuiet, out object? value)
     {
-        var pairs = new List<KeyValuePair<string, object?>>();
-        foreach (var entry in Entries()) pairs.Add(new KeyValuePair<string, object?>(KeyText(entry.Key), entry.Value));
+        try
+        {
+            return Read(key, out value, out _);
+        }
+        catch (ObjectDisposedException) when (RemovedTableUse.CanReport)
+        {
+            if (ownPropertiesStayQuiet && key is string name && OwnProperties.Contains(name))
+            {
+                value = null;
+                return false;
+            }
+            value = RemovedTableUse.Report(this, $"key '{key}'");
+            return true;
+        }
+    }
+
+    private bool Holds(object key, object? value) => TryGetValue(key, out var stored) && Equals(stored, value);
+
+    private bool RemoveIfHolds(object key, object? value) => Holds(key, value) && TryRemove(key, out _);
+
+    /// <summary>The entries as pairs, each key given in the face's own key type.</summary>
+    private List<KeyValuePair<TKey, object?>> Pairs<TKey>(Func<object, TKey> keyOf)
+    {
+        var pairs = new List<KeyValuePair<TKey, object?>>();
+        foreach (var entry in Entries()) pairs.Add(new KeyValuePair<TKey, object?>(keyOf(entry.Key), entry.Value));
         return pairs;
     }
 

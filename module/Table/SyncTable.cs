@@ -1,6 +1,7 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using SyncPool.Native;
@@ -312,24 +313,34 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
         var encodedKey = EncodedKey.From(key, keyScratch);
         var encodedDelta = Encode(key, delta, valueScratch);
         ValueRead.Unmanaged sum = default; // valid contents: the core takes it as a reference
-        ResultVoidErrorCode result;
         fixed (byte* kp = encodedKey.Utf8)
         fixed (byte* dp = encodedDelta.Bytes)
         {
             var nativeKey = encodedKey.ToNative(kp);
             var nativeDelta = encodedDelta.ToNative(dp);
-            // A number added in process: no GC transition (see DirectCalls).
-            result = _redis || !encodedDelta.IsNumber
-                ? Interop.table_core_increment(_native, (IntPtr)(&nativeKey), (IntPtr)(&nativeDelta), (IntPtr)(&sum))
-                : DirectCalls.Increment(_native, (IntPtr)(&nativeKey), (IntPtr)(&nativeDelta), (IntPtr)(&sum));
+            var done = false;
+            if (!_redis)
+            {
+                // In process: no GC transition, unless the core refuses (see DirectCalls).
+                var plain = DirectCalls.IncrementPlain(_native, (IntPtr)(&nativeKey), (IntPtr)(&nativeDelta), (IntPtr)(&sum));
+                if (!plain.IsOk) FailIncrement(plain.AsErr(), encodedDelta);
+                done = plain.AsOk().Is;
+            }
+            if (!done)
+            {
+                var result = Interop.table_core_increment(_native, (IntPtr)(&nativeKey), (IntPtr)(&nativeDelta), (IntPtr)(&sum));
+                if (!result.IsOk) FailIncrement(result.AsErr(), encodedDelta);
+            }
         }
         GC.KeepAlive(this);
-        if (!result.IsOk)
-        {
-            encodedDelta.Abandon();
-            throw NativeError.From(result.AsErr());
-        }
         return ValueKind.Of(sum.kind).IsInt ? ValueCodec.Narrow(sum.number) : sum.real;
+    }
+
+    [DoesNotReturn]
+    private static void FailIncrement(ErrorCode error, EncodedValue delta)
+    {
+        delta.Abandon();
+        throw NativeError.From(error);
     }
 
     /// <summary>Replaces the value only if it currently equals <paramref name="expected"/>; true if it did.</summary>

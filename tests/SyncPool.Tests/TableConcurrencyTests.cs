@@ -252,7 +252,7 @@ public class TableConcurrencyTests(ITestOutputHelper log)
     [Fact]
     public void Calls_without_a_gc_transition_survive_collections_and_object_releases_running_all_the_time()
     {
-        // Reads, number increments and plain writes run in managed mode inside the
+        // Reads, increments and plain writes run in managed mode inside the
         // core (DirectCalls): a collection must still stop every thread, and the
         // object releases other writes cause (callbacks into .NET) must never run
         // inside such a call. Threads mix all of it while another thread collects
@@ -272,7 +272,13 @@ public class TableConcurrencyTests(ITestOutputHelper log)
                 {
                     switch (n % 5)
                     {
-                        case 0: t.Increment("counter"); break;
+                        case 0:
+                            t.Increment("counter");
+                            // Deltas the core refuses: an object before adopting it (the
+                            // ordinary call then reports it), a text inside the store.
+                            if (n % 50 == 0) Assert.Throws<SyncPoolException>(() => t.Increment("counter", new object()));
+                            if (n % 50 == 25) Assert.Throws<SyncPoolException>(() => t.Increment("counter", "one"));
+                            break;
                         case 1: t[$"k{me}"] = n; break;
                         case 2: _ = t[$"k{(me + 1) % threads}"]; break;
                         case 3: t[$"obj{n % 8}"] = new object(); break; // replaces (and releases) objects

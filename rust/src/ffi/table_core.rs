@@ -326,6 +326,32 @@ impl TableCore {
         })
     }
 
+    /// [`increment`](Self::increment) for an in-process table, made so that it
+    /// never runs .NET code (module/Table/DirectCalls.cs calls it without a
+    /// GC transition): a delta that is a live object is refused before it is
+    /// adopted (refusing it after adopting would drop it, and its release
+    /// calls into .NET), answering false with nothing changed; the caller
+    /// then calls `increment`, which reports the bad delta. Any other delta
+    /// is the store's to accept or refuse: numbers, texts and the rest are
+    /// plain Rust values, and the store's increment releases no object (the
+    /// value it replaces is a number). Inlined into its export like `increment`.
+    #[inline(always)]
+    pub fn increment_plain(&self, key: &KeyIn, delta: &ValueIn, result: &mut ValueRead) -> ffi::Result<ffi::Bool, ErrorCode> {
+        guard(|| match self.open()? {
+            Open::Local(store) => {
+                if delta.kind == ValueKind::Object {
+                    return Ok(false.into());
+                }
+                let key = key.key_ref()?;
+                let delta = delta.to_value()?;
+                let sum = store.increment(key, delta)?;
+                result.set(sum.as_value_ref(), 0, &mut []);
+                Ok(true.into())
+            }
+            Open::Remote(_) => Err(Fault::invalid("increment_plain is for in-process tables.")),
+        })
+    }
+
     /// Replaces the value only if it currently equals `expected`; true if it did.
     pub fn compare_exchange(&self, key: &KeyIn, expected: &ValueIn, replacement: &ValueIn) -> ffi::Result<ffi::Bool, ErrorCode> {
         guard(|| {
