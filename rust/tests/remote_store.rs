@@ -89,6 +89,67 @@ fn values_keys_and_versions_round_trip() {
 }
 
 #[test]
+fn every_write_that_adds_a_key_keeps_its_first_spelling() {
+    // The scripts write a spelling only when they add the field; later writes
+    // in another case, and a key removed and added again, must show the right one.
+    let s = server(None);
+    let t = open(s.port, "spellings", None).unwrap();
+    t.put(KeyRef::Text("Put"), &encode(Remote::Int(1))).unwrap();
+    t.put(KeyRef::Text("PUT"), &encode(Remote::Int(2))).unwrap();
+    t.increment(KeyRef::Text("IncInt"), Delta::Int(0)).unwrap();
+    t.increment(KeyRef::Text("incint"), Delta::Int(5)).unwrap();
+    t.increment(KeyRef::Text("IncDouble"), Delta::Double(0.5)).unwrap();
+    t.increment(KeyRef::Text("INCDOUBLE"), Delta::Double(0.5)).unwrap();
+    t.get_or_add(KeyRef::Text("GetOrAdd"), &encode(Remote::Int(1))).unwrap();
+    t.get_or_add(KeyRef::Text("getoradd"), &encode(Remote::Int(2))).unwrap();
+    assert!(t.replace_if_version(KeyRef::Text("Update"), None, &encode(Remote::Int(1))).unwrap());
+    let (_, version) = t.read(KeyRef::Text("UPDATE")).unwrap().unwrap();
+    assert!(t.replace_if_version(KeyRef::Text("UPDATE"), Some(version), &encode(Remote::Int(2))).unwrap());
+    assert!(t.compare_exchange(KeyRef::Text("PUT"), &encode(Remote::Int(2)), &encode(Remote::Int(3))).unwrap());
+    t.put(KeyRef::Text("Again"), &encode(Remote::Int(1))).unwrap();
+    t.delete(KeyRef::Text("again")).unwrap();
+    t.increment(KeyRef::Text("aGAIN"), Delta::Int(1)).unwrap();
+    let mut keys: Vec<String> = t
+        .keys()
+        .unwrap()
+        .into_iter()
+        .map(|k| match k {
+            syncpool::table::Key::Text(text) => text.to_string(),
+            other => panic!("unexpected key {other:?}"),
+        })
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["GetOrAdd", "IncDouble", "IncInt", "Put", "Update", "aGAIN"]);
+}
+
+#[test]
+fn large_integer_sums_come_back_exact() {
+    // Lua holds numbers as doubles: a sum beyond 2^53 (or printed with
+    // tostring, beyond 14 digits) must still come back digit for digit, for a
+    // new key and an existing one, up and down, and read back the same.
+    let s = server(None);
+    let t = open(s.port, "large", None).unwrap();
+    let cases: &[(i64, i64)] = &[
+        (0, 123_456_789_012_345),
+        (123_456_789_012_345, 1),
+        (0, 123_456_789_012_345_678),
+        ((1 << 53) - 1, 2),
+        (i64::MAX - 3, 2),
+        (i64::MIN + 3, -2),
+        (-(1 << 53), -1),
+    ];
+    for (n, &(start, delta)) in cases.iter().enumerate() {
+        let key = KeyRef::Int(n as i64);
+        if start != 0 {
+            t.put(key, &encode(Remote::Int(start))).unwrap();
+        }
+        assert_eq!(t.increment(key, Delta::Int(delta)).unwrap(), Sum::Int(start + delta), "{start} + {delta}");
+        let (value, _) = t.read(key).unwrap().unwrap();
+        assert_eq!(decode(&value).unwrap(), Remote::Int(start + delta), "{start} + {delta} read back");
+    }
+}
+
+#[test]
 fn increments_from_many_threads_and_two_stores_are_exact() {
     let s = server(None);
     let a = Arc::new(open(s.port, "counter", None).unwrap());

@@ -115,6 +115,21 @@ $t.Kept = 2; $t.FromChild = 'yes'
         finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
     }
 
+    It 'Increment returns large sums exactly (the server''s Lua holds numbers as doubles)' {
+        $t = New-SyncTable -Name (New-TableName) -Redis $Uri
+        try {
+            $t.Increment('big', 123456789012345678) | Should -Be 123456789012345678
+            $t.Increment('big', 1) | Should -Be 123456789012345679
+            $t.big | Should -Be 123456789012345679
+            $t.Increment('fifteen', 100000000000000) | Should -Be 100000000000000
+            $t.Increment('fifteen') | Should -Be 100000000000001
+            $t.near = [long]::MaxValue - 1
+            $t.Increment('near') | Should -Be ([long]::MaxValue)
+            { $t.Increment('near') } | Should -Throw '*overflow*nothing was changed*'
+        }
+        finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
+    }
+
     It 'GetOrAdd has exactly one winner across processes' {
         $name = New-TableName
         $t = New-SyncTable -Name $name -Redis $Uri

@@ -14,13 +14,17 @@ use once_cell::sync::Lazy;
 use redis::Script;
 
 /// The shared tail of every write: version, spelling, wake-up. `spelling`
-/// is the ARGV index of the spelling to keep ('' when the field keeps it).
+/// is the ARGV index of the spelling to keep ('' when the field keeps it);
+/// `added` a Lua condition true when this write created the field (the only
+/// time a spelling is written: every command costs the server time, and an
+/// existing field has its spelling already). A condition that is true for an
+/// existing field too costs one idle HSETNX, never a wrong spelling.
 macro_rules! stamp {
-    ($spelling:literal) => {
+    ($spelling:literal, $added:literal) => {
         concat!(
             "local v = redis.call('INCR', KEYS[4])\n",
             "redis.call('HSET', KEYS[2], ARGV[1], v)\n",
-            "if ARGV[", $spelling, "] ~= '' then redis.call('HSETNX', KEYS[3], ARGV[1], ARGV[", $spelling, "]) end\n",
+            "if (", $added, ") and ARGV[", $spelling, "] ~= '' then redis.call('HSETNX', KEYS[3], ARGV[1], ARGV[", $spelling, "]) end\n",
             "redis.call('PUBLISH', ARGV[2] .. ARGV[1], '1')\n"
         )
     };
@@ -30,7 +34,7 @@ macro_rules! stamp {
 pub static READ: Lazy<Script> = Lazy::new(|| Script::new("return {redis.call('HGET', KEYS[1], ARGV[1]), redis.call('HGET', KEYS[2], ARGV[1])}"));
 
 /// ARGV 3 value, 4 spelling. Returns the version.
-pub static PUT: Lazy<Script> = Lazy::new(|| Script::new(concat!("redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])\n", stamp!("4"), "return v")));
+pub static PUT: Lazy<Script> = Lazy::new(|| Script::new(concat!("local added = redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])\n", stamp!("4", "added == 1"), "return v")));
 
 /// Returns {old value, old version}, or nil when the key was absent.
 pub static DELETE: Lazy<Script> = Lazy::new(|| {
@@ -58,15 +62,20 @@ return 1",
 });
 
 /// ARGV 3 the delta's kind ('i' integer, 'f' double), 4 the delta as
-/// decimal text, 5 spelling. Returns {'i', sum} or {'f', sum as text}; {'n',
-/// tag} when the value is not a number; {'o'} when an integer sum would
-/// overflow (then nothing changed). Integer + integer is the server's own
-/// HINCRBY (exact 64-bit arithmetic); anything with a double is a double,
-/// as in the in-process table.
+/// decimal text, 5 spelling. Returns {'i', sum as text} or {'f', sum as
+/// text}; {'n', tag} when the value is not a number; {'o'} when an integer
+/// sum would overflow (then nothing changed). Integer + integer is the
+/// server's own HINCRBY (exact 64-bit arithmetic); anything with a double is
+/// a double, as in the in-process table.
+///
+/// Lua holds HINCRBY's reply as a double, exact only below 2^53 in size (and
+/// `tostring` prints 14 digits), so a larger sum is read back as the text the
+/// server stored.
 pub static INCREMENT: Lazy<Script> = Lazy::new(|| {
     Script::new(concat!(
         "local out
 local cur
+local added
 if ARGV[3] == 'i' then
   -- An integer delta goes straight to HINCRBY (no read first). It refuses an
   -- integer sum that would overflow, and a value that is not an integer,
@@ -76,11 +85,19 @@ if ARGV[3] == 'i' then
     cur = redis.call('HGET', KEYS[1], ARGV[1])
     if cur and string.match(cur, '^%-?%d+$') then return {'o'} end
   else
-    out = {'i', tostring(sum)}
+    if sum > -9007199254740992 and sum < 9007199254740992 then
+      out = {'i', string.format('%d', sum)}
+    else
+      out = {'i', redis.call('HGET', KEYS[1], ARGV[1])}
+    end
+    -- A new field sums to the delta; so may an existing one (then the
+    -- spelling write finds its spelling and does nothing).
+    added = sum == tonumber(ARGV[4])
   end
 else
   cur = redis.call('HGET', KEYS[1], ARGV[1])
 end
+if not out then added = not cur end
 if not out then
   local is_int = (not cur) or string.match(cur, '^%-?%d+$')
   local base
@@ -94,7 +111,7 @@ if not out then
   out = {'f', text}
 end
 ",
-        stamp!("5"),
+        stamp!("5", "added"),
         "return out"
     ))
 });
@@ -113,7 +130,7 @@ if cur ~= ARGV[3] then
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
 ",
-        stamp!("5"),
+        stamp!("5", "false"),
         "return 1"
     ))
 });
@@ -125,7 +142,7 @@ pub static GET_OR_ADD: Lazy<Script> = Lazy::new(|| {
 if cur then return {0, cur, redis.call('HGET', KEYS[2], ARGV[1])} end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 ",
-        stamp!("4"),
+        stamp!("4", "true"),
         "return {1, ARGV[3], v}"
     ))
 });
@@ -142,7 +159,7 @@ elseif exists == 0 or redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[3] then
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
 ",
-        stamp!("5"),
+        stamp!("5", "exists == 0"),
         "return 1"
     ))
 });
