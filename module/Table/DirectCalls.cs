@@ -32,15 +32,6 @@ namespace SyncPool.Table;
 /// </remarks>
 internal static unsafe class DirectCalls
 {
-    /// <summary>
-    /// Longest text or byte value written without a GC transition: the core
-    /// copies and checks it, and a call that takes long would hold up a
-    /// collection other threads wait for. (A read cannot know the length
-    /// beforehand; reading a long value costs its copy either way, under the
-    /// key's shard lock.)
-    /// </summary>
-    public const int MaxPlainBytes = 4096;
-
     private static readonly delegate* unmanaged[Cdecl, SuppressGCTransition]<IntPtr, IntPtr, IntPtr, IntPtr, ResultVoidErrorCode.Unmanaged> ReadExport =
         (delegate* unmanaged[Cdecl, SuppressGCTransition]<IntPtr, IntPtr, IntPtr, IntPtr, ResultVoidErrorCode.Unmanaged>)Export("table_core_read");
 
@@ -51,9 +42,10 @@ internal static unsafe class DirectCalls
         (delegate* unmanaged[Cdecl, SuppressGCTransition]<IntPtr, IntPtr, IntPtr, ResultUlongErrorCode.Unmanaged>)Export("table_core_put_plain");
 
     /// <summary>
-    /// <see cref="Interop.table_core_put_plain(IntPtr, IntPtr, IntPtr)"/>: writes a
-    /// value that is not a live object, unless the key holds one (version 0:
-    /// nothing written; the caller writes with the ordinary put then).
+    /// <see cref="Interop.table_core_put_plain(IntPtr, IntPtr, IntPtr)"/>: writes
+    /// unless the core refuses (version 0, nothing written: a live object, a
+    /// value over 4 KB, or a key holding an object; the caller writes with the
+    /// ordinary put then).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ResultUlongErrorCode PutPlain(IntPtr table, IntPtr key, IntPtr value) =>

@@ -239,17 +239,15 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
         Span<byte> valueScratch = stackalloc byte[EncodedValue.ScratchBytes];
         var encodedKey = EncodedKey.From(key, keyScratch);
         var encodedValue = Encode(key, value, valueScratch);
-        ResultUlongErrorCode result;
+        ResultUlongErrorCode result = default;
         fixed (byte* kp = encodedKey.Utf8)
         fixed (byte* vp = encodedValue.Bytes)
         {
             var nativeKey = encodedKey.ToNative(kp);
             var nativeValue = encodedValue.ToNative(vp);
-            // In process, a short value that is not a live object is written without a GC
-            // transition, unless the key holds an object (answer 0: write it the usual way).
-            bool plain = !_redis && encodedValue.ObjectId == 0 && encodedValue.Bytes.Length <= DirectCalls.MaxPlainBytes;
-            result = plain ? DirectCalls.PutPlain(_native, (IntPtr)(&nativeKey), (IntPtr)(&nativeValue)) : default;
-            if (!plain || (result.IsOk && result.AsOk() == 0))
+            // In process: no GC transition, unless the core refuses (answer 0; see DirectCalls).
+            if (!_redis) result = DirectCalls.PutPlain(_native, (IntPtr)(&nativeKey), (IntPtr)(&nativeValue));
+            if (_redis || (result.IsOk && result.AsOk() == 0))
                 result = Interop.table_core_put(_native, (IntPtr)(&nativeKey), (IntPtr)(&nativeValue));
         }
         GC.KeepAlive(this);

@@ -100,6 +100,22 @@ fn timeout(ms: u64) -> Duration {
     if ms == u64::MAX { Duration::MAX } else { Duration::from_millis(ms) }
 }
 
+/// Longest text or byte value [`TableCore::put_plain`] writes: it copies and
+/// checks the value while the calling .NET thread cannot stop for a
+/// collection, which other threads may be waiting for.
+pub const PLAIN_BYTES_MAX: u64 = 4096;
+
+/// An increment of an in-process table, shared by `increment` and
+/// `increment_plain` and inlined into both exports.
+#[inline(always)]
+fn increment_locally(store: &Store, key: &KeyIn, delta: &ValueIn, result: &mut ValueRead) -> Result<(), Fault> {
+    let key = key.key_ref()?;
+    let delta = delta.to_value()?;
+    let sum = store.increment(key, delta)?;
+    result.set(sum.as_value_ref(), 0, &mut []);
+    Ok(())
+}
+
 impl TableCore {
     /// The store, unless the table was closed.
     #[inline]
@@ -250,18 +266,20 @@ impl TableCore {
     }
 
     /// [`put`](Self::put) for an in-process table, made so that it never runs
-    /// .NET code (module/Table/DirectCalls.cs calls it without a GC
-    /// transition): a value that is a live object is refused before it is
-    /// adopted, and when the key holds a live object (whose release would
-    /// call into .NET) nothing is written and the answer is 0, no version:
-    /// the caller then writes with `put`. Inlined into its export, so the
-    /// result is written once, not copied from a callee's frame in pieces.
+    /// .NET code and never takes long (module/Table/DirectCalls.cs calls it
+    /// without a GC transition, and a collection waits for such a call). It
+    /// writes nothing and answers 0, no version, for what would break either:
+    /// a value that is a live object or longer than [`PLAIN_BYTES_MAX`]
+    /// (refused before it is adopted), or a key that holds a live object
+    /// (whose release calls into .NET). The caller then writes with `put`.
+    /// Inlined into its export, so the result is written once, not copied
+    /// from a callee's frame in pieces.
     #[inline(always)]
     pub fn put_plain(&self, key: &KeyIn, val: &ValueIn) -> ffi::Result<u64, ErrorCode> {
         guard(|| match self.open()? {
             Open::Local(store) => {
-                if val.kind == ValueKind::Object {
-                    return Err(Fault::invalid("put_plain takes no live objects; write them with put."));
+                if val.kind == ValueKind::Object || val.bytes.len > PLAIN_BYTES_MAX {
+                    return Ok(0);
                 }
                 let val = val.to_value()?;
                 let key = key.key_ref()?;
@@ -314,15 +332,10 @@ impl TableCore {
     #[inline(always)]
     pub fn increment(&self, key: &KeyIn, delta: &ValueIn, result: &mut ValueRead) -> ffi::Result<(), ErrorCode> {
         guard(|| {
-            let store = match self.open()? {
-                Open::Local(store) => store,
-                Open::Remote(remote) => return remote_calls::increment(remote, key, delta, result),
-            };
-            let key = key.key_ref()?;
-            let delta = delta.to_value()?;
-            let sum = store.increment(key, delta)?;
-            result.set(sum.as_value_ref(), 0, &mut []);
-            Ok(())
+            match self.open()? {
+                Open::Local(store) => increment_locally(store, key, delta, result),
+                Open::Remote(remote) => remote_calls::increment(remote, key, delta, result),
+            }
         })
     }
 
@@ -342,10 +355,7 @@ impl TableCore {
                 if delta.kind == ValueKind::Object {
                     return Ok(false.into());
                 }
-                let key = key.key_ref()?;
-                let delta = delta.to_value()?;
-                let sum = store.increment(key, delta)?;
-                result.set(sum.as_value_ref(), 0, &mut []);
+                increment_locally(store, key, delta, result)?;
                 Ok(true.into())
             }
             Open::Remote(_) => Err(Fault::invalid("increment_plain is for in-process tables.")),
