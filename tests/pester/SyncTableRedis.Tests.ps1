@@ -514,7 +514,9 @@ Import-Module '$env:SYNCPOOL_MODULE_PATH'
 Get-SyncTable | Format-List * | Out-String; Get-SyncTable | Select-Object * | Out-String; `$t.psobject.Properties | Out-String
 [System.Management.Automation.PSSerializer]::Serialize(`$t); [System.Management.Automation.PSSerializer]::Serialize(`$u)   # what Start-Job -ArgumentList sends
 `$t | Export-SyncTable '$export' -Force
-`$bad = "redis://:`$pw-wrong@127.0.0.1:$port/0", "redis://:`$pw@127.0.0.1:1/0", "redis://:`$pw@127.0.0.1:$port/99", "redis://:`$pw@127.0.0.1:$port/x", "rediss://:`$pw@127.0.0.1:$port/0"
+`$bad = "redis://:`$pw-wrong@127.0.0.1:$port/0", "redis://:`$pw@127.0.0.1:1/0", "redis://:`$pw@127.0.0.1:$port/99", "redis://:`$pw@127.0.0.1:$port/x", "rediss://:`$pw@127.0.0.1:$port/0",
+    # pasted unescaped or with the '@host' forgotten: the parser must not quote any of it back
+    "redis://app:Ab3/`$pw@127.0.0.1:$port/x", "redis://app:1/`$pw@127.0.0.1:port/0", "redis://admin:`$pw", "redis://admin:`$pw/0"
 foreach (`$b in `$bad) {
     try { New-SyncTable -Name bad -Redis `$b -Verbose } catch { `$_.FullyQualifiedErrorId; `$_ | Format-List * -Force | Out-String; `$_.Exception | Format-List * -Force | Out-String; `$_.Exception.ToString() }
 }

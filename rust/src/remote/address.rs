@@ -75,17 +75,20 @@ impl Address {
         let Some(rest) = lower.starts_with("redis://").then(|| &text["redis://".len()..]) else {
             return Err(refuse("The Redis address does not start with redis://."));
         };
-        let (authority, path) = match rest.find(['/', '?', '#']) {
-            Some(at) => (&rest[..at], &rest[at..]),
-            None => (rest, ""),
+        // The credentials end at the LAST '@' of the whole address, not of
+        // the text before the first '/': a password pasted unescaped may hold
+        // '/', '?', '#' or '@', and none of it may end up in a message below.
+        let (credentials, location) = match rest.rfind('@') {
+            Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
+            None => (None, rest),
+        };
+        let (host_port, path) = match location.find(['/', '?', '#']) {
+            Some(at) => (&location[..at], &location[at..]),
+            None => (location, ""),
         };
         if path.contains(['?', '#']) {
             return Err(refuse("The Redis address has a query or fragment (?... or #...), which SyncPool does not read."));
         }
-        let (credentials, host_port) = match authority.rfind('@') {
-            Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
-            None => (None, authority),
-        };
         let (user, password) = match credentials {
             None => (None, None),
             Some(part) => {
@@ -108,7 +111,9 @@ impl Address {
                 .parse::<i64>()
                 .ok()
                 .filter(|n| *n >= 0)
-                .ok_or_else(|| refuse(format!("The database '{digits}' in the Redis address is not a number 0 or greater.")))?,
+                // Not quoted: in 'redis://user:pass' (no '@host') the text
+                // taken for the port or database is a password.
+                .ok_or_else(|| refuse("The database in the Redis address (after the last '/') is not a number 0 or greater."))?,
         };
         Ok(Address { host, port, db, user, password })
     }
@@ -136,7 +141,7 @@ fn split_host_port(text: &str) -> Result<(String, u16), BadAddress> {
         }
     };
     if host.is_empty() || host.contains([' ', '/', '@']) {
-        return Err(refuse(format!("'{host}' is not a host name.")));
+        return Err(refuse("The host in the Redis address is empty or holds a space, '/' or '@'."));
     }
     let port = match port {
         None => 6379,
@@ -144,7 +149,7 @@ fn split_host_port(text: &str) -> Result<(String, u16), BadAddress> {
             .parse::<u16>()
             .ok()
             .filter(|p| *p != 0)
-            .ok_or_else(|| refuse(format!("The port '{digits}' in the Redis address is not a number from 1 to 65535.")))?,
+            .ok_or_else(|| refuse("The port in the Redis address (after the host's ':') is not a number from 1 to 65535."))?,
     };
     Ok((host, port))
 }
@@ -181,6 +186,13 @@ mod tests {
     }
 
     #[test]
+    fn a_password_holding_slash_question_mark_or_at_is_read_whole() {
+        let a = Address::parse("redis://app:Ab3/x9?Q#z@w@db1:6380/3").unwrap();
+        assert_eq!((a.host.as_str(), a.port, a.db, a.user.as_deref()), ("db1", 6380, 3, Some("app")));
+        assert_eq!(a.password.as_ref().unwrap().expose(), "Ab3/x9?Q#z@w");
+    }
+
+    #[test]
     fn defaults_are_port_6379_and_database_0() {
         let a = Address::parse("redis://localhost").unwrap();
         assert_eq!((a.port, a.db, a.user, a.password), (6379, 0, None, None));
@@ -196,6 +208,20 @@ mod tests {
             let BadAddress(why) = Address::parse(bad).unwrap_err();
             assert!(why.contains(EXAMPLE), "{bad}: {why}");
             assert!(!why.contains("hunter2"), "{bad}: {why}");
+        }
+        // Passwords pasted unescaped, or with the '@host' forgotten: nothing
+        // of them may be quoted back.
+        for (bad, secret) in [
+            ("redis://app:Ab3/x9Qz@db1:6379/x", "x9Qz"),
+            ("redis://app:123/Secret@db1:port", "Secret"),
+            ("redis://admin:hunter2", "hunter2"),
+            ("redis://admin:123456", "123456"),
+            ("redis://admin:pw/7x", "7x"),
+            ("redis://u:p?q#r@h:0", "p?q#r"),
+        ] {
+            let BadAddress(why) = Address::parse(bad).unwrap_err();
+            assert!(why.contains(EXAMPLE), "{bad}: {why}");
+            assert!(!why.contains(secret), "{bad}: {why}");
         }
         let BadAddress(why) = Address::parse("rediss://h:6380").unwrap_err();
         assert!(why.contains("TLS"), "{why}");
