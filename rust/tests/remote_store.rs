@@ -89,6 +89,31 @@ fn values_keys_and_versions_round_trip() {
 }
 
 #[test]
+fn compare_exchange_matches_doubles_as_the_in_process_table_does() {
+    // NaN matches NaN, however it is spelled (Rust writes 'NaN', the
+    // increment script 'nan' or '-nan'); 0.0 and -0.0 do not match; a number
+    // spelled two ways ('3', '3.0') matches.
+    let s = server(None);
+    let t = open(s.port, "doubles", None).unwrap();
+    let double = |x: f64| encode(Remote::Double(x));
+    t.put(KeyRef::Text("n"), &double(f64::NAN)).unwrap();
+    assert!(t.compare_exchange(KeyRef::Text("n"), &double(f64::NAN), &double(1.0)).unwrap(), "NaN written by Rust");
+    t.put(KeyRef::Text("inc"), &double(f64::INFINITY)).unwrap();
+    assert!(matches!(t.increment(KeyRef::Text("inc"), Delta::Double(f64::NEG_INFINITY)).unwrap(), Sum::Double(x) if x.is_nan()));
+    assert!(t.compare_exchange(KeyRef::Text("inc"), &double(f64::NAN), &double(2.0)).unwrap(), "NaN written by the increment script");
+    assert!(!t.compare_exchange(KeyRef::Text("inc"), &double(f64::NAN), &double(3.0)).unwrap(), "2 is not NaN");
+    t.put(KeyRef::Text("z"), &double(0.0)).unwrap();
+    assert!(!t.compare_exchange(KeyRef::Text("z"), &double(-0.0), &double(1.0)).unwrap(), "-0.0 is not 0.0");
+    t.increment(KeyRef::Text("z"), Delta::Double(-0.0)).unwrap();
+    assert!(!t.compare_exchange(KeyRef::Text("z"), &double(-0.0), &double(1.0)).unwrap(), "the script's '0' is not -0.0");
+    assert!(t.compare_exchange(KeyRef::Text("z"), &double(0.0), &double(-0.0)).unwrap(), "the script's '0' is 0.0");
+    assert!(t.compare_exchange(KeyRef::Text("z"), &double(-0.0), &double(2.0)).unwrap());
+    t.increment(KeyRef::Text("z"), Delta::Double(1.0)).unwrap();
+    assert!(t.compare_exchange(KeyRef::Text("z"), &double(3.0), &double(0.5)).unwrap(), "'3' from the script is 3.0");
+    assert!(!t.compare_exchange(KeyRef::Text("z"), &double(f64::NAN), &double(0.0)).unwrap(), "0.5 is not NaN");
+}
+
+#[test]
 fn every_write_that_adds_a_key_keeps_its_first_spelling() {
     // The scripts write a spelling only when they add the field; later writes
     // in another case, and a key removed and added again, must show the right one.

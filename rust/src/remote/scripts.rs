@@ -118,7 +118,10 @@ end
 
 /// ARGV 3 expected value, 4 replacement, 5 spelling. Returns 1 if swapped.
 /// Doubles written by Rust and by the increment script may spell one number
-/// two ways ('3.0', '3'), so doubles compare as numbers.
+/// two ways ('3.0', '3'; 'NaN', 'nan', '-nan'), so doubles compare as
+/// numbers, the way the in-process table compares them (by their bits, as
+/// far as the text keeps them): NaN matches NaN (else a CAS loop on a NaN
+/// spins for ever) and 0.0 does not match -0.0 (1/0 and 1/-0 differ).
 pub static COMPARE_EXCHANGE: Lazy<Script> = Lazy::new(|| {
     Script::new(concat!(
         "local cur = redis.call('HGET', KEYS[1], ARGV[1])
@@ -126,7 +129,12 @@ if not cur then return 0 end
 if cur ~= ARGV[3] then
   if not (string.sub(cur, 1, 1) == 'f' and string.sub(ARGV[3], 1, 1) == 'f') then return 0 end
   local a, b = tonumber(string.sub(cur, 2)), tonumber(string.sub(ARGV[3], 2))
-  if a == nil or a ~= b then return 0 end
+  if a == nil or b == nil then return 0 end
+  if a ~= a or b ~= b then
+    if a == a or b == b then return 0 end
+  elseif a ~= b or (a == 0 and 1 / a ~= 1 / b) then
+    return 0
+  end
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
 ",
