@@ -205,6 +205,15 @@ impl Connections {
         ))
     }
 
+    /// A retried call whose answer cannot tell what its first attempt (sent
+    /// on a connection that broke before the reply came) did; `unknown` says what.
+    pub fn outcome_unknown(&self, what: &str, unknown: &str) -> RemoteError {
+        RemoteError::OutcomeUnknown(format!(
+            "{what}: SyncPool lost the connection to the Redis server at {} and sent the call again, so {unknown} is unknown. Read the value before trying again; later calls reconnect by themselves.",
+            self.shown
+        ))
+    }
+
     fn call_failure(&self, op: Op<'_>, error: &RedisError) -> RemoteError {
         let text = self.describe(error);
         if broken(error) {

@@ -365,9 +365,19 @@ impl RemoteStore {
     pub fn get_or_add(&self, key: KeyRef<'_>, value: &[u8]) -> Result<(Vec<u8>, u64, bool), RemoteError> {
         let field = self.field(key);
         let spelling = encoding::spelling(key, self.case_sensitive);
-        // Retrying is harmless: a second attempt finds the value the first one added.
-        let (added, stored, version): (i64, Vec<u8>, u64) =
-            self.run(&format!("GetOrAdd of key '{}'", shown_key(key)), true, |c| self.entry_script(&scripts::GET_OR_ADD, &field).arg(value).arg(spelling).invoke(c))?;
+        // Retried on a fresh connection when a reused one was dead. A retry
+        // that adds, or finds another value, answers for certain; one that
+        // finds this very value cannot tell whether the first attempt added
+        // it (its reply lost) or another caller did, and says so.
+        let what = format!("GetOrAdd of key '{}'", shown_key(key));
+        let mut attempts = 0;
+        let (added, stored, version): (i64, Vec<u8>, u64) = self.run(&what, true, |c| {
+            attempts += 1;
+            self.entry_script(&scripts::GET_OR_ADD, &field).arg(value).arg(spelling).invoke(c)
+        })?;
+        if attempts > 1 && added == 0 && stored == value {
+            return Err(self.connections.outcome_unknown(&what, "whether it added the value"));
+        }
         Ok((stored, version, added == 1))
     }
 
@@ -483,9 +493,20 @@ impl RemoteStore {
     fn release(&self, field: &[u8], token: &str, key: KeyRef<'_>) -> Result<(), RemoteError> {
         let lock = self.lock_name(field);
         let channel = channel_of(&self.names.unlock_channels, field);
-        let released: i64 = self.run(&format!("Unlock of key '{}'", shown_key(key)), true, |c| scripts::UNLOCK.key(&lock).arg(token).arg(&channel).invoke(c))?;
+        let what = format!("Unlock of key '{}'", shown_key(key));
+        let mut attempts = 0;
+        let released: i64 = self.run(&what, true, |c| {
+            attempts += 1;
+            scripts::UNLOCK.key(&lock).arg(token).arg(&channel).invoke(c)
+        })?;
         if released == 1 {
             return Ok(());
+        }
+        if attempts > 1 {
+            // The first attempt may have released it (its reply lost), or the
+            // lock had expired: the lock is free now either way, but whether
+            // it was held to the end is unknown.
+            return Err(self.connections.outcome_unknown(&what, "whether the lock was still held when it was released (it is released now)"));
         }
         Err(RemoteError::NotLockOwner(format!(
             "The lock on key '{}' expired before it was released (locks on a Redis table expire after {} s, so a killed process cannot hold one for ever); another process may have held it meanwhile, so the critical section was not exclusive to the end. Give New-SyncTable a larger -LockExpirySeconds for longer critical sections.",
