@@ -335,3 +335,56 @@ fn after_a_server_restart_a_call_on_a_dead_connection_says_its_outcome_is_unknow
     std::thread::sleep(Duration::from_millis(1100));
     assert_eq!(t.increment(KeyRef::Text("n"), Delta::Int(5)).unwrap(), Sum::Int(5));
 }
+
+#[test]
+fn waits_on_one_key_hear_every_write_while_waits_on_other_keys_churn_the_subscriptions() {
+    // One wait on 'a' after another, so the channel of 'a' is left and joined
+    // again between waits, while waits on fresh keys keep the listener
+    // re-syncing its subscriptions: no wait may sleep through the writes.
+    let s = server(None);
+    let waiter = Arc::new(open(s.port, "churn", None).unwrap());
+    let writer = open(s.port, "churn", None).unwrap();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let churn: Vec<_> = (0..4)
+        .map(|t| {
+            let (waiter, stop) = (Arc::clone(&waiter), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let mut i = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    i += 1;
+                    let key = format!("fresh{t}-{i}");
+                    waiter.wait_for(KeyRef::Text(&key), None, Duration::from_millis(1), None).unwrap();
+                }
+            })
+        })
+        .collect();
+    let writes = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut n = 0i64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                writer.put(KeyRef::Text("a"), &encode(Remote::Int(n))).unwrap();
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        })
+    };
+    let started = Instant::now();
+    let (mut seen, mut waits, mut missed) = (0u64, 0u32, 0u32);
+    while started.elapsed() < Duration::from_secs(4) {
+        match waiter.wait_for(KeyRef::Text("a"), Some(seen), Duration::from_millis(500), None).unwrap() {
+            Waited::Ready((_, version)) => seen = version,
+            Waited::TimedOut => missed += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+        waits += 1;
+        // A pause of 0 to 200 µs, so the listener leaves 'a' now and then
+        // just as the next wait on it starts.
+        std::thread::sleep(Duration::from_micros(u64::from(waits % 5) * 50));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    churn.into_iter().for_each(|c| c.join().unwrap());
+    writes.join().unwrap();
+    assert_eq!(missed, 0, "{missed} of {waits} waits slept through writes made every millisecond");
+    assert!(waits > 100, "only {waits} waits");
+}

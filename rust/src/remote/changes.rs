@@ -280,20 +280,27 @@ impl Changes {
     }
 
     /// Channels to subscribe to and to leave, so that the subscriptions match what waits want.
+    ///
+    /// A channel to leave stops counting as subscribed here, under the lock
+    /// that chose it, not after the UNSUBSCRIBE: a wait on it that starts in
+    /// between must not take it for subscribed and sleep on a channel about
+    /// to go quiet; it pokes the listener instead, which subscribes again.
+    /// A channel to join counts only once SUBSCRIBE has been answered
+    /// ([`subscribed`](Self::subscribed)).
     fn differences(&self) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
-        let state = self.state.lock();
+        let mut state = self.state.lock();
         let add = state.wanted.keys().filter(|c| !state.subscribed.contains(*c)).cloned().collect();
-        let remove = state.subscribed.iter().filter(|c| !state.wanted.contains_key(*c)).cloned().collect();
+        let remove: Vec<Vec<u8>> = state.subscribed.iter().filter(|c| !state.wanted.contains_key(*c)).cloned().collect();
+        for channel in &remove {
+            state.subscribed.remove(channel);
+        }
         (add, remove)
     }
 
-    fn subscribed(&self, added: &[Vec<u8>], removed: &[Vec<u8>]) {
+    fn subscribed(&self, added: &[Vec<u8>]) {
         let mut state = self.state.lock();
         for channel in added {
             state.subscribed.insert(channel.clone());
-        }
-        for channel in removed {
-            state.subscribed.remove(channel);
         }
         self.wake.notify_all();
     }
@@ -308,8 +315,8 @@ fn sync_subscriptions(changes: &Changes, pubsub: &mut redis::PubSub<'_>) -> redi
     if !remove.is_empty() {
         pubsub.unsubscribe(&remove)?;
     }
-    if !add.is_empty() || !remove.is_empty() {
-        changes.subscribed(&add, &remove);
+    if !add.is_empty() {
+        changes.subscribed(&add);
     }
     Ok(())
 }
@@ -356,6 +363,34 @@ fn listen(changes: &Arc<Changes>, client: &redis::Client) {
         if !state.closed {
             changes.wake.wait_for(&mut state, RECONNECT_PAUSE);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_channel_being_left_no_longer_counts_as_subscribed() {
+        let changes = Changes::new("all".into(), "control".into(), "redis://h:1/0".into());
+        {
+            let mut state = changes.state.lock();
+            state.subscribed.insert(b"left".to_vec());
+            state.subscribed.insert(b"kept".to_vec());
+            state.wanted.insert(b"kept".to_vec(), 1);
+            state.wanted.insert(b"new".to_vec(), 1);
+        }
+        let (add, remove) = changes.differences();
+        assert_eq!((add, remove), (vec![b"new".to_vec()], vec![b"left".to_vec()]));
+        // Before the UNSUBSCRIBE goes out, a wait on 'left' must see it as not
+        // subscribed (and poke); 'new' counts only once SUBSCRIBE answered.
+        let state = changes.state.lock();
+        assert!(!state.subscribed.contains(b"left".as_slice()));
+        assert!(!state.subscribed.contains(b"new".as_slice()));
+        assert!(state.subscribed.contains(b"kept".as_slice()));
+        drop(state);
+        changes.subscribed(&[b"new".to_vec()]);
+        assert!(changes.state.lock().subscribed.contains(b"new".as_slice()));
     }
 }
 
