@@ -388,3 +388,41 @@ fn waits_on_one_key_hear_every_write_while_waits_on_other_keys_churn_the_subscri
     assert_eq!(missed, 0, "{missed} of {waits} waits slept through writes made every millisecond");
     assert!(waits > 100, "only {waits} waits");
 }
+
+fn pubsub_clients(port: u16) -> usize {
+    let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/0")).unwrap().get_connection().unwrap();
+    let list: String = redis::cmd("CLIENT").arg("LIST").arg("TYPE").arg("pubsub").query(&mut c).unwrap();
+    list.lines().filter(|l| !l.trim().is_empty()).count()
+}
+
+#[test]
+fn a_close_releases_held_locks_and_ends_the_listener_even_without_an_idle_connection() {
+    let s = server(None);
+    let long = |name: &str| {
+        let address = Address::parse(&format!("redis://127.0.0.1:{}/0", s.port)).unwrap();
+        RemoteStore::open(RemoteOptions { address, name: name.into(), case_sensitive: false, lock_expiry: Duration::from_secs(60) }).unwrap()
+    };
+    let holder = long("close");
+    let other = long("close");
+    assert!(matches!(holder.lock_key(KeyRef::Text("k"), 1, Duration::from_secs(1), None).unwrap(), Waited::Ready(())));
+    holder.close();
+    let started = Instant::now();
+    assert!(matches!(other.lock_key(KeyRef::Text("k"), 2, Duration::from_secs(5), None).unwrap(), Waited::Ready(())), "the lock was released by the close");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    other.unlock_key(KeyRef::Text("k"), 2).unwrap();
+
+    // A table whose idle connections are gone when it closes: its listener
+    // cannot be woken by a message, and must still end (and disconnect).
+    let waiter = long("close2");
+    assert!(matches!(waiter.wait_for(KeyRef::Text("never"), None, Duration::from_millis(100), None).unwrap(), Waited::TimedOut));
+    let before = pubsub_clients(s.port);
+    assert!(before >= 2, "the listeners of 'other' and 'waiter' are subscribed ({before})");
+    let mut admin = redis::Client::open(format!("redis://127.0.0.1:{}/0", s.port)).unwrap().get_connection().unwrap();
+    let _: i64 = redis::cmd("CLIENT").arg("KILL").arg("TYPE").arg("normal").arg("SKIPME").arg("yes").query(&mut admin).unwrap();
+    waiter.close();
+    let closed = Instant::now();
+    while pubsub_clients(s.port) >= before {
+        assert!(closed.elapsed() < syncpool::remote::changes::LISTENER_CHECK * 2, "the closed table's listener is still subscribed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -40,6 +40,13 @@ use crate::table::Waited;
 /// Pause between reconnect attempts of the listener after its connection broke.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(250);
 
+/// How long the listener reads before it checks its connection with a PING
+/// (a server that vanished without closing the socket, a half-open
+/// connection, is noticed within twice this) and whether the table was
+/// closed (a close wakes it at once when it can; see `RemoteStore::close`).
+/// Waits are not woken by this: only by messages.
+pub const LISTENER_CHECK: Duration = Duration::from_secs(5);
+
 #[derive(Clone, PartialEq, Eq)]
 enum Listening {
     NotYet,
@@ -330,7 +337,11 @@ fn listen(changes: &Arc<Changes>, client: &redis::Client) {
         match client.get_connection_with_timeout(CONNECT_TIMEOUT) {
             Ok(mut connection) => {
                 let mut pubsub = connection.as_pubsub();
-                match pubsub.subscribe(&[changes.all.as_str(), changes.control.as_str()]).and_then(|()| sync_subscriptions(changes, &mut pubsub)) {
+                let subscribed = pubsub
+                    .set_read_timeout(Some(LISTENER_CHECK))
+                    .and_then(|()| pubsub.subscribe(&[changes.all.as_str(), changes.control.as_str()]))
+                    .and_then(|()| sync_subscriptions(changes, &mut pubsub));
+                match subscribed {
                     Ok(()) => {
                         changes.set_listening(Listening::Yes);
                         loop {
@@ -339,6 +350,13 @@ fn listen(changes: &Arc<Changes>, client: &redis::Client) {
                                 return;
                             }
                             match message {
+                                Err(error) if error.is_timeout() => {
+                                    // Quiet for a while: is the server still there?
+                                    if let Err(error) = pubsub.ping::<redis::Value>() {
+                                        changes.set_listening(Listening::Lost(format!("the server stopped answering: {}", error.kind_name())));
+                                        break;
+                                    }
+                                }
                                 Ok(message) if message.get_channel_name() == changes.control => {
                                     if let Err(error) = sync_subscriptions(changes, &mut pubsub) {
                                         changes.set_listening(Listening::Lost(format!("it could not subscribe: {}", error.kind_name())));

@@ -186,9 +186,18 @@ impl RemoteStore {
             return;
         }
         self.changes.close();
-        // Wake the listener thread blocked in its read, so it sees the close and
-        // ends; best effort, on a connection already open (a server that is gone
-        // must not delay the close; the listener then ends on its broken connection).
+        // Locks this process still holds are released now, not left to
+        // expire while other processes wait for them.
+        let held: Vec<(Vec<u8>, String)> = self.held.lock().drain().map(|(field, h)| (field, h.token)).collect();
+        // Best effort, on a connection already open (a server that is gone
+        // must not delay the close): the locks expire by themselves, and the
+        // listener notices the close within LISTENER_CHECK.
+        for (field, token) in &held {
+            let lock = self.lock_name(field);
+            let channel = channel_of(&self.names.unlock_channels, field);
+            let _ = self.connections.run_if_connected(|c| scripts::UNLOCK.key(&lock).arg(token).arg(&channel).invoke::<i64>(c));
+        }
+        // Wake the listener thread blocked in its read, so it ends at once.
         let _ = self.connections.run_if_connected(|c| redis::cmd("PUBLISH").arg(self.changes.control()).arg("closed").query::<i64>(c));
         self.connections.drop_idle();
     }
