@@ -426,3 +426,25 @@ fn a_close_releases_held_locks_and_ends_the_listener_even_without_an_idle_connec
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn versions_keep_growing_when_another_process_deletes_the_data() {
+    // B stays attached while A deletes the table's data (clock included): a
+    // version B read before must never be issued again, or B's Update would
+    // overwrite a later write.
+    let s = server(None);
+    let a = open(s.port, "deleted", None).unwrap();
+    let b = open(s.port, "deleted", None).unwrap();
+    let mut before = 0;
+    for i in 0..5 {
+        before = b.put(KeyRef::Text("x"), &encode(Remote::Int(i))).unwrap();
+    }
+    a.delete_data().unwrap();
+    assert_eq!(b.count().unwrap(), 0);
+    let after = b.put(KeyRef::Text("x"), &encode(Remote::Int(9))).unwrap();
+    assert!(after > before, "version {after} after the deletion, {before} before");
+    assert!(!b.replace_if_version(KeyRef::Text("x"), Some(before), &encode(Remote::Int(10))).unwrap(), "a version from before cannot match");
+    b.clear().unwrap();
+    let cleared = b.put(KeyRef::Text("y"), &encode(Remote::Int(1))).unwrap();
+    assert!(cleared > after);
+}

@@ -13,6 +13,24 @@
 use once_cell::sync::Lazy;
 use redis::Script;
 
+/// The next value of the table's clock, as `v`. A clock that starts (INCR
+/// answered 1: a new table, or one whose data another process deleted while
+/// this one stays attached) jumps to the server's time in microseconds, so
+/// versions keep growing across a deletion: a version read before it can
+/// never be issued again to a later write (which would let an Update in
+/// flight overwrite that write, or a wait for a newer version miss it).
+/// The clock grows by one per write, far slower than a microsecond clock,
+/// and stays below 2^53 (exact in Lua) for centuries.
+macro_rules! tick {
+    () => {
+        concat!(
+            "local v = redis.call('INCR', KEYS[4])\n",
+            "if v == 1 then local t = redis.call('TIME'); v = redis.call('INCRBY', KEYS[4], string.format('%d', tonumber(t[1]) * 1000000 + tonumber(t[2]))) end\n",
+            "v = string.format('%d', v)\n"
+        )
+    };
+}
+
 /// The shared tail of every write: version, spelling, wake-up. `spelling`
 /// is the ARGV index of the spelling to keep ('' when the field keeps it);
 /// `added` a Lua condition true when this write created the field (the only
@@ -22,7 +40,7 @@ use redis::Script;
 macro_rules! stamp {
     ($spelling:literal, $added:literal) => {
         concat!(
-            "local v = redis.call('INCR', KEYS[4])\n",
+            tick!(),
             "redis.call('HSET', KEYS[2], ARGV[1], v)\n",
             "if (", $added, ") and ARGV[", $spelling, "] ~= '' then redis.call('HSETNX', KEYS[3], ARGV[1], ARGV[", $spelling, "]) end\n",
             "redis.call('PUBLISH', ARGV[2] .. ARGV[1], '1')\n"
@@ -38,27 +56,29 @@ pub static PUT: Lazy<Script> = Lazy::new(|| Script::new(concat!("local added = r
 
 /// Returns {old value, old version}, or nil when the key was absent.
 pub static DELETE: Lazy<Script> = Lazy::new(|| {
-    Script::new(
+    Script::new(concat!(
         "local old = redis.call('HGET', KEYS[1], ARGV[1])
 if not old then return false end
 local version = redis.call('HGET', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
-redis.call('INCR', KEYS[4])
-redis.call('PUBLISH', ARGV[2] .. ARGV[1], '1')
-return {old, version}",
-    )
+",
+        tick!(),
+        "redis.call('PUBLISH', ARGV[2] .. ARGV[1], '1')
+return {old, version}"
+    ))
 });
 
 /// ARGV 1 is unused, 2 the table's `all` channel.
 pub static CLEAR: Lazy<Script> = Lazy::new(|| {
-    Script::new(
+    Script::new(concat!(
         "redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
-redis.call('INCR', KEYS[4])
-redis.call('PUBLISH', ARGV[2], '*')
-return 1",
-    )
+",
+        tick!(),
+        "redis.call('PUBLISH', ARGV[2], '*')
+return 1"
+    ))
 });
 
 /// ARGV 3 the delta's kind ('i' integer, 'f' double), 4 the delta as
