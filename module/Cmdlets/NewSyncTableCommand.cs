@@ -45,10 +45,11 @@ public sealed class NewSyncTableCommand : SyncPoolCmdlet
     [Credential]
     public PSCredential? Credential { get; set; }
 
-    /// <summary>How long a key lock on a Redis table lasts unless released first (so a killed process cannot hold it for ever).</summary>
+    /// <summary>How long a key lock on a Redis table outlives its holder's process (renewed while it runs);
+    /// not given: the core's default.</summary>
     [Parameter(ParameterSetName = "Redis")]
     [ValidateRange(0.001, 86400)]
-    public double LockExpirySeconds { get; set; } = 30;
+    public double? LockExpirySeconds { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -64,7 +65,7 @@ public sealed class NewSyncTableCommand : SyncPoolCmdlet
                     password = Credential.GetNetworkCredential().Password;
                 }
                 WriteVerbose($"Opening SyncTable '{Name}' on the Redis server given by -Redis (credentials are never shown).");
-                table = SyncTableRegistry.CreateRedis(Name!, Redis, CaseSensitive, user, password, TimeSpan.FromSeconds(LockExpirySeconds));
+                table = SyncTableRegistry.CreateRedis(Name!, Redis, CaseSensitive, user, password, LockExpirySeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
                 WriteVerbose($"Opened SyncTable '{Name}' on {table.RedisAddress}.");
             }
             else

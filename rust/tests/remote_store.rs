@@ -73,7 +73,7 @@ fn values_keys_and_versions_round_trip() {
     assert!(v2 > v1);
     assert_eq!(t.keys().unwrap(), vec![syncpool::table::Key::Text("Name".into())], "first spelling kept");
     assert_eq!(t.count().unwrap(), 1);
-    assert!(t.replace_if_version(KeyRef::Text("name"), Some(v1), &encode(Remote::Null)).unwrap() == false);
+    assert!(!t.replace_if_version(KeyRef::Text("name"), Some(v1), &encode(Remote::Null)).unwrap());
     assert!(t.replace_if_version(KeyRef::Text("name"), Some(v2), &encode(Remote::Null)).unwrap());
     assert!(t.compare_exchange(KeyRef::Text("name"), &encode(Remote::Null), &encode(Remote::Double(1.5))).unwrap());
     assert_eq!(t.increment(KeyRef::Text("name"), Delta::Int(2)).unwrap(), Sum::Double(3.5));
@@ -234,21 +234,44 @@ fn a_wait_is_woken_by_a_write_from_another_store() {
     assert!(matches!(waiter.wait_for(KeyRef::Text("never"), None, Duration::MAX, Some(&cancel)).unwrap(), Waited::Cancelled));
 }
 
+fn lock_key_name(table: &str, key: &str) -> Vec<u8> {
+    let mut name = format!("syncpool:{{{table}}}:l:").into_bytes();
+    name.extend_from_slice(&syncpool::remote::encoding::field(KeyRef::Text(key), false));
+    name
+}
+
 #[test]
-fn locks_exclude_expire_and_tell_a_late_holder() {
+fn locks_exclude_are_renewed_while_held_expire_when_the_holder_is_gone_and_tell_a_holder_that_lost_one() {
     let s = server(None);
     let a = open(s.port, "locks", None).unwrap();
     let b = open(s.port, "locks", None).unwrap();
     assert!(matches!(a.lock_key(KeyRef::Text("k"), 1, Duration::from_secs(1), None).unwrap(), Waited::Ready(())));
     assert!(matches!(a.lock_key(KeyRef::Text("k"), 1, Duration::from_secs(1), None).unwrap(), Waited::Ready(())), "re-entrant");
     assert!(matches!(b.lock_key(KeyRef::Text("k"), 1, Duration::from_millis(50), None).unwrap(), Waited::TimedOut), "excluded");
-    // a's lock expires after 500 ms; b gets it then, without a release message.
-    let started = Instant::now();
-    assert!(matches!(b.lock_key(KeyRef::Text("k"), 1, Duration::from_secs(5), None).unwrap(), Waited::Ready(())));
-    assert!(started.elapsed() < Duration::from_secs(2));
+    // The expiry is 500 ms; a is alive and keeps its lock for three times that.
+    assert!(matches!(b.lock_key(KeyRef::Text("k"), 1, Duration::from_millis(1500), None).unwrap(), Waited::TimedOut), "renewed while held");
     a.unlock_key(KeyRef::Text("k"), 1).unwrap(); // the re-entered level
-    assert!(matches!(a.unlock_key(KeyRef::Text("k"), 1), Err(RemoteError::NotLockOwner(m)) if m.contains("expired")), "a is told it lost the lock");
+    a.unlock_key(KeyRef::Text("k"), 1).unwrap();
+    assert!(matches!(b.lock_key(KeyRef::Text("k"), 1, Duration::from_millis(100), None).unwrap(), Waited::Ready(())));
     b.unlock_key(KeyRef::Text("k"), 1).unwrap();
+
+    // A holder that is gone (a killed process: its token, no renewal): the lock expires.
+    let mut admin = redis::Client::open(format!("redis://127.0.0.1:{}/0", s.port)).unwrap().get_connection().unwrap();
+    let _: () = redis::cmd("SET").arg(lock_key_name("locks", "dead")).arg("a-killed-process").arg("PX").arg(500).query(&mut admin).unwrap();
+    let started = Instant::now();
+    assert!(matches!(b.lock_key(KeyRef::Text("dead"), 1, Duration::from_secs(5), None).unwrap(), Waited::Ready(())));
+    assert!(started.elapsed() < Duration::from_secs(2));
+    b.unlock_key(KeyRef::Text("dead"), 1).unwrap();
+
+    // The server loses a held lock (restart, eviction, an admin): its holder is told.
+    assert!(matches!(a.lock_key(KeyRef::Text("m"), 7, Duration::from_secs(1), None).unwrap(), Waited::Ready(())));
+    let _: i64 = redis::cmd("DEL").arg(lock_key_name("locks", "m")).query(&mut admin).unwrap();
+    assert!(matches!(b.lock_key(KeyRef::Text("m"), 1, Duration::from_secs(1), None).unwrap(), Waited::Ready(())), "another holder took it meanwhile");
+    std::thread::sleep(Duration::from_millis(400)); // more than one renewal
+    assert!(matches!(a.lock_key(KeyRef::Text("m"), 7, Duration::from_secs(1), None), Err(RemoteError::NotLockOwner(m)) if m.contains("lost")), "re-entering a lost lock");
+    assert!(matches!(a.unlock_key(KeyRef::Text("m"), 7), Err(RemoteError::NotLockOwner(m)) if m.contains("lost")), "releasing a lost lock");
+    assert!(matches!(a.unlock_key(KeyRef::Text("m"), 7), Err(RemoteError::NotLockOwner(m)) if m.contains("not locked")), "released once");
+    b.unlock_key(KeyRef::Text("m"), 1).unwrap();
 }
 
 #[test]

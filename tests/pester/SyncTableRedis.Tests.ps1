@@ -202,14 +202,48 @@ for ($i = 0; $i -lt 300; $i++) { do { $old = $t.cas; $new = [int]$old + 1 } unti
         }
     }
 
-    It 'tells a holder whose lock expired before it was done' {
-        $t = New-SyncTable -Name (New-TableName) -Redis $Uri -LockExpirySeconds 0.3
+    It 'a live holder keeps its lock through a critical section far longer than the expiry' {
+        $name = New-TableName
+        $t = New-SyncTable -Name $name -Redis $Uri -LockExpirySeconds 0.3
+        try {
+            $t.Lock('slow', {
+                # Another process tries to take the lock while this one holds it for seconds (10x the expiry and more).
+                $child = Start-ChildPwsh -Command ((Get-ChildPreamble $name) + @'
+try { $t.Lock('slow', { $t.tried = 'entered' }, [timespan]::FromMilliseconds(500), [Threading.CancellationToken]::None) } catch { $t.tried = 'excluded' }
+'@)
+                try {
+                    Wait-SyncTable $t -Key tried -Timeout 60 | Out-Null
+                    $child.Process.WaitForExit(30000) | Out-Null
+                }
+                finally { if (-not $child.Process.HasExited) { $child.Process.Kill($true) } }
+            })
+            $t.tried | Should -Be 'excluded' -Because 'the lock was renewed while its holder lived'
+        }
+        finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
+    }
+
+    It 'tells a holder whose lock the server lost before it was done' {
+        $name = New-TableName
+        $t = New-SyncTable -Name $name -Redis $Uri -LockExpirySeconds 0.3
+        $port = ([uri]($Uri -replace '^redis', 'http')).Port
         try {
             $err = $null
-            try { $t.Lock('slow', { Start-Sleep -Milliseconds 900 }) } catch { $err = $_ }
+            try {
+                $t.Lock('slow', {
+                    # As after a server restart: the lock key is gone from the server.
+                    $locks = @(redis-cli -p $port --scan --pattern "syncpool:{$name}:l:*")
+                    $locks.Count | Should -Be 1
+                    redis-cli -p $port DEL $locks[0] | Out-Null
+                    Start-Sleep -Milliseconds 600
+                })
+            }
+            catch { $err = $_ }
             $err | Should -Not -BeNullOrEmpty
             $err.Exception.InnerException.Code.ToString() | Should -Be 'NotLockOwner'
-            $err.Exception.Message | Should -BeLike '*expired*'
+            $err.Exception.Message | Should -BeLike '*lost*'
+            $script:again = $false
+            $t.Lock('slow', { $script:again = $true })
+            $script:again | Should -BeTrue -Because 'the lock is free again afterwards'
         }
         finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
     }

@@ -384,6 +384,25 @@ fn listen(changes: &Arc<Changes>, client: &redis::Client) {
     }
 }
 
+trait KindName {
+    fn kind_name(&self) -> String;
+}
+
+impl KindName for redis::RedisError {
+    /// The kind of failure only: library text could, in principle, carry connection details.
+    fn kind_name(&self) -> String {
+        if self.is_timeout() {
+            "timed out".into()
+        } else if self.is_connection_refusal() {
+            "connection refused".into()
+        } else if self.is_io_error() || self.is_connection_dropped() {
+            "connection closed".into()
+        } else {
+            format!("{:?}", self.kind())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -409,24 +428,5 @@ mod tests {
         drop(state);
         changes.subscribed(&[b"new".to_vec()]);
         assert!(changes.state.lock().subscribed.contains(b"new".as_slice()));
-    }
-}
-
-trait KindName {
-    fn kind_name(&self) -> String;
-}
-
-impl KindName for redis::RedisError {
-    /// The kind of failure only: library text could, in principle, carry connection details.
-    fn kind_name(&self) -> String {
-        if self.is_timeout() {
-            "timed out".into()
-        } else if self.is_connection_refusal() {
-            "connection refused".into()
-        } else if self.is_io_error() || self.is_connection_dropped() {
-            "connection closed".into()
-        } else {
-            format!("{:?}", self.kind())
-        }
     }
 }

@@ -5,9 +5,9 @@
 //! table, with the same guarantees as in one process: each compound
 //! operation is one Lua script (see [`scripts`]), so it is atomic on the
 //! server; versions come from one clock per table; waits are woken by
-//! pub/sub ([`changes`]); key locks are Redis keys with an expiry, so a
-//! killed process cannot hold one for ever, and a holder whose lock expired
-//! is told so when it releases it.
+//! pub/sub ([`changes`]); key locks are Redis keys with an expiry, renewed
+//! while their holder runs, so a killed process cannot hold one for ever and
+//! a live one does not lose it ([`locks`]).
 //!
 //! # Layout on the server
 //! For a table named `n` (lower-cased: PowerShell names ignore case), every
@@ -23,6 +23,7 @@ pub mod changes;
 pub mod connections;
 pub mod encoding;
 pub mod error;
+mod locks;
 pub mod scripts;
 
 use std::collections::HashMap;
@@ -30,13 +31,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
 use redis::{Connection, RedisResult, Script};
 
 use crate::cancel::Cancel;
 use crate::table::{Key, KeyRef, Waited};
 use address::Address;
 use changes::{Changes, Check};
+use locks::Locks;
 use connections::{Connections, Op};
 use encoding::Remote;
 pub use error::RemoteError;
@@ -87,23 +88,14 @@ struct Names {
     lock_prefix: String,
 }
 
-/// A lock this process holds: by which owner (thread), how often re-entered, under which token.
-struct Held {
-    owner: u64,
-    depth: u32,
-    token: String,
-}
-
 pub struct RemoteStore {
     shown: String,
     name: String,
     case_sensitive: bool,
-    lock_expiry: Duration,
     names: Names,
-    connections: Connections,
+    connections: Arc<Connections>,
     changes: Arc<Changes>,
-    held: Mutex<HashMap<Vec<u8>, Held>>,
-    token_prefix: String,
+    locks: Arc<Locks>,
     closed: AtomicBool,
 }
 
@@ -133,7 +125,7 @@ impl RemoteStore {
             all_channel: format!("{base}all"),
             lock_prefix: format!("{base}l:"),
         };
-        let connections = Connections::open(&address)?;
+        let connections = Arc::new(Connections::open(&address)?);
         let shown = connections.shown().to_string();
         let stored: Option<String> = connections.run(Op { what: "Opening the table", idempotent: true }, |c| {
             scripts::ATTACH.key(&names.info).arg(if case_sensitive { "1" } else { "0" }).invoke(c)
@@ -149,12 +141,10 @@ impl RemoteStore {
             shown,
             name,
             case_sensitive,
-            lock_expiry,
             names,
             connections,
             changes,
-            held: Mutex::new(HashMap::new()),
-            token_prefix,
+            locks: Locks::new(lock_expiry, token_prefix),
             closed: AtomicBool::new(false),
         })
     }
@@ -173,7 +163,7 @@ impl RemoteStore {
     }
 
     pub fn lock_expiry(&self) -> Duration {
-        self.lock_expiry
+        self.locks.expiry()
     }
 
     pub fn is_closed(&self) -> bool {
@@ -186,16 +176,15 @@ impl RemoteStore {
             return;
         }
         self.changes.close();
+        self.locks.close();
         // Locks this process still holds are released now, not left to
-        // expire while other processes wait for them.
-        let held: Vec<(Vec<u8>, String)> = self.held.lock().drain().map(|(field, h)| (field, h.token)).collect();
-        // Best effort, on a connection already open (a server that is gone
-        // must not delay the close): the locks expire by themselves, and the
-        // listener notices the close within LISTENER_CHECK.
-        for (field, token) in &held {
-            let lock = self.lock_name(field);
-            let channel = channel_of(&self.names.unlock_channels, field);
-            let _ = self.connections.run_if_connected(|c| scripts::UNLOCK.key(&lock).arg(token).arg(&channel).invoke::<i64>(c));
+        // expire while other processes wait for them. Best effort, on a
+        // connection already open (a server that is gone must not delay the
+        // close): the locks expire by themselves, and the listener notices
+        // the close within LISTENER_CHECK.
+        for (field, held) in self.locks.take_all(None) {
+            let channel = channel_of(&self.names.unlock_channels, &field);
+            let _ = self.connections.run_if_connected(|c| scripts::UNLOCK.key(&held.lock).arg(&held.token).arg(&channel).invoke::<i64>(c));
         }
         // Wake the listener thread blocked in its read, so it ends at once.
         let _ = self.connections.run_if_connected(|c| redis::cmd("PUBLISH").arg(self.changes.control()).arg("closed").query::<i64>(c));
@@ -444,96 +433,6 @@ impl RemoteStore {
                 _ => Check::Retry { until: None },
             })
         })
-    }
-
-    /// Takes the lock of `key` for `owner` (re-entrant per owner), waiting
-    /// up to `timeout`; it expires after the table's lock expiry.
-    pub fn lock_key(&self, key: KeyRef<'_>, owner: u64, timeout: Duration, cancel: Option<&Cancel>) -> Result<Waited<()>, RemoteError> {
-        if self.is_closed() {
-            return Ok(Waited::Closed);
-        }
-        let field = self.field(key);
-        if let Some(held) = self.held.lock().get_mut(&field)
-            && held.owner == owner
-        {
-            held.depth += 1;
-            return Ok(Waited::Ready(()));
-        }
-        let token = format!("{}:{owner}", self.token_prefix);
-        let lock = self.lock_name(&field);
-        let expiry_ms = self.lock_expiry.as_millis().max(1) as u64;
-        let what = format!("Lock of key '{}'", shown_key(key));
-        let client = self.connections.client();
-        let channel = channel_of(&self.names.unlock_channels, &field);
-        let waited = self.changes.wait(&client, channel, || self.poke(), deadline(timeout), cancel, || {
-            let reply: Vec<i64> = self.run(&what, true, |c| scripts::LOCK.key(&lock).arg(&token).arg(expiry_ms).invoke(c))?;
-            Ok(match reply.as_slice() {
-                [1, ..] => Check::Done(()),
-                [0, ms, ..] if *ms > 0 => Check::Retry { until: Some(Instant::now() + Duration::from_millis(*ms as u64 + 1)) },
-                _ => Check::Retry { until: Some(Instant::now() + Duration::from_millis(1)) },
-            })
-        })?;
-        if let Waited::Ready(()) = waited {
-            self.held.lock().insert(field, Held { owner, depth: 1, token });
-        }
-        Ok(waited)
-    }
-
-    /// Leaves the lock of `key`. Tells the caller when the lock had expired
-    /// before this release (another process may have held it meanwhile).
-    pub fn unlock_key(&self, key: KeyRef<'_>, owner: u64) -> Result<(), RemoteError> {
-        let field = self.field(key);
-        let token = {
-            let mut held = self.held.lock();
-            match held.get_mut(&field) {
-                Some(h) if h.owner == owner => {
-                    h.depth -= 1;
-                    if h.depth > 0 {
-                        return Ok(());
-                    }
-                    held.remove(&field).map(|h| h.token).unwrap_or_default()
-                }
-                _ => return Err(RemoteError::NotLockOwner(format!("Key '{}' is not locked by this caller.", shown_key(key)))),
-            }
-        };
-        self.release(&field, &token, key)
-    }
-
-    fn release(&self, field: &[u8], token: &str, key: KeyRef<'_>) -> Result<(), RemoteError> {
-        let lock = self.lock_name(field);
-        let channel = channel_of(&self.names.unlock_channels, field);
-        let what = format!("Unlock of key '{}'", shown_key(key));
-        let mut attempts = 0;
-        let released: i64 = self.run(&what, true, |c| {
-            attempts += 1;
-            scripts::UNLOCK.key(&lock).arg(token).arg(&channel).invoke(c)
-        })?;
-        if released == 1 {
-            return Ok(());
-        }
-        if attempts > 1 {
-            // The first attempt may have released it (its reply lost), or the
-            // lock had expired: the lock is free now either way, but whether
-            // it was held to the end is unknown.
-            return Err(self.connections.outcome_unknown(&what, "whether the lock was still held when it was released (it is released now)"));
-        }
-        Err(RemoteError::NotLockOwner(format!(
-            "The lock on key '{}' expired before it was released (locks on a Redis table expire after {} s, so a killed process cannot hold one for ever); another process may have held it meanwhile, so the critical section was not exclusive to the end. Give New-SyncTable a larger -LockExpirySeconds for longer critical sections.",
-            shown_key(key),
-            self.lock_expiry.as_secs_f64()
-        )))
-    }
-
-    /// Releases every lock `owner` holds (a stopped pipeline).
-    pub fn unlock_all(&self, owner: u64) {
-        let mine: Vec<(Vec<u8>, String)> = {
-            let mut held = self.held.lock();
-            let fields: Vec<Vec<u8>> = held.iter().filter(|(_, h)| h.owner == owner).map(|(f, _)| f.clone()).collect();
-            fields.into_iter().filter_map(|f| held.remove(&f).map(|h| (f, h.token))).collect()
-        };
-        for (field, token) in mine {
-            let _ = self.release(&field, &token, KeyRef::Text(""));
-        }
     }
 
     /// Wakes this table's listener so it subscribes to what waits now want.

@@ -206,6 +206,24 @@ return {0, redis.call('PTTL', KEYS[1])}",
     )
 });
 
+/// KEYS the locks to renew; ARGV 1 the expiry in ms, then each lock's
+/// holder token. Extends each lock still held under its token; returns,
+/// per lock, 1 if extended and 0 if the server no longer held it so.
+pub static RENEW: Lazy<Script> = Lazy::new(|| {
+    Script::new(
+        "local out = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[i + 1] then
+    redis.call('PEXPIRE', key, ARGV[1])
+    out[i] = 1
+  else
+    out[i] = 0
+  end
+end
+return out",
+    )
+});
+
 /// KEYS 1 the lock. ARGV 1 the holder's token, 2 the lock's channel. Returns 1 if
 /// the caller still held it (and now released it), 0 if it had expired.
 pub static UNLOCK: Lazy<Script> = Lazy::new(|| {
