@@ -193,6 +193,11 @@ impl Changes {
                 Check::Retry { .. } => Waited::TimedOut,
             });
         }
+        // Done already (a wait for a key that exists, the common case):
+        // no subscription needed. A write after this look is caught below.
+        if let Check::Done(value) = check()? {
+            return Ok(Waited::Ready(value));
+        }
         self.ensure_listener(client);
         let _registered = cancel.map(|c| {
             let me = Arc::clone(self);
@@ -230,7 +235,18 @@ impl Changes {
                         continue;
                     }
                 }
-                if self.wake.wait_until(&mut state, limit).timed_out() && !(state.listening == Listening::Yes && state.subscribed.contains(&channel)) {
+                // The wait's own deadline, when sooner, still holds: look
+                // once more and time out as usual (slow to subscribe is not
+                // yet a lost connection).
+                let until = deadline.map_or(limit, |d| d.min(limit));
+                if self.wake.wait_until(&mut state, until).timed_out() && !(state.listening == Listening::Yes && state.subscribed.contains(&channel)) {
+                    if deadline.is_some_and(|d| d <= limit) {
+                        drop(state);
+                        return Ok(match check()? {
+                            Check::Done(value) => Waited::Ready(value),
+                            Check::Retry { .. } => Waited::TimedOut,
+                        });
+                    }
                     let why = match &state.listening {
                         Listening::Lost(why) => why.clone(),
                         _ => "it did not subscribe in time".to_string(),
