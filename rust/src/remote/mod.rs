@@ -10,7 +10,7 @@
 //! a live one does not lose it ([`locks`]).
 //!
 //! # Layout on the server
-//! For a table named `n` (lower-cased: PowerShell names ignore case), every
+//! For a table named `n` (folded as .NET OrdinalIgnoreCase folds it, ASCII in lower case: PowerShell names ignore case), every
 //! key starts with `syncpool:{n}:` (the braces keep them in one cluster
 //! slot): `d` the data hash, `v` versions, `s` spellings (see
 //! [`encoding`]), `c` the clock, `i` how the table compares keys, `l:<field>`
@@ -113,7 +113,7 @@ impl RemoteStore {
         if lock_expiry.is_zero() {
             return Err(RemoteError::BadAddress("The lock expiry must be at least one millisecond.".into()));
         }
-        let base = format!("syncpool:{{{}}}:", name.to_lowercase());
+        let base = key_base(&name);
         let names = Names {
             data: format!("{base}d"),
             versions: format!("{base}v"),
@@ -457,6 +457,18 @@ impl Drop for RemoteStore {
     }
 }
 
+/// `syncpool:{<name>}:`, the start of every key of table `name`. Names
+/// ignore case exactly as the process's registry of tables does (.NET's
+/// OrdinalIgnoreCase): folded as keys are, so two names land on the same
+/// keys if and only if .NET takes them for one (the Kelvin sign is not 'k';
+/// Rust's to_lowercase would merge them). ASCII letters are then shown in
+/// lower case (a fold never yields a lower-case ASCII letter, so this merges
+/// nothing).
+fn key_base(name: &str) -> String {
+    let folded: String = name.chars().map(|c| crate::table::key::fold_char(c).to_ascii_lowercase()).collect();
+    format!("syncpool:{{{folded}}}:")
+}
+
 fn channel_of(prefix: &str, field: &[u8]) -> Vec<u8> {
     let mut channel = prefix.as_bytes().to_vec();
     channel.extend_from_slice(field);
@@ -493,4 +505,20 @@ fn glob_escape(text: &str) -> String {
 /// Encodes a value for the server (see [`encoding`]).
 pub fn encode(value: Remote<'_>) -> Vec<u8> {
     encoding::encode(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_base;
+
+    #[test]
+    fn names_dotnet_takes_for_one_share_their_keys() {
+        // What .NET's OrdinalIgnoreCase says (checked in pwsh 7.6.9).
+        assert_eq!(key_base("Results"), "syncpool:{results}:");
+        assert_eq!(key_base("RESULTS"), key_base("results"));
+        assert_eq!(key_base("\u{E4}bc"), key_base("\u{C4}BC"), "a and A with diaeresis are one");
+        assert_ne!(key_base("\u{212A}elvin"), key_base("kelvin"), "the Kelvin sign is not k");
+        assert_ne!(key_base("\u{17F}tats"), key_base("stats"), "the long s is not s");
+        assert_ne!(key_base("Stra\u{DF}e"), key_base("STRASSE"));
+    }
 }
