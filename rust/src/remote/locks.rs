@@ -97,8 +97,13 @@ impl Locks {
     pub fn taken(self: &Arc<Self>, field: Vec<u8>, held: Held, connections: &Arc<Connections>) {
         let start = {
             let mut state = self.state.lock();
+            if state.held.is_empty() {
+                // The renewal thread sleeps until a lock is held; a lock
+                // taken while others are held waits for the next round
+                // (waking it for every lock would renew once per lock taken).
+                self.wake.notify_all();
+            }
             state.held.insert(field, held);
-            self.wake.notify_all();
             !std::mem::replace(&mut state.renewing, true)
         };
         if start {
