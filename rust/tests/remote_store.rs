@@ -523,3 +523,54 @@ fn a_wait_keeps_its_own_timeout_while_the_server_is_slow_to_subscribe() {
     assert!(matches!(waited, Waited::TimedOut), "{waited:?}");
     assert!(took < Duration::from_secs(2), "the 300 ms timeout took {took:?}");
 }
+
+#[test]
+fn a_cancel_that_came_first_wins_over_a_free_lock_and_an_existing_key_as_in_process() {
+    let s = server(None);
+    let t = open(s.port, "cancelled", None).unwrap();
+    let local = syncpool::table::Store::new(false);
+    let cancel = Cancel::new();
+    cancel.cancel();
+    assert!(matches!(local.lock_key(KeyRef::Text("k"), 1, Duration::from_secs(1), Some(&cancel)), Waited::Cancelled));
+    assert!(matches!(t.lock_key(KeyRef::Text("k"), 1, Duration::from_secs(1), Some(&cancel)).unwrap(), Waited::Cancelled));
+    t.put(KeyRef::Text("x"), &encode(Remote::Int(1))).unwrap();
+    assert!(matches!(t.wait_for(KeyRef::Text("x"), None, Duration::from_secs(1), Some(&cancel)).unwrap(), Waited::Cancelled));
+    // Nothing was taken: another caller gets the lock at once.
+    assert!(matches!(t.lock_key(KeyRef::Text("k"), 2, Duration::from_millis(100), None).unwrap(), Waited::Ready(())));
+}
+
+#[test]
+fn a_lost_lock_taken_by_another_thread_of_the_same_process_still_tells_its_first_holder() {
+    let s = server(None);
+    let t = open(s.port, "retaken", None).unwrap();
+    let mut admin = redis::Client::open(format!("redis://127.0.0.1:{}/0", s.port)).unwrap().get_connection().unwrap();
+    assert!(matches!(t.lock_key(KeyRef::Text("m"), 1, Duration::from_secs(1), None).unwrap(), Waited::Ready(())));
+    let _: i64 = redis::cmd("DEL").arg(lock_key_name("retaken", "m")).query(&mut admin).unwrap(); // the server loses it
+    assert!(matches!(t.lock_key(KeyRef::Text("m"), 2, Duration::from_secs(1), None).unwrap(), Waited::Ready(())), "owner 2 takes it");
+    std::thread::sleep(Duration::from_millis(400)); // more than one renewal
+    let started = Instant::now();
+    assert!(matches!(t.lock_key(KeyRef::Text("m"), 1, Duration::from_secs(5), None), Err(RemoteError::NotLockOwner(m)) if m.contains("lost")), "owner 1 re-entering is told at once");
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert!(matches!(t.unlock_key(KeyRef::Text("m"), 1), Err(RemoteError::NotLockOwner(m)) if m.contains("lost")), "owner 1 releasing is told");
+    t.unlock_key(KeyRef::Text("m"), 2).unwrap();
+}
+
+#[test]
+fn short_locks_cost_no_renewals_and_a_release_after_close_is_quiet() {
+    let s = server(None);
+    let address = Address::parse(&format!("redis://127.0.0.1:{}/0", s.port)).unwrap();
+    let t = RemoteStore::open(RemoteOptions { address, name: "short".into(), case_sensitive: false, lock_expiry: Duration::from_secs(30) }).unwrap();
+    let mut admin = redis::Client::open(format!("redis://127.0.0.1:{}/0", s.port)).unwrap().get_connection().unwrap();
+    let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut admin).unwrap();
+    for _ in 0..200 {
+        t.lock_key(KeyRef::Text("k"), 1, Duration::from_secs(1), None).unwrap();
+        t.unlock_key(KeyRef::Text("k"), 1).unwrap();
+    }
+    let info: String = redis::cmd("INFO").arg("commandstats").query(&mut admin).unwrap();
+    // PEXPIRE runs only in renewals here (no lock was contended): none was due within 10 s.
+    let renewals = info.lines().find(|l| l.starts_with("cmdstat_pexpire:")).map(str::to_string);
+    assert_eq!(renewals, None, "200 short locks with a 30 s expiry renewed: {renewals:?}");
+    t.lock_key(KeyRef::Text("k"), 1, Duration::from_secs(1), None).unwrap();
+    t.close();
+    t.unlock_key(KeyRef::Text("k"), 1).unwrap(); // the close released it, as removing an in-process table does
+}

@@ -195,6 +195,13 @@ impl Changes {
         }
         // Done already (a wait for a key that exists, the common case):
         // no subscription needed. A write after this look is caught below.
+        // A cancel or close that came first wins, as in the in-process table.
+        if self.is_closed() {
+            return Ok(Waited::Closed);
+        }
+        if cancel.is_some_and(Cancel::is_cancelled) {
+            return Ok(Waited::Cancelled);
+        }
         if let Check::Done(value) = check()? {
             return Ok(Waited::Ready(value));
         }

@@ -48,9 +48,14 @@ pub(super) enum Leave {
 }
 
 struct State {
-    held: HashMap<Vec<u8>, Held>,
+    /// By field and owner: when the server lost one owner's lock and another
+    /// owner (thread) of this process took it, both are recorded, the first
+    /// one lost, so that it is still told so.
+    held: HashMap<(Vec<u8>, u64), Held>,
     closed: bool,
     renewing: bool,
+    /// The renewal thread sleeps until a lock is held (not a timed wait).
+    parked: bool,
 }
 
 pub(super) struct Locks {
@@ -64,7 +69,7 @@ pub(super) struct Locks {
 impl Locks {
     pub fn new(expiry: Duration, token_prefix: String) -> Arc<Locks> {
         Arc::new(Locks {
-            state: Mutex::new(State { held: HashMap::new(), closed: false, renewing: false }),
+            state: Mutex::new(State { held: HashMap::new(), closed: false, renewing: false, parked: false }),
             wake: Condvar::new(),
             expiry,
             token_prefix,
@@ -85,7 +90,7 @@ impl Locks {
     /// `Some(false)` held but lost on the server, `None` not held by `owner`.
     pub fn reenter(&self, field: &[u8], owner: u64) -> Option<bool> {
         let mut state = self.state.lock();
-        let held = state.held.get_mut(field).filter(|h| h.owner == owner)?;
+        let held = state.held.get_mut(&(field.to_vec(), owner))?;
         if held.lost {
             return Some(false);
         }
@@ -97,13 +102,13 @@ impl Locks {
     pub fn taken(self: &Arc<Self>, field: Vec<u8>, held: Held, connections: &Arc<Connections>) {
         let start = {
             let mut state = self.state.lock();
-            if state.held.is_empty() {
-                // The renewal thread sleeps until a lock is held; a lock
-                // taken while others are held waits for the next round
+            if state.parked {
+                // Only a renewal thread asleep for want of locks is woken; a
+                // lock taken while it waits for its next round waits with it
                 // (waking it for every lock would renew once per lock taken).
                 self.wake.notify_all();
             }
-            state.held.insert(field, held);
+            state.held.insert((field, held.owner), held);
             !std::mem::replace(&mut state.renewing, true)
         };
         if start {
@@ -121,23 +126,24 @@ impl Locks {
 
     pub fn leave(&self, field: &[u8], owner: u64) -> Leave {
         let mut state = self.state.lock();
-        match state.held.get_mut(field) {
-            Some(h) if h.owner == owner => {
+        let id = (field.to_vec(), owner);
+        match state.held.get_mut(&id) {
+            Some(h) => {
                 h.depth -= 1;
                 if h.depth > 0 {
                     return Leave::Inner;
                 }
-                state.held.remove(field).map_or(Leave::NotOwner, Leave::Last)
+                state.held.remove(&id).map_or(Leave::NotOwner, Leave::Last)
             }
-            _ => Leave::NotOwner,
+            None => Leave::NotOwner,
         }
     }
 
     /// Every lock `owner` holds (all of them when `None`), with its field, no longer recorded as held.
     pub fn take_all(&self, owner: Option<u64>) -> Vec<(Vec<u8>, Held)> {
         let mut state = self.state.lock();
-        let fields: Vec<Vec<u8>> = state.held.iter().filter(|(_, h)| owner.is_none_or(|o| h.owner == o)).map(|(f, _)| f.clone()).collect();
-        fields.into_iter().filter_map(|f| state.held.remove(&f).map(|h| (f, h))).collect()
+        let ids: Vec<(Vec<u8>, u64)> = state.held.keys().filter(|(_, o)| owner.is_none_or(|wanted| *o == wanted)).cloned().collect();
+        ids.into_iter().filter_map(|id| state.held.remove(&id).map(|h| (id.0, h))).collect()
     }
 
     /// Ends the renewal thread.
@@ -157,15 +163,17 @@ fn renew(locks: &Locks, connections: &Connections) {
             return;
         }
         if state.held.is_empty() {
+            state.parked = true;
             locks.wake.wait(&mut state);
+            state.parked = false;
             continue;
         }
         locks.wake.wait_for(&mut state, every);
         if state.closed {
             return;
         }
-        let due: Vec<(Vec<u8>, Vec<u8>, String)> =
-            state.held.iter().filter(|(_, h)| !h.lost).map(|(f, h)| (f.clone(), h.lock.clone(), h.token.clone())).collect();
+        let due: Vec<((Vec<u8>, u64), Vec<u8>, String)> =
+            state.held.iter().filter(|(_, h)| !h.lost).map(|(id, h)| (id.clone(), h.lock.clone(), h.token.clone())).collect();
         if due.is_empty() {
             continue;
         }
@@ -183,9 +191,9 @@ fn renew(locks: &Locks, connections: &Connections) {
         // A failed call is tried again next time; a lock that expired
         // meanwhile shows as lost then.
         if let Ok(renewed) = renewed {
-            for ((field, _, token), kept) in due.iter().zip(renewed) {
+            for ((id, _, token), kept) in due.iter().zip(renewed) {
                 if kept == 0
-                    && let Some(h) = state.held.get_mut(field)
+                    && let Some(h) = state.held.get_mut(id)
                     && h.token == *token
                 {
                     h.lost = true;
@@ -225,6 +233,12 @@ impl RemoteStore {
             })
         })?;
         if let Waited::Ready(()) = waited {
+            if self.is_closed() {
+                // Closed while the lock was being taken: the close's release
+                // may have missed it, and no renewal runs any more.
+                let _ = self.connections.run_if_connected(|c| scripts::UNLOCK.key(&lock).arg(&token).arg(channel_of(&self.names.unlock_channels, &field)).invoke::<i64>(c));
+                return Ok(Waited::Closed);
+            }
             self.locks.taken(field, Held { owner, depth: 1, token, lock, lost: false }, &self.connections);
         }
         Ok(waited)
@@ -233,6 +247,10 @@ impl RemoteStore {
     /// Leaves the lock of `key`. Tells the caller when the lock was lost
     /// before this release (another process may have held it meanwhile).
     pub fn unlock_key(&self, key: KeyRef<'_>, owner: u64) -> Result<(), RemoteError> {
+        if self.is_closed() {
+            // The close released this process's locks, as the in-process table's removal does.
+            return Ok(());
+        }
         let field = self.field(key);
         match self.locks.leave(&field, owner) {
             Leave::Inner => Ok(()),
