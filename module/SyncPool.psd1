@@ -11,7 +11,7 @@
     FormatsToProcess     = @('SyncPool.format.ps1xml')
     TypesToProcess       = @('SyncPool.types.ps1xml')
     CmdletsToExport      = @(
-        'New-SyncTable', 'Get-SyncTable', 'Remove-SyncTable', 'Update-SyncTable', 'Wait-SyncTable',
+        'New-SyncTable', 'Get-SyncTable', 'Remove-SyncTable', 'Update-SyncTable', 'Wait-SyncTable', 'Lock-SyncTable',
         'Export-SyncTable', 'Import-SyncTable',
         'New-ParallelPool', 'Get-ParallelPool', 'Remove-ParallelPool',
         'Start-ParallelTask', 'Wait-ParallelTask', 'Receive-ParallelTask', 'Get-ParallelTask',

@@ -269,6 +269,91 @@ Describe 'Wait-SyncTable' {
     }
 }
 
+Describe 'Lock-SyncTable' {
+    BeforeEach { Register-CurrentTest }
+
+    It 'keeps an invariant over two keys while 4 runspaces move amounts between them (exact totals)' {
+        $t = New-SyncTable -InitialValue @{ a = 10000; b = 0; broken = 0 }
+        $tasks = 1..4 | Start-ParallelTask {
+            $t = $using:t
+            for ($i = 0; $i -lt 500; $i++) {
+                Lock-SyncTable $t transfer {
+                    if ($t.a + $t.b -ne 10000) { [void]$t.Increment('broken') }
+                    $t.a -= 1; $t.b += 1   # read-then-write: safe only under the lock
+                }
+            }
+        }
+        $tasks | Wait-ParallelTask -Timeout 120 | Out-Null
+        @($tasks | Where-Object State -NE Completed).Count | Should -Be 0
+        $t.b | Should -Be 2000
+        $t.a | Should -Be 8000
+        $t.broken | Should -Be 0 -Because 'no runspace saw a half-done move'
+    }
+
+    It 'writes the block''s output, runs it in the caller''s scope and sends its errors and warnings to their streams' {
+        $t = New-SyncTable
+        $out = Lock-SyncTable $t k { 'one'; 2; $inside = 'set' } -ErrorVariable ev -WarningVariable wv
+        $out | Should -Be @('one', 2)
+        $inside | Should -Be 'set'
+        $ErrorActionPreference = 'Continue'   # as at a prompt (Pester runs tests under Stop); the block runs in this scope
+        $out = Lock-SyncTable $t k { Write-Error 'soft'; Write-Warning 'careful'; 'after' } -ErrorVariable ev -ErrorAction SilentlyContinue -WarningVariable wv -WarningAction SilentlyContinue
+        $out | Should -Be 'after'
+        @($ev).Count | Should -Be 1
+        "$($ev[0])" | Should -Be 'soft'
+        "$($wv[0])" | Should -Be 'careful'
+        $t | Lock-SyncTable -Key k -ScriptBlock { 'piped' } | Should -Be 'piped'
+        Lock-SyncTable $t k { Lock-SyncTable $t k { 're-entered' } } | Should -Be 're-entered'
+    }
+
+    It 'releases the lock when the block throws, and the throw ends the command' {
+        $t = New-SyncTable
+        { Lock-SyncTable $t k { throw 'boom' } } | Should -Throw 'boom'
+        $job = Start-ThreadJob { Import-Module $env:SYNCPOOL_MODULE_PATH; Lock-SyncTable $using:t k { 'free' } -Timeout 5 }
+        $job | Wait-Job -Timeout 30 | Receive-Job | Should -Be 'free'
+        $job | Remove-Job
+    }
+
+    It 'gives up with SyncPool.LockTimeout, without running the block, while another runspace holds the key' {
+        $t = New-SyncTable
+        $job = Start-ThreadJob { Import-Module $env:SYNCPOOL_MODULE_PATH; $t = $using:t; Lock-SyncTable $t busy { $t.held = 1; $null = Wait-SyncTable $t -Key done -Timeout 60 } }
+        try {
+            Wait-SyncTable $t -Key held -Timeout 30 | Should -BeTrue
+            $ran = $false
+            Lock-SyncTable $t busy { $ran = $true } -Timeout 0.2 -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $ran | Should -BeFalse
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'SyncPool.LockTimeout*'
+            $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
+            $err[0].TargetObject | Should -Be 'busy'
+        }
+        finally { $t.done = 1; $job | Wait-Job -Timeout 30 | Remove-Job -Force }
+    }
+
+    It 'is interrupted by stopping the pipeline (Ctrl+C) while another runspace holds the key' {
+        $t = New-SyncTable
+        $job = Start-ThreadJob { Import-Module $env:SYNCPOOL_MODULE_PATH; $t = $using:t; Lock-SyncTable $t busy { $t.held = 1; $null = Wait-SyncTable $t -Key done -Timeout 60 } }
+        $ps = [powershell]::Create().AddCommand('Import-Module').AddArgument($env:SYNCPOOL_MODULE_PATH).AddStatement().AddScript('param($t) Lock-SyncTable $t busy { $t.entered = 1 }').AddArgument($t)
+        try {
+            Wait-SyncTable $t -Key held -Timeout 30 | Should -BeTrue
+            $null = $ps.BeginInvoke()
+            Start-Sleep -Milliseconds 300
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $sw.Elapsed.TotalSeconds | Should -BeLessThan 5
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $t.ContainsKey('entered') | Should -BeFalse
+        }
+        finally { $t.done = 1; $job | Wait-Job -Timeout 30 | Remove-Job -Force; $ps.Dispose() }
+    }
+
+    It 'fails with SyncPool.Disposed on a removed table' {
+        $t = New-SyncTable
+        Remove-SyncTable $t -Confirm:$false
+        $err = $null
+        try { Lock-SyncTable $t k { 'never' } } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'SyncPool.Disposed*'
+    }
+}
+
 Describe 'Snapshots, export and import' {
     BeforeEach { Register-CurrentTest }
     It 'Snapshot is a plain hashtable and enumeration never throws while others write' {

@@ -290,6 +290,29 @@ for ($i = 1; $i -le 15; $i++) { Start-Sleep -Milliseconds 150; $t.tick = [DateTi
         finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
     }
 
+    It 'Lock-SyncTable waiting for a lock another process holds is interrupted by stopping the pipeline (Ctrl+C)' {
+        $name = New-TableName
+        $t = New-SyncTable -Name $name -Redis $Uri -LockExpirySeconds 1
+        $holder = Start-ChildPwsh -Command ((Get-ChildPreamble $name -Extra '-LockExpirySeconds 1') + 'Lock-SyncTable $t res { $t.holding = $PID; Start-Sleep -Seconds 600 }')
+        $ps = [powershell]::Create().AddCommand('Import-Module').AddArgument($env:SYNCPOOL_MODULE_PATH).AddStatement().AddScript('param($t) Lock-SyncTable $t res { $t.entered = 1 }').AddArgument($t)
+        try {
+            Wait-SyncTable $t -Key holding -Timeout 60 | Out-Null
+            $null = $ps.BeginInvoke()
+            Start-Sleep -Seconds 3   # three expiries: the live holder's lock is renewed, so the wait goes on
+            $ps.InvocationStateInfo.State | Should -Be 'Running'
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $sw.Elapsed.TotalSeconds | Should -BeLessThan 5
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $t.ContainsKey('entered') | Should -BeFalse
+        }
+        finally {
+            if (-not $holder.Process.HasExited) { $holder.Process.Kill($true) }
+            $ps.Dispose()
+            Remove-SyncTable $t -DeleteData -Confirm:$false
+        }
+    }
+
     It 'the seed''s case: Start-Job, pwsh -Command and Start-ParallelTask all update the caller''s table' {
         $name = New-TableName
         $t = New-SyncTable -Name $name -Redis $Uri

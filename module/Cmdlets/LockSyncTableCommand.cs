@@ -1,0 +1,91 @@
+using System;
+using System.Collections.ObjectModel;
+using System.Management.Automation;
+using SyncPool.Table;
+
+namespace SyncPool.Cmdlets;
+
+/// <summary>
+/// Lock-SyncTable: runs a scriptblock while holding one key's lock, the
+/// cmdlet form of $t.Lock(key, { ... }). The wait for the lock blocks in the
+/// core and, unlike the method, is interrupted by Ctrl+C (the stop signal);
+/// the block runs in the caller's scope (variables it sets stay set, as with
+/// ForEach-Object) and its output is written. The lock is released however
+/// the block ends.
+/// </summary>
+[Cmdlet(VerbsCommon.Lock, "SyncTable")]
+[OutputType(typeof(object))]
+public sealed class LockSyncTableCommand : SyncPoolCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public SyncTable Table { get; set; } = null!;
+
+    [Parameter(Mandatory = true, Position = 1)]
+    public object Key { get; set; } = null!;
+
+    [Parameter(Mandatory = true, Position = 2)]
+    public ScriptBlock ScriptBlock { get; set; } = null!;
+
+    /// <summary>Seconds to wait for the lock; omitted or -1 waits until it is free or Ctrl+C.</summary>
+    [Parameter]
+    [ValidateWaitTimeout]
+    public double Timeout { get; set; } = ValidateWaitTimeoutAttribute.Forever;
+
+    protected override void ProcessRecord()
+    {
+        var timeout = ValidateWaitTimeoutAttribute.Limit(Timeout) ?? System.Threading.Timeout.InfiniteTimeSpan;
+        Collection<PSObject>? output = null;
+        try
+        {
+            // The wait is the core's, woken by the release, Ctrl+C or the table's removal; the block runs on this thread.
+            Table.Lock(Key, () => output = InvokeCommand.InvokeScript(false, InCallerScope, null, ScriptBlock), timeout, NativeStopSignal);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new PipelineStoppedException();
+        }
+        catch (TimeoutException)
+        {
+            WriteError(new ErrorRecord(
+                new TimeoutException($"Could not lock key '{Key}' within {Timeout} seconds: another holder kept it. The scriptblock did not run."),
+                "SyncPool.LockTimeout", ErrorCategory.OperationTimeout, Key));
+            return;
+        }
+        catch (Exception e) when (e is not RuntimeException)
+        {
+            // The table's own failures (removed table, bad key, or a Redis lock lost
+            // while the block ran: then the block's output comes first); the
+            // block's own errors pass through as they are.
+            if (output is not null) WriteMerged(output);
+            ThrowFailure(e, Key);
+            return;
+        }
+        if (output is not null) WriteMerged(output);
+    }
+
+    /// <summary>
+    /// Dot-sources the block (the caller's scope, as ForEach-Object runs its
+    /// block) with every stream merged into its output: a script a compiled
+    /// cmdlet invokes through public APIs writes its errors and warnings past
+    /// the cmdlet, where 2>&amp;1, -ErrorVariable and -WarningAction cannot
+    /// see them. <see cref="WriteMerged"/> sends each record back to its
+    /// stream (so a record object the block outputs as data goes there too).
+    /// </summary>
+    private static readonly ScriptBlock InCallerScope = ScriptBlock.Create(". $args[0] *>&1");
+
+    private void WriteMerged(Collection<PSObject> output)
+    {
+        foreach (var item in output)
+        {
+            switch (item?.BaseObject)
+            {
+                case ErrorRecord error: WriteError(error); break;
+                case WarningRecord warning: WriteWarning(warning.Message); break;
+                case VerboseRecord verbose: WriteVerbose(verbose.Message); break;
+                case DebugRecord debug: WriteDebug(debug.Message); break;
+                case InformationRecord information: WriteInformation(information); break;
+                default: WriteObject(item); break;
+            }
+        }
+    }
+}
