@@ -38,7 +38,7 @@ public sealed class LockSyncTableCommand : SyncPoolCmdlet
         try
         {
             // The wait is the core's, woken by the release, Ctrl+C or the table's removal; the block runs on this thread.
-            Table.Lock(Key, () => output = InvokeCommand.InvokeScript(false, InCallerScope, null, ScriptBlock), timeout, NativeStopSignal);
+            Table.Lock(Key, () => output = InvokeCommand.InvokeScript(false, ScriptStreams.DotSourced, null, ScriptBlock), timeout, NativeStopSignal);
         }
         catch (OperationCanceledException)
         {
@@ -63,29 +63,10 @@ public sealed class LockSyncTableCommand : SyncPoolCmdlet
         if (output is not null) WriteMerged(output);
     }
 
-    /// <summary>
-    /// Dot-sources the block (the caller's scope, as ForEach-Object runs its
-    /// block) with every stream merged into its output: a script a compiled
-    /// cmdlet invokes through public APIs writes its errors and warnings past
-    /// the cmdlet, where 2>&amp;1, -ErrorVariable and -WarningAction cannot
-    /// see them. <see cref="WriteMerged"/> sends each record back to its
-    /// stream (so a record object the block outputs as data goes there too).
-    /// </summary>
-    private static readonly ScriptBlock InCallerScope = ScriptBlock.Create(". $args[0] *>&1");
-
+    /// <summary>The block's output, and its other streams' records through this cmdlet (see <see cref="ScriptStreams"/>).</summary>
     private void WriteMerged(Collection<PSObject> output)
     {
         foreach (var item in output)
-        {
-            switch (item?.BaseObject)
-            {
-                case ErrorRecord error: WriteError(error); break;
-                case WarningRecord warning: WriteWarning(warning.Message); break;
-                case VerboseRecord verbose: WriteVerbose(verbose.Message); break;
-                case DebugRecord debug: WriteDebug(debug.Message); break;
-                case InformationRecord information: WriteInformation(information); break;
-                default: WriteObject(item); break;
-            }
-        }
+            if (!ScriptStreams.TryWrite(this, item)) WriteObject(item);
     }
 }

@@ -58,10 +58,12 @@ public sealed class UpdateSyncTableCommand : SyncPoolCmdlet
     private object? Invoke(object? current)
     {
         var variables = new List<PSVariable> { new("_", current) };
-        System.Collections.ObjectModel.Collection<PSObject> results;
+        var results = new System.Collections.ObjectModel.Collection<PSObject>();
         try
         {
-            results = ScriptBlock.InvokeWithContext(null, variables, current);
+            // Its errors, warnings and the rest reach this cmdlet's streams; its output is the new value.
+            foreach (var item in ScriptStreams.Called.InvokeWithContext(null, variables, ScriptBlock, current))
+                if (!ScriptStreams.TryWrite(this, item)) results.Add(item);
         }
         catch (RuntimeException e) when (e is not PipelineStoppedException)
         {

@@ -204,6 +204,19 @@ Describe 'Atomic operations' {
         $own[0].CategoryInfo.Category | Should -Be 'PermissionDenied'
     }
 
+    It 'Update-SyncTable sends the block''s non-terminating errors and warnings to its own streams, not into the value' {
+        $ErrorActionPreference = 'Continue'   # as at a prompt (Pester runs tests under Stop)
+        $t = New-SyncTable -InitialValue @{ n = 1 }
+        $stored = Update-SyncTable $t n { Write-Error 'soft'; Write-Warning 'careful'; $_ + 1 } -PassThru -ErrorVariable ev -ErrorAction SilentlyContinue -WarningVariable wv -WarningAction SilentlyContinue
+        $stored | Should -Be 2
+        $t.n | Should -Be 2 -Because 'the records are not part of the value'
+        @($ev).Count | Should -Be 1
+        "$($ev[0])" | Should -Be 'soft'
+        "$($wv[0])" | Should -Be 'careful'
+        $merged = Update-SyncTable $t n { Write-Error 'again'; $_ + 1 } 2>&1
+        "$merged" | Should -Be 'again' -Because '2>&1 sees the error'
+    }
+
     It 'Wait-SyncTable -Timeout takes seconds, -1 for no limit, and refuses other negatives' {
         $t = New-SyncTable -InitialValue @{ here = 1 }
         Wait-SyncTable $t -Key here -Timeout -1 | Should -BeTrue
