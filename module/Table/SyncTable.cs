@@ -405,7 +405,7 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
             if (ReplaceIfVersion(key, expectAbsent: !found, version, next)) return next;
         }
         throw new SyncPoolException(ErrorCode.NotFinished,
-            $"Update of key '{key}' gave up after {maxAttempts} attempts: other writers kept changing it. Use Lock for long-running updates.");
+            $"Update of key '{key}' gave up after {maxAttempts} attempts: other writers kept changing it. Use Lock-SyncTable (or $t.Lock) for long-running updates.");
     }
 
     /// <summary>
