@@ -87,3 +87,47 @@ public sealed class SyncTableNameCompleter : IArgumentCompleter
             .OrderBy(t => t.Name)
             .Select(t => (t.Name!, $"SyncTable '{t.Name}': {t.Count} entries")));
 }
+
+/// <summary>
+/// Completes -Key of Wait-SyncTable, Update-SyncTable and Lock-SyncTable
+/// with the keys of the table given as -Table (a variable or other value
+/// PowerShell evaluates while completing). Text keys that read as numbers
+/// are quoted and number keys are not, so the completed key is the stored
+/// one (5 and '5' are different keys).
+/// </summary>
+public sealed class SyncTableKeyCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var bound = fakeBoundParameters["Table"];
+        if ((bound is PSObject wrapped ? wrapped.BaseObject : bound) is not SyncPool.Table.SyncTable table || table.IsDisposed) return [];
+        List<object> keys;
+        try
+        {
+            keys = table.Keys.Cast<object>().ToList();
+        }
+        catch (Exception e) when (e is SyncPoolException or ObjectDisposedException)
+        {
+            // A Redis server out of reach, or the table removed meanwhile: no
+            // completions (PowerShell shows nothing of a completer's errors).
+            return [];
+        }
+        string typed = (wordToComplete ?? "").Trim('\'', '"');
+        var pattern = new WildcardPattern(typed.EndsWith('*') ? typed : typed + "*", WildcardOptions.IgnoreCase);
+        string owner = table.Name is null ? "the SyncTable" : $"SyncTable '{table.Name}'";
+        return keys
+            .Select(k => (Text: Convert.ToString(k, System.Globalization.CultureInfo.InvariantCulture) ?? "", IsText: k is string))
+            .Where(k => pattern.IsMatch(k.Text))
+            .OrderBy(k => k.Text, StringComparer.OrdinalIgnoreCase)
+            .Select(k => new CompletionResult(k.IsText ? QuotedText(k.Text) : k.Text, k.Text, CompletionResultType.ParameterValue,
+                $"{(k.IsText ? "Key" : "Number key")} of {owner}"))
+            .ToList();
+    }
+
+    /// <summary>A text key as PowerShell must be given it to read it as that text.</summary>
+    private static string QuotedText(string text) =>
+        text.Length > 0 && char.IsLetter(text[0]) && text.All(c => char.IsLetterOrDigit(c) || c is '_' or '.')
+            ? text
+            : "'" + text.Replace("'", "''") + "'";
+}

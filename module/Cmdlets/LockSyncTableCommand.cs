@@ -21,6 +21,7 @@ public sealed class LockSyncTableCommand : SyncPoolCmdlet
     public SyncTable Table { get; set; } = null!;
 
     [Parameter(Mandatory = true, Position = 1)]
+    [ArgumentCompleter(typeof(SyncTableKeyCompleter))]
     public object Key { get; set; } = null!;
 
     [Parameter(Mandatory = true, Position = 2)]

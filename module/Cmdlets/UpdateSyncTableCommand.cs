@@ -19,6 +19,7 @@ public sealed class UpdateSyncTableCommand : SyncPoolCmdlet
     public SyncTable Table { get; set; } = null!;
 
     [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(SyncTableKeyCompleter))]
     public object[] Key { get; set; } = [];
 
     [Parameter(Mandatory = true, Position = 2)]

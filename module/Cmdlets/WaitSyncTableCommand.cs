@@ -18,6 +18,7 @@ public sealed class WaitSyncTableCommand : SyncPoolCmdlet
     public SyncTable Table { get; set; } = null!;
 
     [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true)]
+    [ArgumentCompleter(typeof(SyncTableKeyCompleter))]
     public object Key { get; set; } = null!;
 
     /// <summary>Seconds to wait; omitted or -1 waits until the key arrives or Ctrl+C.</summary>

@@ -159,7 +159,7 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
         {
             try
             {
-                        using var keys = NativeCall.Run(() => _core.KeyList());
+                using var keys = NativeCall.Run(() => _core.KeyList());
                 GC.KeepAlive(this);
                 var list = new List<object>(keys.Count);
                 for (int i = 0; i < keys.Count; i++) list.Add(EncodedKey.Decode(keys[i]));

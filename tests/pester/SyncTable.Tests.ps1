@@ -358,6 +358,20 @@ Describe 'Lock-SyncTable' {
         finally { $t.done = 1; $job | Wait-Job -Timeout 30 | Remove-Job -Force; $ps.Dispose() }
     }
 
+    It 'completes -Key of Lock-SyncTable, Wait-SyncTable and Update-SyncTable with the table''s keys, as they must be typed' {
+        $script:completing = New-SyncTable -InitialValue @{ alpha = 1; Alpine = 2; beta = 3; '5' = 'text five'; 'two words' = 4 }
+        $script:completing[7] = 'number seven'
+        function Complete([string] $line) { (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText }
+        Complete 'Lock-SyncTable $completing -Key al' | Should -Be @('alpha', 'Alpine')
+        Complete 'Wait-SyncTable $completing -Key tw' | Should -Be @("'two words'")
+        Complete 'Update-SyncTable -Table $completing -Key ' | Should -Contain "'5'" -Because 'a text key that reads as a number is quoted'
+        Complete 'Update-SyncTable -Table $completing -Key ' | Should -Contain '7' -Because 'a number key is not'
+        $value = Invoke-Expression ("`$completing[" + (Complete 'Wait-SyncTable $completing -Key 5') + "]")
+        $value | Should -Be 'text five' -Because 'the completed key reads the entry it names'
+        Remove-SyncTable $script:completing -Confirm:$false
+        Complete 'Lock-SyncTable $completing -Key al' | Should -BeNullOrEmpty -Because 'a removed table completes nothing, without an error'
+    }
+
     It 'fails with SyncPool.Disposed on a removed table' {
         $t = New-SyncTable
         Remove-SyncTable $t -Confirm:$false
