@@ -113,17 +113,21 @@ public sealed class SyncTableKeyCompleter : IArgumentCompleter
             // completions (PowerShell shows nothing of a completer's errors).
             return [];
         }
-        string typed = (wordToComplete ?? "").Trim('\'', '"');
-        var pattern = new WildcardPattern(typed.EndsWith('*') ? typed : typed + "*", WildcardOptions.IgnoreCase);
+        string typed = (wordToComplete ?? "").Trim('\'', '"', '(', ')');
+        // A prefix, unless the user typed a wildcard (keys such as 'a[1]' are no patterns).
+        var pattern = new WildcardPattern(typed.IndexOfAny(['*', '?']) >= 0 ? typed : WildcardPattern.Escape(typed) + "*", WildcardOptions.IgnoreCase);
         string owner = table.Name is null ? "the SyncTable" : $"SyncTable '{table.Name}'";
         return keys
             .Select(k => (Text: Convert.ToString(k, System.Globalization.CultureInfo.InvariantCulture) ?? "", IsText: k is string))
             .Where(k => pattern.IsMatch(k.Text))
             .OrderBy(k => k.Text, StringComparer.OrdinalIgnoreCase)
-            .Select(k => new CompletionResult(k.IsText ? QuotedText(k.Text) : k.Text, k.Text, CompletionResultType.ParameterValue,
+            .Select(k => new CompletionResult(k.IsText ? QuotedText(k.Text) : NumberArgument(k.Text), k.Text, CompletionResultType.ParameterValue,
                 $"{(k.IsText ? "Key" : "Number key")} of {owner}"))
             .ToList();
     }
+
+    /// <summary>A number key as an argument: a bare -3 is read as the text '-3', so negatives go in parentheses.</summary>
+    private static string NumberArgument(string text) => text.StartsWith('-') ? "(" + text + ")" : text;
 
     /// <summary>A text key as PowerShell must be given it to read it as that text.</summary>
     private static string QuotedText(string text) =>

@@ -1,5 +1,5 @@
 using System;
-using System.Collections.ObjectModel;
+using System.Collections.Generic;
 using System.Management.Automation;
 using SyncPool.Table;
 
@@ -35,11 +35,11 @@ public sealed class LockSyncTableCommand : SyncPoolCmdlet
     protected override void ProcessRecord()
     {
         var timeout = ValidateWaitTimeoutAttribute.Limit(Timeout) ?? System.Threading.Timeout.InfiniteTimeSpan;
-        Collection<PSObject>? output = null;
+        var written = new List<PSObject>();
         try
         {
             // The wait is the core's, woken by the release, Ctrl+C or the table's removal; the block runs on this thread.
-            Table.Lock(Key, () => output = InvokeCommand.InvokeScript(false, ScriptStreams.DotSourced, null, ScriptBlock), timeout, NativeStopSignal);
+            Table.Lock(Key, () => InvokeCommand.InvokeScript(false, ScriptStreams.DotSourced, null, ScriptBlock, written), timeout, NativeStopSignal);
         }
         catch (OperationCanceledException)
         {
@@ -52,22 +52,27 @@ public sealed class LockSyncTableCommand : SyncPoolCmdlet
                 "SyncPool.LockTimeout", ErrorCategory.OperationTimeout, Key));
             return;
         }
-        catch (Exception e) when (e is not RuntimeException)
+        catch (Exception e) when (ScriptStreams.IsTheBlocks(e))
         {
-            // The table's own failures (removed table, bad key, or a Redis lock lost
-            // while the block ran: then the block's output comes first); the
-            // block's own errors pass through as they are.
-            if (output is not null) WriteMerged(output);
+            // A throw, break, continue or exit in the block: what it wrote first, then the same effect.
+            WriteAll(written);
+            throw;
+        }
+        catch (Exception e) when (e is not PipelineStoppedException)
+        {
+            // The table's own failures (removed table, bad key, or a Redis lock
+            // lost while the block ran): the block's output first.
+            WriteAll(written);
             ThrowFailure(e, Key);
             return;
         }
-        if (output is not null) WriteMerged(output);
+        WriteAll(written);
     }
 
-    /// <summary>The block's output, and its other streams' records through this cmdlet (see <see cref="ScriptStreams"/>).</summary>
-    private void WriteMerged(Collection<PSObject> output)
+    /// <summary>The block's output, and its error and warning records through this cmdlet (see <see cref="ScriptStreams"/>).</summary>
+    private void WriteAll(List<PSObject> written)
     {
-        foreach (var item in output)
+        foreach (var item in written)
             if (!ScriptStreams.TryWrite(this, item)) WriteObject(item);
     }
 }

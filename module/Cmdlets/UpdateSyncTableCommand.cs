@@ -48,8 +48,9 @@ public sealed class UpdateSyncTableCommand : SyncPoolCmdlet
                 // The script's own error (its id, category, position), pointing at the key; the key is unchanged.
                 ErrorRecordReplay.WriteFromScript(this, failure.Record, key);
             }
-            catch (Exception e) when (e is not PipelineStoppedException)
+            catch (Exception e) when (e is not PipelineStoppedException and not FlowControlException)
             {
+                // (break, continue and exit in the block act as they do in ForEach-Object's.)
                 WriteFailure(e, key);
             }
         }

@@ -318,9 +318,16 @@ Describe 'Lock-SyncTable' {
         Lock-SyncTable $t k { Lock-SyncTable $t k { 're-entered' } } | Should -Be 're-entered'
     }
 
-    It 'releases the lock when the block throws, and the throw ends the command' {
+    It 'releases the lock when the block throws, breaks, continues; writes what the block wrote first; keeps arrays whole' {
         $t = New-SyncTable
         { Lock-SyncTable $t k { throw 'boom' } } | Should -Throw 'boom'
+        $got = [Collections.Generic.List[object]]::new()
+        try { Lock-SyncTable $t k { 'before'; throw 'boom' } | ForEach-Object { $got.Add($_) } } catch { $got.Add("caught $_") }
+        $got | Should -Be @('before', 'caught boom')
+        $seen = foreach ($i in 1..4) { Lock-SyncTable $t k { if ($i -eq 2) { continue }; if ($i -eq 4) { break }; "i=$i" } }
+        $seen | Should -Be @('i=1', 'i=3') -Because 'continue and break act on the loop around Lock-SyncTable, as in ForEach-Object'
+        (Lock-SyncTable $t k { ,@(5) }).GetType().Name | Should -Be 'Object[]'
+        @(Lock-SyncTable $t k { ,@() }).Count | Should -Be 1
         $job = Start-ThreadJob { Import-Module $env:SYNCPOOL_MODULE_PATH; Lock-SyncTable $using:t k { 'free' } -Timeout 5 }
         $job | Wait-Job -Timeout 30 | Receive-Job | Should -Be 'free'
         $job | Remove-Job
@@ -361,6 +368,8 @@ Describe 'Lock-SyncTable' {
     It 'completes -Key of Lock-SyncTable, Wait-SyncTable and Update-SyncTable with the table''s keys, as they must be typed' {
         $script:completing = New-SyncTable -InitialValue @{ alpha = 1; Alpine = 2; beta = 3; '5' = 'text five'; 'two words' = 4 }
         $script:completing[7] = 'number seven'
+        $script:completing[-3] = 'number minus three'
+        $script:completing['a[1]'] = 'brackets'
         function Complete([string] $line) { (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText }
         Complete 'Lock-SyncTable $completing -Key al' | Should -Be @('alpha', 'Alpine')
         Complete 'Wait-SyncTable $completing -Key tw' | Should -Be @("'two words'")
@@ -368,6 +377,9 @@ Describe 'Lock-SyncTable' {
         Complete 'Update-SyncTable -Table $completing -Key ' | Should -Contain '7' -Because 'a number key is not'
         $value = Invoke-Expression ("`$completing[" + (Complete 'Wait-SyncTable $completing -Key 5') + "]")
         $value | Should -Be 'text five' -Because 'the completed key reads the entry it names'
+        Complete 'Lock-SyncTable $completing -Key ' | Should -Contain '(-3)' -Because 'a bare -3 argument is the text ''-3'''
+        (Invoke-Expression 'Update-SyncTable $completing (-3) { "$_ changed" } -PassThru') | Should -Be 'number minus three changed' -Because '(-3) names the number key'
+        Complete 'Lock-SyncTable $completing -Key a[' | Should -Be "'a[1]'" -Because 'a typed [ is no wildcard'
         Remove-SyncTable $script:completing -Confirm:$false
         Complete 'Lock-SyncTable $completing -Key al' | Should -BeNullOrEmpty -Because 'a removed table completes nothing, without an error'
     }
