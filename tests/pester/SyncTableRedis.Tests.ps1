@@ -244,6 +244,21 @@ try { $t.Lock('slow', { $t.tried = 'entered' }, [timespan]::FromMilliseconds(500
             $script:again = $false
             $t.Lock('slow', { $script:again = $true })
             $script:again | Should -BeTrue -Because 'the lock is free again afterwards'
+            # The cmdlet: the block's output first, then a terminating SyncPool.NotLockOwner.
+            $got = [Collections.Generic.List[object]]::new()
+            $err = $null
+            try {
+                Lock-SyncTable $t slow {
+                    'written'
+                    redis-cli -p $port DEL (@(redis-cli -p $port --scan --pattern "syncpool:{$name}:l:*")[0]) | Out-Null
+                    Start-Sleep -Milliseconds 600
+                } | ForEach-Object { $got.Add($_) }
+            }
+            catch { $err = $_ }
+            $got | Should -Be 'written'
+            $err.FullyQualifiedErrorId | Should -BeLike 'SyncPool.NotLockOwner*'
+            $err.CategoryInfo.Category | Should -Be 'PermissionDenied'
+            $err.Exception.Message | Should -BeLike '*lost*'
         }
         finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
     }
