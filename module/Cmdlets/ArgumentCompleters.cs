@@ -16,19 +16,28 @@ namespace SyncPool.Cmdlets;
 /// </summary>
 internal static class Completion
 {
-    public static IEnumerable<CompletionResult> Matching(string? typed, IEnumerable<(string Text, string Tooltip)> candidates)
+    public static IEnumerable<CompletionResult> Matching(string? typed, IEnumerable<(string Text, string Tooltip)> candidates) =>
+        Matching(typed, candidates.Select(c => (c.Text, Quote(c.Text), c.Tooltip)));
+
+    /// <summary>
+    /// The candidates whose text starts with what was typed (or matches it,
+    /// when it holds a wildcard: a typed '[' is no pattern, so names such as
+    /// 'a[1]' complete), each once, completed as <c>Argument</c>: the text as
+    /// PowerShell must be given it.
+    /// </summary>
+    public static IEnumerable<CompletionResult> Matching(string? typed, IEnumerable<(string Text, string Argument, string Tooltip)> candidates)
     {
         string word = Unquote(typed ?? "");
-        var pattern = new WildcardPattern(word.EndsWith('*') ? word : word + "*", WildcardOptions.IgnoreCase);
+        var pattern = new WildcardPattern(word.IndexOfAny(['*', '?']) >= 0 ? word : WildcardPattern.Escape(word) + "*", WildcardOptions.IgnoreCase);
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (text, tooltip) in candidates)
+        foreach (var (text, argument, tooltip) in candidates)
         {
-            if (!pattern.IsMatch(text) || !seen.Add(text)) continue;
-            yield return new CompletionResult(Quote(text), text, CompletionResultType.ParameterValue, tooltip);
+            if (!pattern.IsMatch(text) || !seen.Add(argument)) continue;
+            yield return new CompletionResult(argument, text, CompletionResultType.ParameterValue, tooltip);
         }
     }
 
-    private static string Unquote(string word) => word.Trim('\'', '"');
+    private static string Unquote(string word) => word.Trim('\'', '"', '(', ')');
 
     /// <summary>Quoted when PowerShell would otherwise split or expand it.</summary>
     private static string Quote(string text) =>
@@ -113,16 +122,11 @@ public sealed class SyncTableKeyCompleter : IArgumentCompleter
             // completions (PowerShell shows nothing of a completer's errors).
             return [];
         }
-        string typed = (wordToComplete ?? "").Trim('\'', '"', '(', ')');
-        // A prefix, unless the user typed a wildcard (keys such as 'a[1]' are no patterns).
-        var pattern = new WildcardPattern(typed.IndexOfAny(['*', '?']) >= 0 ? typed : WildcardPattern.Escape(typed) + "*", WildcardOptions.IgnoreCase);
         string owner = table.Name is null ? "the SyncTable" : $"SyncTable '{table.Name}'";
-        return keys
+        return Completion.Matching(wordToComplete, keys
             .Select(k => (Text: Convert.ToString(k, System.Globalization.CultureInfo.InvariantCulture) ?? "", IsText: k is string))
-            .Where(k => pattern.IsMatch(k.Text))
             .OrderBy(k => k.Text, StringComparer.OrdinalIgnoreCase)
-            .Select(k => new CompletionResult(k.IsText ? QuotedText(k.Text) : NumberArgument(k.Text), k.Text, CompletionResultType.ParameterValue,
-                $"{(k.IsText ? "Key" : "Number key")} of {owner}"))
+            .Select(k => (k.Text, k.IsText ? QuotedText(k.Text) : NumberArgument(k.Text), $"{(k.IsText ? "Key" : "Number key")} of {owner}")))
             .ToList();
     }
 

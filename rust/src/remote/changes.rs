@@ -186,15 +186,6 @@ impl Changes {
         cancel: Option<&Cancel>,
         mut check: impl FnMut() -> Result<Check<T>, RemoteError>,
     ) -> Result<Waited<T>, RemoteError> {
-        if deadline.is_some_and(|d| d <= Instant::now()) {
-            // A zero timeout only looks once; it need not hear about changes.
-            return Ok(match check()? {
-                Check::Done(value) => Waited::Ready(value),
-                Check::Retry { .. } => Waited::TimedOut,
-            });
-        }
-        // Done already (a wait for a key that exists, the common case):
-        // no subscription needed. A write after this look is caught below.
         // A cancel or close that came first wins, as in the in-process table.
         if self.is_closed() {
             return Ok(Waited::Closed);
@@ -202,8 +193,14 @@ impl Changes {
         if cancel.is_some_and(Cancel::is_cancelled) {
             return Ok(Waited::Cancelled);
         }
+        // One look before subscribing: done already (a key that exists, a
+        // free lock: the common case) needs no subscription, and a zero
+        // timeout only looks once. A write after this look is caught below.
         if let Check::Done(value) = check()? {
             return Ok(Waited::Ready(value));
+        }
+        if deadline.is_some_and(|d| d <= Instant::now()) {
+            return Ok(Waited::TimedOut);
         }
         self.ensure_listener(client);
         let _registered = cancel.map(|c| {

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
+use redis::{Connection, RedisResult};
 
 use super::changes::Check;
 use super::connections::{Connections, Op};
@@ -236,7 +237,7 @@ impl RemoteStore {
             if self.is_closed() {
                 // Closed while the lock was being taken: the close's release
                 // may have missed it, and no renewal runs any more.
-                let _ = self.connections.run_if_connected(|c| scripts::UNLOCK.key(&lock).arg(&token).arg(channel_of(&self.names.unlock_channels, &field)).invoke::<i64>(c));
+                let _ = self.connections.run_if_connected(|c| self.give_back(c, &field, &lock, &token));
                 return Ok(Waited::Closed);
             }
             self.locks.taken(field, Held { owner, depth: 1, token, lock, lost: false }, &self.connections);
@@ -260,12 +261,11 @@ impl RemoteStore {
     }
 
     fn release(&self, field: &[u8], held: &Held, key: KeyRef<'_>) -> Result<(), RemoteError> {
-        let channel = channel_of(&self.names.unlock_channels, field);
         let what = format!("Unlock of key '{}'", shown_key(key));
         let mut attempts = 0;
         let released: i64 = self.run(&what, true, |c| {
             attempts += 1;
-            scripts::UNLOCK.key(&held.lock).arg(&held.token).arg(&channel).invoke(c)
+            self.give_back(c, field, &held.lock, &held.token)
         })?;
         if released == 1 && !held.lost {
             return Ok(());
@@ -277,6 +277,12 @@ impl RemoteStore {
             return Err(self.connections.outcome_unknown(&what, "whether the lock was still held when it was released (it is released now)"));
         }
         Err(self.lost_lock(key))
+    }
+
+    /// Releases `lock` (the lock of `field`) if `token` still holds it, and
+    /// wakes its waiters; 1 if it did, 0 if the server no longer had it so.
+    pub(super) fn give_back(&self, connection: &mut Connection, field: &[u8], lock: &[u8], token: &str) -> RedisResult<i64> {
+        scripts::UNLOCK.key(lock).arg(token).arg(channel_of(&self.names.unlock_channels, field)).invoke(connection)
     }
 
     fn lost_lock(&self, key: KeyRef<'_>) -> RemoteError {

@@ -183,8 +183,7 @@ impl RemoteStore {
         // close): the locks expire by themselves, and the listener notices
         // the close within LISTENER_CHECK.
         for (field, held) in self.locks.take_all(None) {
-            let channel = channel_of(&self.names.unlock_channels, &field);
-            let _ = self.connections.run_if_connected(|c| scripts::UNLOCK.key(&held.lock).arg(&held.token).arg(&channel).invoke::<i64>(c));
+            let _ = self.connections.run_if_connected(|c| self.give_back(c, &field, &held.lock, &held.token));
         }
         // Wake the listener thread blocked in its read, so it ends at once.
         let _ = self.connections.run_if_connected(|c| redis::cmd("PUBLISH").arg(self.changes.control()).arg("closed").query::<i64>(c));
