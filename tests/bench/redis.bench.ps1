@@ -13,9 +13,15 @@
          redis-benchmark -c 4 -P 1 -t incr: total ops/s, goal >= 0.7x; the total is
          checked to be exact. For reference (no goal), the same INCR from 4 separate
          redis-benchmark processes (-c 1 each), which is our process model.
+      For reference (no goal) in both: redis-benchmark sending the very command our
+      Increment sends (EVALSHA of the increment script with the same keys and
+      arguments, caught with redis-cli MONITOR), which separates what our client adds
+      from what the server's script costs beyond a plain INCR.
       3. Import-SyncTable of an export of -Entries entries into a Redis table
          (pipelined), and $t.Snapshot() of those entries: seconds, goal <= 2 s each.
 
+    Every client (this process and each child) first runs the timed loop until .NET's
+    JIT is quiet, so the timed phase measures steady state (see Invoke-WarmUp).
     Every measurement is repeated -Rounds times, ours and redis-benchmark's in turn;
     the best and the median are reported and each ratio compares two figures of this
     run. Uses the server named by $env:SYNCPOOL_REDIS_URI, otherwise starts a private
@@ -46,7 +52,7 @@ Import-Module $ModulePath -Force
 $ModulePath = (Get-Module SyncPool).Path
 $started = [Diagnostics.Stopwatch]::StartNew()
 
-foreach ($tool in 'redis-server', 'redis-benchmark') {
+foreach ($tool in 'redis-server', 'redis-benchmark', 'redis-cli') {
     if (-not (Get-Command $tool -ErrorAction SilentlyContinue)) { throw "$tool is not installed (Debian: apt-get install redis-server redis-tools)." }
 }
 
@@ -74,10 +80,36 @@ else {
 $port = ([uri]($uri -replace '^redis', 'http')).Port
 if ($uri -notlike 'redis://127.0.0.1:*') { throw "The benchmark only runs against a server on 127.0.0.1, not $uri." }
 
-function Get-BenchmarkOps([int] $Clients, [int] $Requests) {
-    $out = & redis-benchmark -h 127.0.0.1 -p $port -c $Clients -P 1 -t incr -n $Requests -q 2>&1 | Out-String
-    if ($out -notmatch 'INCR:\s*([\d.]+)\s*requests per second') { throw "Unexpected redis-benchmark output: $out" }
+function Get-BenchmarkOps([int] $Clients, [int] $Requests, [string[]] $Command) {
+    # -t incr, or with -Command that command (redis-benchmark repeats a command given after its options).
+    $what = if ($Command) { $Command } else { '-t', 'incr' }
+    $out = & redis-benchmark -h 127.0.0.1 -p $port -c $Clients -P 1 -n $Requests -q @what 2>&1 | Out-String
+    if ($out -notmatch ':\s*([\d.]+)\s*requests per second') { throw "Unexpected redis-benchmark output: $out" }
     [double]$Matches[1]
+}
+
+# The command our Increment sends for one key, as the server received it: one
+# Increment of a probe key while redis-cli MONITOR watches (MONITOR prints each
+# command's arguments quoted, with \" and \\ escapes; our names are ASCII).
+function Get-IncrementCommand($Table) {
+    $psi = [Diagnostics.ProcessStartInfo]::new((Get-Command redis-cli).Source)
+    foreach ($a in '-h', '127.0.0.1', '-p', $port, 'monitor') { $psi.ArgumentList.Add([string]$a) }
+    $psi.UseShellExecute = $false; $psi.RedirectStandardOutput = $true
+    $monitor = [Diagnostics.Process]::Start($psi)
+    try {
+        if ($monitor.StandardOutput.ReadLine() -ne 'OK') { throw 'redis-cli monitor did not start.' }
+        [void]$Table.Increment('probe')
+        $read = $monitor.StandardOutput.ReadLineAsync()
+        while ($read.Wait(10000)) {
+            if ($read.Result -match '"EVALSHA"') {
+                return [regex]::Matches(($read.Result -replace '^[^"]*', ''), '"((?:[^"\\]|\\.)*)"') |
+                    ForEach-Object { $_.Groups[1].Value -replace '\\(["\\])', '$1' }
+            }
+            $read = $monitor.StandardOutput.ReadLineAsync()
+        }
+        throw 'MONITOR did not show the Increment within 10 s.'
+    }
+    finally { $monitor.Kill(); $monitor.WaitForExit() }
 }
 
 function Get-SeparateBenchmarkOps([int] $Processes, [int] $Requests) {
@@ -111,30 +143,56 @@ function Start-Child([string] $Command) {
     [pscustomobject]@{ Process = $p; Out = $p.StandardOutput.ReadToEndAsync(); Err = $p.StandardError.ReadToEndAsync() }
 }
 
+# The timed loop, one text for this process and the children. Each first runs
+# it (the same scriptblock: the same compiled code and call sites as the timed
+# run) in rounds of 2,000 increments of another key until .NET's JIT has
+# compiled no new method for three rounds in a row (at most 30 s): .NET
+# compiles hot code again in the background during a process's first seconds,
+# and with a fixed 2,000-increment warm-up that work ran in the timed phase of
+# every child and took about a third of the machine's CPU there (perf, 2 cores).
+# Invoke-WarmUp answers the seconds it took.
+$clientCode = @'
+$loop = { param($table, $n, $key) for ($i = 0; $i -lt $n; $i++) { [void]$table.Increment($key) } }
+function Invoke-WarmUp($Table) {
+    $watch = [Diagnostics.Stopwatch]::StartNew(); $quiet = 0
+    $compiled = [System.Runtime.JitInfo]::GetCompiledMethodCount($false)
+    while ($quiet -lt 3 -and $watch.Elapsed.TotalSeconds -lt 30) {
+        & $loop $Table 2000 'warm'
+        $now = [System.Runtime.JitInfo]::GetCompiledMethodCount($false)
+        if ($now -eq $compiled) { $quiet++ } else { $quiet = 0 }
+        $compiled = $now
+    }
+    $watch.Elapsed.TotalSeconds
+}
+'@
+. ([scriptblock]::Create($clientCode))
+
 $name = 'bench-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
 $t = New-SyncTable -Name $name -Redis $uri
 $failures = [Collections.Generic.List[string]]::new()
 
 # ---- 1. one runspace -----------------------------------------------------------
-$loop = { param($table, $n) for ($i = 0; $i -lt $n; $i++) { [void]$table.Increment('c') } }
-& $loop $t 5000   # warm-up: JIT, script cache, connection
+$warmUp1 = Invoke-WarmUp $t   # JIT, script cache, connection
 $null = Get-BenchmarkOps 1 10000
-$ours1 = @(); $theirs1 = @()
+$incrementCommand = @(Get-IncrementCommand $t)
+if ($incrementCommand[0] -ne 'EVALSHA' -or $incrementCommand.Count -lt 4) { throw "Unexpected Increment command: $incrementCommand" }
+$ours1 = @(); $theirs1 = @(); $same1 = @()
 for ($r = 0; $r -lt $Rounds; $r++) {
     $t.c = 0
-    $sw = [Diagnostics.Stopwatch]::StartNew(); & $loop $t $Increments; $sw.Stop()
+    $sw = [Diagnostics.Stopwatch]::StartNew(); & $loop $t $Increments 'c'; $sw.Stop()
     if ($t.c -ne $Increments) { $failures.Add("one runspace: total $($t.c), expected $Increments") }
     $ours1 += $Increments / $sw.Elapsed.TotalSeconds
     $theirs1 += Get-BenchmarkOps 1 $Increments
+    $same1 += Get-BenchmarkOps 1 $Increments $incrementCommand
 }
 
 # ---- 2. several processes -------------------------------------------------------
-$ours4 = @(); $theirs4 = @(); $separate4 = @()
+$ours4 = @(); $theirs4 = @(); $separate4 = @(); $same4 = @(); $warmUps4 = @()
 for ($r = 0; $r -lt $Rounds; $r++) {
     $t.c = 0; $t.Remove('go'); $t.ready = 0; $t.finished = 0
-    $child = "`$ErrorActionPreference = 'Stop'; Import-Module '$ModulePath'; `$t = New-SyncTable -Name '$name' -Redis '$uri'; " +
-        "for (`$i = 0; `$i -lt 2000; `$i++) { [void]`$t.Increment('warm') }; [void]`$t.Increment('ready'); `$null = Wait-SyncTable `$t -Key go -Timeout 120; " +
-        "for (`$i = 0; `$i -lt $ProcessIncrements; `$i++) { [void]`$t.Increment('c') }; [void]`$t.Increment('finished')"
+    $child = "`$ErrorActionPreference = 'Stop'; Import-Module '$ModulePath'; `$t = New-SyncTable -Name '$name' -Redis '$uri'`n$clientCode`n" +
+        "(Invoke-WarmUp `$t).ToString([cultureinfo]::InvariantCulture); [void]`$t.Increment('ready'); `$null = Wait-SyncTable `$t -Key go -Timeout 120; " +
+        "& `$loop `$t $ProcessIncrements 'c'; [void]`$t.Increment('finished')"
     $children = 1..$Processes | ForEach-Object { Start-Child $child }
     while ($t.ready -lt $Processes) {
         $v = $t.GetVersion('ready'); if ($t.ready -ge $Processes) { break }
@@ -147,12 +205,17 @@ for ($r = 0; $r -lt $Rounds; $r++) {
         if (-not $t.WaitForChange('finished', $v, [timespan]::FromSeconds(300))) { throw 'The benchmark processes did not finish.' }
     }
     $sw.Stop()
-    foreach ($c in $children) { if (-not $c.Process.WaitForExit(60000)) { $c.Process.Kill($true) }; if ($c.Process.ExitCode -ne 0) { $failures.Add("a benchmark process failed: $($c.Err.Result)") } }
+    foreach ($c in $children) {
+        if (-not $c.Process.WaitForExit(60000)) { $c.Process.Kill($true) }
+        if ($c.Process.ExitCode -ne 0) { $failures.Add("a benchmark process failed: $($c.Err.Result)") }
+        else { $warmUps4 += [double]::Parse(($c.Out.Result -split '\r?\n')[0], [cultureinfo]::InvariantCulture) }
+    }
     $total = $Processes * $ProcessIncrements
     if ($t.c -ne $total) { $failures.Add("$Processes processes: total $($t.c), expected $total") }
     $ours4 += $total / $sw.Elapsed.TotalSeconds
     $theirs4 += Get-BenchmarkOps $Processes $total
     $separate4 += Get-SeparateBenchmarkOps $Processes $total
+    $same4 += Get-BenchmarkOps $Processes $total $incrementCommand
 }
 
 # ---- 3. import and snapshot ------------------------------------------------------
@@ -182,6 +245,10 @@ function Row([string] $What, [double[]] $Ours, [double[]] $Theirs, [string] $Goa
     $verdict = if ($median -ge 0.7) { 'met' } else { 'NOT met' }
     "| $What | {0:N0} / {1:N0} | {2:N0} / {3:N0} | {4:N2} / {5:N2} | $Goal | $verdict |" -f ($Ours | Measure-Object -Maximum).Maximum, (Get-Median $Ours), ($Theirs | Measure-Object -Maximum).Maximum, (Get-Median $Theirs), $best, $median
 }
+function Pair([double[]] $Values) { '{0:N0} / {1:N0}' -f ($Values | Measure-Object -Maximum).Maximum, (Get-Median $Values) }
+function Ratio([double[]] $Ours, [double[]] $Theirs) {
+    '{0:N2} / {1:N2}' -f (($Ours | Measure-Object -Maximum).Maximum / ($Theirs | Measure-Object -Maximum).Maximum), ((Get-Median $Ours) / (Get-Median $Theirs))
+}
 $redisVersion = (& redis-server --version) -replace '^Redis server v=(\S+).*$', '$1'
 $importBest = ($imports | Measure-Object -Minimum).Minimum; $snapBest = ($snapshots | Measure-Object -Minimum).Minimum
 $report = @"
@@ -195,6 +262,10 @@ $([Environment]::ProcessorCount) cores (shared with other work: medians move wit
 |---|---|---|---|---|---|
 $(Row "one runspace, ``[void]`$t.Increment('c')`` x $('{0:N0}' -f $Increments) vs -c 1" $ours1 $theirs1 '>= 0.7')
 $(Row "$Processes pwsh processes x $('{0:N0}' -f $ProcessIncrements) vs -c $Processes" $ours4 $theirs4 '>= 0.7')
+
+Each client first ran the timed loop (the same scriptblock) in rounds of 2,000 increments of another key until .NET's JIT compiled no new method for three rounds in a row (at most 30 s): .NET recompiles hot code in the background during a process's first seconds, and without this that work lands in the timed phase. Warm-up: $('{0:N1}' -f $warmUp1) s in this process, $('{0:N1}' -f ($warmUps4 | Measure-Object -Minimum).Minimum) to $('{0:N1}' -f ($warmUps4 | Measure-Object -Maximum).Maximum) s per child process (the children warm up side by side).
+
+Reference, no goal: redis-benchmark sending the very command our Increment sends ($($incrementCommand[0]) of the increment script, same keys and arguments, so the same work on the server) made $(Pair $same1) ops/s with -c 1 and $(Pair $same4) with -c $Processes; ours is $(Ratio $ours1 $same1) and $(Ratio $ours4 $same4) of that (best / median). These ratios measure what our client adds per call; the difference between them and the ratios against INCR above is what the script costs the server beyond a plain INCR (the increment also stamps the entry's version and publishes the change for waiting processes, atomically).
 
 Reference, no goal: the same INCR from $Processes separate redis-benchmark processes (-c 1 each, started together; the process model of the row above) made {6:N0} / {7:N0} ops/s, {8:N2} / {9:N2} of -c $Processes; ours is {10:N2} / {11:N2} of that. On a machine with fewer cores than processes plus the server, the clients and the server share the cores.
 
