@@ -272,6 +272,15 @@ fn locks_exclude_are_renewed_while_held_expire_when_the_holder_is_gone_and_tell_
     assert!(matches!(a.unlock_key(KeyRef::Text("m"), 7), Err(RemoteError::NotLockOwner(m)) if m.contains("lost")), "releasing a lost lock");
     assert!(matches!(a.unlock_key(KeyRef::Text("m"), 7), Err(RemoteError::NotLockOwner(m)) if m.contains("not locked")), "released once");
     b.unlock_key(KeyRef::Text("m"), 1).unwrap();
+
+    // A re-entered lock the server loses: every level's release tells, the inner one first.
+    assert!(matches!(a.lock_key(KeyRef::Text("n"), 7, Duration::from_secs(1), None).unwrap(), Waited::Ready(())));
+    assert!(matches!(a.lock_key(KeyRef::Text("n"), 7, Duration::from_secs(1), None).unwrap(), Waited::Ready(())));
+    let _: i64 = redis::cmd("DEL").arg(lock_key_name("locks", "n")).query(&mut admin).unwrap();
+    std::thread::sleep(Duration::from_millis(400)); // more than one renewal
+    assert!(matches!(a.unlock_key(KeyRef::Text("n"), 7), Err(RemoteError::NotLockOwner(m)) if m.contains("lost")), "the inner level of a lost lock");
+    assert!(matches!(a.unlock_key(KeyRef::Text("n"), 7), Err(RemoteError::NotLockOwner(m)) if m.contains("lost")), "its outer level");
+    assert!(matches!(a.unlock_key(KeyRef::Text("n"), 7), Err(RemoteError::NotLockOwner(m)) if m.contains("not locked")), "both released");
 }
 
 #[test]

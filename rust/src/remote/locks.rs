@@ -40,8 +40,10 @@ pub(super) struct Held {
 
 /// What leaving one level of a lock came to.
 pub(super) enum Leave {
-    /// Still held: an outer level of a re-entered lock remains.
-    Inner,
+    /// Still held: an outer level of a re-entered lock remains. `lost`: the
+    /// server lost the lock meanwhile (every level's release tells so, the
+    /// innermost first, as the section it ends was not exclusive either).
+    Inner { lost: bool },
     /// The last level: the lock is to be released on the server.
     Last(Held),
     /// The caller does not hold it.
@@ -132,7 +134,7 @@ impl Locks {
             Some(h) => {
                 h.depth -= 1;
                 if h.depth > 0 {
-                    return Leave::Inner;
+                    return Leave::Inner { lost: h.lost };
                 }
                 state.held.remove(&id).map_or(Leave::NotOwner, Leave::Last)
             }
@@ -254,7 +256,8 @@ impl RemoteStore {
         }
         let field = self.field(key);
         match self.locks.leave(&field, owner) {
-            Leave::Inner => Ok(()),
+            Leave::Inner { lost: false } => Ok(()),
+            Leave::Inner { lost: true } => Err(self.lost_lock(key)),
             Leave::Last(held) => self.release(&field, &held, key),
             Leave::NotOwner => Err(RemoteError::NotLockOwner(format!("Key '{}' is not locked by this caller.", shown_key(key)))),
         }
