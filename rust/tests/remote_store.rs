@@ -583,3 +583,43 @@ fn short_locks_cost_no_renewals_and_a_release_after_close_is_quiet() {
     t.close();
     t.unlock_key(KeyRef::Text("k"), 1).unwrap(); // the close released it, as removing an in-process table does
 }
+
+#[test]
+fn a_batch_of_puts_acts_like_a_loop_of_puts_and_wakes_waiters() {
+    let s = server(None);
+    let t = open(s.port, "batch", None).unwrap();
+    let before = t.put(KeyRef::Text("Kept"), &encode(Remote::Int(0))).unwrap();
+    let waiter = open(s.port, "batch", None).unwrap();
+    let waiting = std::thread::spawn(move || waiter.wait_for(KeyRef::Text("k1999"), None, Duration::from_secs(10), None).map(|w| matches!(w, Waited::Ready(_))));
+    std::thread::sleep(Duration::from_millis(200)); // the wait is subscribed
+
+    // 2,500 entries: three batches; a field named twice, once in another case;
+    // an existing key in another spelling; an integer key.
+    let names: Vec<String> = (0..2497).map(|i| format!("k{i}")).collect();
+    let values: Vec<Vec<u8>> = (0..2497).map(|i| encode(Remote::Int(i))).collect();
+    let mut entries: Vec<(KeyRef<'_>, Vec<u8>)> = names.iter().map(|n| KeyRef::Text(n.as_str())).zip(values.iter().cloned()).collect();
+    entries.push((KeyRef::Text("Twice"), encode(Remote::Text(b"first"))));
+    entries.push((KeyRef::Text("TWICE"), encode(Remote::Text(b"second"))));
+    entries.push((KeyRef::Text("KEPT"), encode(Remote::Int(1))));
+    entries.push((KeyRef::Int(7), encode(Remote::Int(70))));
+    entries.push((KeyRef::Text("k5"), encode(Remote::Int(-5))));
+    t.put_many(&entries).unwrap();
+
+    assert!(waiting.join().unwrap().unwrap(), "the waiter was woken by a batch");
+    assert_eq!(t.count().unwrap(), 2497 + 3);
+    let snapshot = t.snapshot().unwrap();
+    let entry = |key: syncpool::table::Key| snapshot.iter().find(|e| e.key == key).unwrap_or_else(|| panic!("{key:?} missing"));
+    assert_eq!(decode(&entry("k42".into()).value).unwrap(), Remote::Int(42));
+    assert_eq!(decode(&entry("k5".into()).value).unwrap(), Remote::Int(-5), "the later write of a key wins");
+    assert_eq!(decode(&entry("Twice".into()).value).unwrap(), Remote::Text(b"second"), "the last value, the first spelling");
+    let kept = entry("Kept".into());
+    assert_eq!(decode(&kept.value).unwrap(), Remote::Int(1), "an existing key keeps its spelling");
+    assert!(kept.version > before, "versions grow");
+    assert_eq!(decode(&entry(7i64.into()).value).unwrap(), Remote::Int(70));
+    let mut versions: Vec<u64> = snapshot.iter().filter(|e| e.key != "Kept".into()).map(|e| e.version).collect();
+    versions.sort_unstable();
+    assert!(versions.windows(2).all(|w| w[0] < w[1]), "distinct versions");
+    let later = t.put(KeyRef::Text("k0"), &encode(Remote::Int(0))).unwrap();
+    assert!(snapshot.iter().all(|e| e.version < later), "a later write gets a later version than every batch entry");
+    t.put_many(&[]).unwrap();
+}

@@ -267,34 +267,25 @@ impl RemoteStore {
         self.run(&format!("Setting key '{}'", shown_key(key)), true, |c| self.entry_script(&scripts::PUT, &field).arg(value).arg(spelling).invoke(c))
     }
 
-    /// Stores many entries (key, encoded value) with one round
-    /// trip per thousand: the scripts go to the server pipelined. Each entry
-    /// is written atomically; the batch as a whole is not (like a loop of puts).
+    /// Stores many entries (key, encoded value): one script per thousand
+    /// entries (see [`scripts::PUT_MANY`]), each batch one atomic step; the
+    /// whole is not one (like a loop of puts, entries of a later batch are
+    /// written after those of an earlier one).
     pub fn put_many(&self, entries: &[(KeyRef<'_>, Vec<u8>)]) -> Result<(), RemoteError> {
         const CHUNK: usize = 1000;
         for chunk in entries.chunks(CHUNK) {
-            let fields: Vec<Vec<u8>> = chunk.iter().map(|(key, _)| self.field(*key)).collect();
-            // Loading first makes EVALSHA safe on a server that just restarted.
-            self.run("Writing entries", true, |c| {
-                let sha = scripts::PUT.load(c)?;
-                let mut pipe = redis::pipe();
-                for ((key, value), field) in chunk.iter().zip(&fields) {
-                    let spelling = encoding::spelling(*key, self.case_sensitive);
-                    pipe.cmd("EVALSHA")
-                        .arg(&sha)
-                        .arg(4)
-                        .arg(&self.names.data)
-                        .arg(&self.names.versions)
-                        .arg(&self.names.spellings)
-                        .arg(&self.names.clock)
-                        .arg(field)
-                        .arg(&self.names.key_channels)
-                        .arg(value)
-                        .arg(spelling)
-                        .ignore();
-                }
-                pipe.query::<()>(c)
-            })?;
+            let mut invocation = scripts::PUT_MANY.prepare_invoke();
+            invocation
+                .key(&self.names.data)
+                .key(&self.names.versions)
+                .key(&self.names.spellings)
+                .key(&self.names.clock)
+                .arg(&self.names.all_channel);
+            for (key, value) in chunk {
+                invocation.arg(self.field(*key)).arg(value).arg(encoding::spelling(*key, self.case_sensitive));
+            }
+            // Writing the same entries twice is harmless: a lost reply may be retried.
+            self.run("Writing entries", true, |c| invocation.invoke::<i64>(c))?;
         }
         Ok(())
     }

@@ -54,6 +54,53 @@ pub static READ: Lazy<Script> = Lazy::new(|| Script::new("return {redis.call('HG
 /// ARGV 3 value, 4 spelling. Returns the version.
 pub static PUT: Lazy<Script> = Lazy::new(|| Script::new(concat!("local added = redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])\n", stamp!("4", "added == 1"), "return v")));
 
+/// A batch of puts (Import-SyncTable) as one atomic step with a handful of
+/// commands instead of five per entry: every command a script calls costs the
+/// server about as much as a round trip's own work, so a per-entry script made
+/// an import of 100,000 entries take about two seconds of server time.
+/// ARGV 1 the table's `all` channel, then per entry field, value, spelling.
+/// The entries get consecutive versions from one step of the clock (with the
+/// clock's jump when it starts, as in `tick!`); a field named twice keeps the
+/// last value and, as a loop of puts would, the first spelling; one message
+/// on the `all` channel wakes every waiter of the table to look again (the
+/// same wake-up a Clear sends). Lua's `unpack` takes some thousands of values,
+/// so batches stay at a thousand entries. Returns the number of entries.
+pub static PUT_MANY: Lazy<Script> = Lazy::new(|| {
+    Script::new(
+        "local n = (#ARGV - 1) / 3
+if n < 1 then return 0 end
+local last = redis.call('INCRBY', KEYS[4], n)
+if last == n then local t = redis.call('TIME'); last = redis.call('INCRBY', KEYS[4], string.format('%d', tonumber(t[1]) * 1000000 + tonumber(t[2]))) end
+local data, versions, named, spelled = {}, {}, {}, {}
+for i = 0, n - 1 do
+  local field, spelling = ARGV[2 + 3 * i], ARGV[4 + 3 * i]
+  data[#data + 1] = field
+  data[#data + 1] = ARGV[3 + 3 * i]
+  versions[#versions + 1] = field
+  versions[#versions + 1] = string.format('%d', last - n + i + 1)
+  if spelling ~= '' and not spelled[field] then
+    spelled[field] = spelling
+    named[#named + 1] = field
+  end
+end
+redis.call('HSET', KEYS[1], unpack(data))
+redis.call('HSET', KEYS[2], unpack(versions))
+if #named > 0 then
+  local kept = redis.call('HMGET', KEYS[3], unpack(named))
+  local spellings = {}
+  for j = 1, #named do
+    if not kept[j] then
+      spellings[#spellings + 1] = named[j]
+      spellings[#spellings + 1] = spelled[named[j]]
+    end
+  end
+  if #spellings > 0 then redis.call('HSET', KEYS[3], unpack(spellings)) end
+end
+redis.call('PUBLISH', ARGV[1], '*')
+return n",
+    )
+});
+
 /// Returns {old value, old version}, or nil when the key was absent.
 pub static DELETE: Lazy<Script> = Lazy::new(|| {
     Script::new(concat!(
