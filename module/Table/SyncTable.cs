@@ -562,7 +562,7 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
 
     /// <summary>
     /// Writes many entries to a Redis table in one native call, which the core
-    /// sends pipelined (one round trip per thousand entries, not one each).
+    /// sends as one script per thousand entries (not one round trip each).
     /// The batch layout is the one rust/src/ffi/remote_calls.rs reads.
     /// </summary>
     private unsafe void SetMany(List<DictionaryEntry> entries)

@@ -415,7 +415,7 @@ for ($i = 1; $i -le 15; $i++) { Start-Sleep -Milliseconds 150; $t.tick = [DateTi
         finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
     }
 
-    It 'Export-SyncTable and Import-SyncTable work with a Redis table (the import pipelined)' {
+    It 'Export-SyncTable and Import-SyncTable work with a Redis table (the import in batches)' {
         $source = New-SyncTable
         for ($i = 0; $i -lt 3000; $i++) { $source["k$i"] = $i }
         $source.Nested = @{ list = @(1, 2); when = [datetime]::new(2026, 1, 2, 3, 4, 5, [DateTimeKind]::Utc) }

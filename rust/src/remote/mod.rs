@@ -284,7 +284,7 @@ impl RemoteStore {
             for (key, value) in chunk {
                 invocation.arg(self.field(*key)).arg(value).arg(encoding::spelling(*key, self.case_sensitive));
             }
-            // Writing the same entries twice is harmless: a lost reply may be retried.
+            // A lost reply is retried, as a loop of puts would retry each put.
             self.run("Writing entries", true, |c| invocation.invoke::<i64>(c))?;
         }
         Ok(())
