@@ -77,6 +77,9 @@ pub(crate) struct TaskInner {
     /// Claimed by a batch but not started yet.
     pub claimed: bool,
     pub host: Option<HostObject>,
+    /// The task left the engine's lists; its host object goes when no runner
+    /// is inside its script any more (see [`Task::release_host_object`]).
+    pub unlisted: bool,
     pub waiters: Vec<WaiterLink>,
 }
 
@@ -118,6 +121,7 @@ impl Task {
                 runner: None,
                 claimed: false,
                 host,
+                unlisted: false,
                 waiters: Vec::new(),
             }),
         }
@@ -174,23 +178,29 @@ impl Task {
     /// The script run by `batch` returned with `outcome`. A task already
     /// stopped or timed out keeps that state. Returns how long the script ran
     /// if it was the one ending the task, for batch sizing.
+    /// A host object kept for the runner of an unlisted task is dropped here,
+    /// after unlocking (its release calls into the host).
     pub(crate) fn end(&self, batch: BatchId, outcome: Outcome, message: Option<String>, now: SystemTime) -> Option<Duration> {
-        let (links, elapsed) = {
+        let (links, elapsed, released) = {
             let mut inner = self.inner.lock();
             if inner.runner != Some(batch) {
                 return None;
             }
             inner.runner = None;
+            let released = if inner.unlisted { inner.host.take() } else { None };
             let elapsed = inner.started.map(|s| s.elapsed());
             if inner.state != TaskState::Running {
+                drop(inner);
+                drop(released);
                 return None;
             }
             let to = match outcome {
                 Outcome::Completed => TaskState::Completed,
                 Outcome::Failed => TaskState::Failed,
             };
-            (finish(&mut inner, to, message, now), elapsed)
+            (finish(&mut inner, to, message, now), elapsed, released)
         };
+        drop(released);
         wait::notify(links, self.id);
         elapsed
     }
@@ -249,9 +259,15 @@ impl Task {
         self.inner.lock().runner == Some(batch)
     }
 
-    /// Drops the host's object (the task left the engine's lists).
+    /// The task left the engine's lists: hands back the host's object for the
+    /// caller to drop, unless a batch's runner is still inside the task's
+    /// script. A stopped task is finished, and so removable, while its runner
+    /// has yet to report the end; the runner reads the object right after the
+    /// engine starts the task, so it stays until [`end`](Task::end).
     pub(crate) fn release_host_object(&self) -> Option<HostObject> {
-        self.inner.lock().host.take()
+        let mut inner = self.inner.lock();
+        inner.unlisted = true;
+        if inner.runner.is_some() { None } else { inner.host.take() }
     }
 }
 
@@ -322,6 +338,22 @@ mod tests {
         let info = t.info();
         assert_eq!((info.state, info.worker, info.message.as_deref()), (TaskState::Failed, Some(2), Some("boom")));
         assert!(info.started_at.is_some() && info.ended_at.is_some());
+    }
+
+    #[test]
+    fn a_removed_task_keeps_its_host_object_until_its_runner_reports_the_end() {
+        let host: HostObject = Arc::new(42u32);
+        let t = Task::new(1, 1, 1, None, Some(Arc::clone(&host)), SystemTime::now());
+        t.begin(3, 2, SystemTime::now(), Instant::now());
+        assert_eq!(t.stop(TaskState::Stopped, "stopped", SystemTime::now()), Stopped::WasRunning { worker: 2, batch: 3 });
+        assert!(t.release_host_object().is_none(), "its runner is still inside the script");
+        assert!(t.host_object().is_some(), "the runner can still read the object");
+        assert_eq!(t.end(3, Outcome::Completed, None, SystemTime::now()), None);
+        assert!(t.host_object().is_none(), "released once the runner reported the end");
+        assert_eq!(Arc::strong_count(&host), 1);
+
+        let queued = Task::new(2, 1, 1, None, Some(Arc::new(7u32)), SystemTime::now());
+        assert!(queued.release_host_object().is_some(), "no runner: handed back at once");
     }
 
     #[test]
