@@ -11,7 +11,8 @@ namespace SyncPool.Cmdlets;
 /// core and, unlike the method, is interrupted by Ctrl+C (the stop signal);
 /// the block runs in the caller's scope (variables it sets stay set, as with
 /// ForEach-Object) and its output is written. The lock is released however
-/// the block ends.
+/// the block ends; when the block failed and the release failed too (a Redis
+/// lock the server lost meanwhile), both are reported, the release's first.
 /// </summary>
 [Cmdlet(VerbsCommon.Lock, "SyncTable")]
 [OutputType(typeof(object))]
@@ -54,8 +55,10 @@ public sealed class LockSyncTableCommand : SyncPoolCmdlet
         }
         catch (Exception e) when (ScriptStreams.IsTheBlocks(e))
         {
-            // A throw, break, continue or exit in the block: what it wrote first, then the same effect.
+            // A throw, break, continue or exit in the block: what it wrote first,
+            // a release that failed too (a Redis lock the server lost), then the same effect.
             WriteAll(written);
+            if (SyncTable.ReleaseFailureOf(e) is { } releaseFailure) WriteFailure(releaseFailure, Key);
             throw;
         }
         catch (Exception e) when (e is not PipelineStoppedException)
@@ -63,6 +66,7 @@ public sealed class LockSyncTableCommand : SyncPoolCmdlet
             // The table's own failures (removed table, bad key, or a Redis lock
             // lost while the block ran): the block's output first.
             WriteAll(written);
+            if (SyncTable.ReleaseFailureOf(e) is { } releaseFailure) WriteFailure(releaseFailure, Key);
             ThrowFailure(e, Key);
             return;
         }

@@ -441,10 +441,40 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
         {
             body();
         }
-        finally
+        catch (Exception bodyFailure)
         {
-            Unlock(key, owner);
+            // The body's own failure (or break, exit, a stopped pipeline) is what
+            // ends the call; a release that fails too (a Redis lock found lost, a
+            // table removed meanwhile) must not replace it, and must not vanish
+            // either: it rides along (see ReleaseFailureKey).
+            try
+            {
+                Unlock(key, owner);
+            }
+            catch (Exception releaseFailure)
+            {
+                bodyFailure.Data[ReleaseFailureKey] = releaseFailure;
+            }
+            throw;
         }
+        Unlock(key, owner);
+    }
+
+    /// <summary>
+    /// Where <see cref="Lock(object, Action)"/> puts, in the body's exception's
+    /// <see cref="Exception.Data"/>, the failure of a release that failed after
+    /// the body had already failed: SyncPool.NotLockOwner when the server lost
+    /// a Redis lock meanwhile (Lock-SyncTable writes it as an error of its own
+    /// before the body's).
+    /// </summary>
+    public const string ReleaseFailureKey = "SyncPool.LockReleaseFailure";
+
+    /// <summary>The release failure <see cref="Lock(object, Action)"/> attached to a body's exception (or one it is wrapped in), if any.</summary>
+    public static Exception? ReleaseFailureOf(Exception bodyFailure)
+    {
+        for (Exception? e = bodyFailure; e != null; e = e.InnerException)
+            if (e.Data[ReleaseFailureKey] is Exception failure) return failure;
+        return null;
     }
 
     /// <summary>Blocks until <paramref name="key"/> exists; false on timeout. Wakes at once when it is written.</summary>

@@ -263,6 +263,51 @@ try { $t.Lock('slow', { $t.tried = 'entered' }, [timespan]::FromMilliseconds(500
         finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
     }
 
+    It 'a block that fails after its lock was lost reports both: its own error, and the lost lock' {
+        $name = New-TableName
+        $t = New-SyncTable -Name $name -Redis $Uri -LockExpirySeconds 0.3
+        $port = ([uri]($Uri -replace '^redis', 'http')).Port
+        $loseLock = {
+            redis-cli -p $port DEL (@(redis-cli -p $port --scan --pattern "syncpool:{$name}:l:*")[0]) | Out-Null
+            Start-Sleep -Milliseconds 600
+        }
+        try {
+            # The method: the block's exception ends the call; the lost lock rides along on it.
+            $err = $null
+            try { $t.Lock('slow', { & $loseLock; throw 'the block failed' }) }
+            catch { $err = $_ }
+            $err | Should -Not -BeNullOrEmpty
+            $err.Exception.Message | Should -BeLike '*the block failed*'
+            $lost = $t.GetType()::ReleaseFailureOf($err.Exception)
+            $lost | Should -Not -BeNullOrEmpty
+            $lost.Code.ToString() | Should -Be 'NotLockOwner'
+            $lost.Message | Should -BeLike '*lost*'
+            # The cmdlet: the block's output, a SyncPool.NotLockOwner error, then the block's own terminating error.
+            $got = [Collections.Generic.List[object]]::new()
+            $err = $null; $ev = $null
+            try {
+                Lock-SyncTable $t slow { 'written'; & $loseLock; throw 'the block failed' } -ErrorVariable ev -ErrorAction SilentlyContinue |
+                    ForEach-Object { $got.Add($_) }
+            }
+            catch { $err = $_ }
+            $got | Should -Be 'written'
+            $err.Exception.Message | Should -Be 'the block failed'
+            @($ev | Where-Object FullyQualifiedErrorId -like 'SyncPool.NotLockOwner*').Count | Should -Be 1
+            # A break in the block stays a break, with the lost lock reported.
+            $ev = $null; $after = $null
+            foreach ($i in 1..3) {
+                Lock-SyncTable $t slow { & $loseLock; break } -ErrorVariable +ev -ErrorAction SilentlyContinue
+                $after = $i
+            }
+            $after | Should -BeNullOrEmpty -Because 'break left the loop'
+            @($ev | Where-Object FullyQualifiedErrorId -like 'SyncPool.NotLockOwner*').Count | Should -Be 1
+            $script:again = $false
+            $t.Lock('slow', { $script:again = $true })
+            $script:again | Should -BeTrue -Because 'the lock is free again afterwards'
+        }
+        finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
+    }
+
     It 'Wait-SyncTable is woken by a write from another process, quickly (median under 50 ms)' {
         $name = New-TableName
         $t = New-SyncTable -Name $name -Redis $Uri
