@@ -479,6 +479,15 @@ fn versions_keep_growing_when_another_process_deletes_the_data() {
     b.clear().unwrap();
     let cleared = b.put(KeyRef::Text("y"), &encode(Remote::Int(1))).unwrap();
     assert!(cleared > after);
+    // A batch (Import-SyncTable) as the first write after a deletion: its
+    // clock step starts the clock again, with the same jump.
+    a.delete_data().unwrap();
+    let entries: Vec<(KeyRef<'_>, Vec<u8>)> = ["p", "q", "r"].iter().map(|k| (KeyRef::Text(k), encode(Remote::Int(1)))).collect();
+    b.put_many(&entries).unwrap();
+    let batch: Vec<u64> = b.snapshot().unwrap().iter().map(|e| e.version).collect();
+    assert_eq!(batch.len(), 3);
+    assert!(batch.iter().all(|v| *v > cleared), "batch versions {batch:?} after the deletion, {cleared} before");
+    assert!(b.put(KeyRef::Text("p"), &encode(Remote::Int(2))).unwrap() > *batch.iter().max().unwrap());
 }
 
 /// A loopback TCP proxy to a server that, once told to, swallows new
