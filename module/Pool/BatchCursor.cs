@@ -128,10 +128,15 @@ public sealed class BatchCursor
     {
         var (id, failed) = Release();
         _primed = false;
-        if (id == 0) return;
+        if (id != 0) ReportEnd(id, failed, failed ? message : null);
+    }
+
+    /// <summary>Tells the engine that task <paramref name="id"/> of this batch ended.</summary>
+    private void ReportEnd(ulong id, bool failed, string? message)
+    {
         try
         {
-            NativeArgs.WithUtf8(failed ? message : null, text => Interop.syncpool_batch_end(_batch, id, failed, text).AsOk());
+            NativeArgs.WithUtf8(message, text => Interop.syncpool_batch_end(_batch, id, failed, text).AsOk());
         }
         catch (EnumException<ErrorCode> e)
         {
@@ -209,8 +214,15 @@ public sealed class BatchCursor
             Exhausted = true;
             return false;
         }
-        var task = ObjectRegistry.Get(item.host_id) as ParallelTask
-                   ?? throw new InvalidOperationException($"SyncPool internal error: task {item.task} has no task object.");
+        if (ObjectRegistry.Get(item.host_id) is not ParallelTask task)
+        {
+            // The engine started the task: report its end (failed) before
+            // failing, or the engine would wait for that report for ever and
+            // refuse this batch's next task.
+            var message = $"SyncPool internal error: task {item.task} has no task object.";
+            ReportEnd(item.task, true, message);
+            throw new InvalidOperationException(message);
+        }
         using (Gate())
         {
             _current = task;
