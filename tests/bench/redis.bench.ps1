@@ -57,6 +57,14 @@ foreach ($tool in 'redis-server', 'redis-benchmark', 'redis-cli') {
 }
 
 $server = $null
+$children = @()
+# A failure anywhere below stops what this script started (child processes,
+# its own server) before it ends the run.
+trap {
+    foreach ($c in $children) { if (-not $c.Process.HasExited) { $c.Process.Kill($true) } }
+    if ($server -and -not $server.HasExited) { $server.Kill(); $server.WaitForExit() }
+    break
+}
 if ($env:SYNCPOOL_REDIS_URI) {
     $uri = $env:SYNCPOOL_REDIS_URI
 }
@@ -99,10 +107,14 @@ function Get-IncrementCommand($Table) {
     try {
         if ($monitor.StandardOutput.ReadLine() -ne 'OK') { throw 'redis-cli monitor did not start.' }
         [void]$Table.Increment('probe')
+        # The probe's own EVALSHA (its field ends in the key's letters), not another client's.
+        $deadline = [DateTime]::UtcNow.AddSeconds(10)
         $read = $monitor.StandardOutput.ReadLineAsync()
-        while ($read.Wait(10000)) {
-            if ($read.Result -match '"EVALSHA"') {
-                return [regex]::Matches(($read.Result -replace '^[^"]*', ''), '"((?:[^"\\]|\\.)*)"') |
+        while ($read.Wait([Math]::Max(0, ($deadline - [DateTime]::UtcNow).TotalMilliseconds))) {
+            $line = $read.Result
+            if ($null -eq $line) { throw 'redis-cli monitor ended before it showed the Increment.' }
+            if ($line -match '"EVALSHA"' -and $line -match '(?i)probe"') {
+                return [regex]::Matches(($line -replace '^[^"]*', ''), '"((?:[^"\\]|\\.)*)"') |
                     ForEach-Object { $_.Groups[1].Value -replace '\\(["\\])', '$1' }
             }
             $read = $monitor.StandardOutput.ReadLineAsync()
