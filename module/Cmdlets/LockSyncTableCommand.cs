@@ -57,26 +57,29 @@ public sealed class LockSyncTableCommand : SyncPoolCmdlet
         {
             // A throw, break, continue or exit in the block: what it wrote first,
             // a release that failed too (a Redis lock the server lost), then the same effect.
-            WriteAll(written);
-            if (SyncTable.ReleaseFailureOf(e) is { } releaseFailure) WriteFailure(releaseFailure, Key);
+            WriteAll(written, e);
             throw;
         }
         catch (Exception e) when (e is not PipelineStoppedException)
         {
             // The table's own failures (removed table, bad key, or a Redis lock
             // lost while the block ran): the block's output first.
-            WriteAll(written);
-            if (SyncTable.ReleaseFailureOf(e) is { } releaseFailure) WriteFailure(releaseFailure, Key);
+            WriteAll(written, e);
             ThrowFailure(e, Key);
             return;
         }
         WriteAll(written);
     }
 
-    /// <summary>The block's output, and its error and warning records through this cmdlet (see <see cref="ScriptStreams"/>).</summary>
-    private void WriteAll(List<PSObject> written)
+    /// <summary>
+    /// The block's output, and its error and warning records through this
+    /// cmdlet (see <see cref="ScriptStreams"/>); then, when the call ended with
+    /// <paramref name="failure"/> and the release failed too, the release's error.
+    /// </summary>
+    private void WriteAll(List<PSObject> written, Exception? failure = null)
     {
         foreach (var item in written)
             if (!ScriptStreams.TryWrite(this, item)) WriteObject(item);
+        if (failure != null && SyncTable.ReleaseFailureOf(failure) is { } releaseFailure) WriteFailure(releaseFailure, Key);
     }
 }

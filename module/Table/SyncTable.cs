@@ -465,9 +465,9 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
     /// <see cref="Exception.Data"/>, the failure of a release that failed after
     /// the body had already failed: SyncPool.NotLockOwner when the server lost
     /// a Redis lock meanwhile (Lock-SyncTable writes it as an error of its own
-    /// before the body's).
+    /// before the body's). Read it with <see cref="ReleaseFailureOf"/>.
     /// </summary>
-    public const string ReleaseFailureKey = "SyncPool.LockReleaseFailure";
+    private const string ReleaseFailureKey = "SyncPool.LockReleaseFailure";
 
     /// <summary>The release failure <see cref="Lock(object, Action)"/> attached to a body's exception (or one it is wrapped in), if any.</summary>
     public static Exception? ReleaseFailureOf(Exception bodyFailure)
