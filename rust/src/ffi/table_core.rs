@@ -109,9 +109,12 @@ pub const PLAIN_BYTES_MAX: u64 = 4096;
 /// `increment_plain` and inlined into both exports.
 #[inline(always)]
 fn increment_locally(store: &Store, key: &KeyIn, delta: &ValueIn, result: &mut ValueRead) -> Result<(), Fault> {
-    let key = key.key_ref()?;
-    let delta = delta.to_value()?;
-    let sum = store.increment(key, delta)?;
+    // The key is decoded in each branch: one key shared by both would be
+    // kept in memory for the out-of-line call, and reloaded from there.
+    let sum = match delta.to_scalar() {
+        Some(delta) => store.increment_scalar(key.key_ref()?, delta)?,
+        None => store.increment(key.key_ref()?, delta.to_value()?)?,
+    };
     result.set(sum.as_value_ref(), 0, &mut []);
     Ok(())
 }
@@ -236,8 +239,21 @@ impl TableCore {
             let buffer = buffer.as_mut_slice();
             match self.open()? {
                 Open::Local(store) => {
-                    if store.view(key.key_ref()?, |value, version| result.set(value, version, buffer)).is_none() {
-                        result.set_absent();
+                    // A scalar is copied out under the shard's read lock and
+                    // written to `result` after the lock is released, so the
+                    // unlock (an atomic instruction) need not wait for those
+                    // stores to drain; text and bytes are copied under it.
+                    let scalar = store.view(key.key_ref()?, |value, version| match value.to_scalar() {
+                        Some(scalar) => Some((scalar, version)),
+                        None => {
+                            result.set(value, version, buffer);
+                            None
+                        }
+                    });
+                    match scalar {
+                        None => result.set_absent(),
+                        Some(Some((scalar, version))) => result.set_scalar_value(scalar, version),
+                        Some(None) => {}
                     }
                     Ok(())
                 }
@@ -278,6 +294,9 @@ impl TableCore {
     pub fn put_plain(&self, key: &KeyIn, val: &ValueIn) -> ffi::Result<u64, ErrorCode> {
         guard(|| match self.open()? {
             Open::Local(store) => {
+                if let Some(scalar) = val.to_scalar() {
+                    return Ok(store.set_scalar_unless_object(key.key_ref()?, scalar).unwrap_or(0));
+                }
                 if val.kind == ValueKind::Object || val.bytes.len > PLAIN_BYTES_MAX {
                     return Ok(0);
                 }
@@ -581,6 +600,52 @@ mod tests {
         assert!(matches!(core.put(&key("a"), &int(2)), ffi::Err(ErrorCode::Disposed)));
         assert!(matches!(core.snapshot(), ffi::Err(ErrorCode::Disposed)));
         assert!(matches!(core.close(), ffi::Ok(())), "closing twice is fine");
+    }
+
+    #[test]
+    fn the_plain_calls_read_write_and_increment_every_kind_of_value() {
+        use crate::ffi::fault::syncpool_last_error;
+        let core = table();
+        let text_value = |text: &'static str| ValueIn {
+            kind: ValueKind::Text,
+            number: 0,
+            real: 0.0,
+            bytes: LentBytes { ptr: text.as_ptr(), len: text.len() as u64 },
+            flag: 0,
+        };
+        let double = ValueIn { kind: ValueKind::Double, real: 1.5, ..int(0) };
+        let date = ValueIn { kind: ValueKind::DateTime, number: 42, flag: 2, ..int(0) };
+        // Scalars go through the scalar write; text through the general one.
+        assert!(matches!(core.put_plain(&key("i"), &int(7)), ffi::Ok(v) if v > 0));
+        assert!(matches!(core.put_plain(&key("d"), &double), ffi::Ok(v) if v > 0));
+        assert!(matches!(core.put_plain(&key("t"), &date), ffi::Ok(v) if v > 0));
+        assert!(matches!(core.put_plain(&key("s"), &text_value("hello")), ffi::Ok(v) if v > 0));
+        assert!(matches!(read(&core, "I"), ffi::Ok(r) if r.found.is() && r.kind == ValueKind::Int && r.number == 7 && r.version > 0));
+        assert!(matches!(read(&core, "d"), ffi::Ok(r) if r.kind == ValueKind::Double && r.real == 1.5));
+        assert!(matches!(read(&core, "t"), ffi::Ok(r) if r.kind == ValueKind::DateTime && r.number == 42 && r.flag == 2));
+        let mut buffer = [0u8; 16];
+        let mut lent = LentBuffer { ptr: buffer.as_mut_ptr(), len: 16 };
+        let mut result = ValueRead::default_for_tests();
+        assert!(matches!(core.read(&key("S"), &mut lent, &mut result), ffi::Ok(())));
+        assert!(result.found.is() && result.kind == ValueKind::Text && result.length == 5);
+        assert_eq!(&buffer[..5], b"hello");
+        assert!(matches!(read(&core, "absent"), ffi::Ok(r) if !r.found.is()));
+        // Increments by a scalar delta, and the refusals they report.
+        let mut sum = ValueRead::default_for_tests();
+        assert!(matches!(core.increment_plain(&key("i"), &int(3), &mut sum), ffi::Ok(done) if done.is()));
+        assert!(sum.kind == ValueKind::Int && sum.number == 10);
+        assert!(matches!(core.increment_plain(&key("i"), &double, &mut sum), ffi::Ok(done) if done.is()));
+        assert!(sum.kind == ValueKind::Double && sum.real == 11.5);
+        assert!(matches!(core.increment_plain(&key("s"), &int(1), &mut sum), ffi::Err(ErrorCode::NotNumeric)));
+        assert!(syncpool_last_error().as_str().contains("'s'"), "the error names the key");
+        assert!(matches!(core.increment_plain(&key("i"), &date, &mut sum), ffi::Err(ErrorCode::NotNumeric)));
+        // A key that is not UTF-8 is refused with a message, on every path.
+        let bad = [0xffu8, 0xfe];
+        let bad_key = KeyIn { kind: KeyKind::Text, number: 0, text: LentBytes { ptr: bad.as_ptr(), len: 2 } };
+        assert!(matches!(core.put_plain(&bad_key, &int(1)), ffi::Err(ErrorCode::InvalidArgument)));
+        assert!(syncpool_last_error().as_str().contains("not valid text"));
+        assert!(matches!(core.increment_plain(&bad_key, &int(1), &mut sum), ffi::Err(ErrorCode::InvalidArgument)));
+        assert!(matches!(core.read(&bad_key, &mut lent, &mut result), ffi::Err(ErrorCode::InvalidArgument)));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::ffi::fault::{ErrorCode, Fault};
 use crate::ffi::objects::{self, ObjectLease};
 use crate::ffi::parked;
 use crate::remote::encoding::Remote;
-use crate::table::{Key, KeyRef, Value, ValueRef, Versioned};
+use crate::table::{Key, KeyRef, Scalar, Value, ValueRef, Versioned};
 use interoptopus::ffi;
 
 /// Bytes C# lends for the duration of one call: `len` bytes at `ptr`, in a
@@ -203,14 +203,28 @@ impl KeyIn {
     /// store inserts a new entry. Always inlined: called out of line, its
     /// result (a key or a fault) came back through memory and was reloaded
     /// in pieces of another size, which stalled every keyed call.
+    ///
+    /// The error is a unit type that `?` turns into a [`Fault`] only on the
+    /// failure path: with the fault itself in the result, the result had to
+    /// live in memory (the fault's constructor wrote it there), and the key
+    /// was reloaded from it, which stalled on store forwarding.
     #[inline(always)]
-    pub fn key_ref(&self) -> Result<KeyRef<'_>, Fault> {
+    pub fn key_ref(&self) -> Result<KeyRef<'_>, InvalidKeyText> {
         match self.kind {
-            KeyKind::Text => utf8(self.text.as_slice())
-                .map(KeyRef::Text)
-                .ok_or_else(|| Fault::invalid("The key is not valid text (invalid UTF-8 reached the native core).")),
+            KeyKind::Text => utf8(self.text.as_slice()).map(KeyRef::Text).ok_or(InvalidKeyText),
             KeyKind::Int => Ok(KeyRef::Int(self.number)),
         }
+    }
+}
+
+/// A text key that is not UTF-8 (C# encodes keys, so this means a bug there).
+#[derive(Clone, Copy, Debug)]
+pub struct InvalidKeyText;
+
+impl From<InvalidKeyText> for Fault {
+    #[cold]
+    fn from(_: InvalidKeyText) -> Self {
+        Fault::invalid("The key is not valid text (invalid UTF-8 reached the native core).")
     }
 }
 
@@ -228,6 +242,20 @@ fn utf8(bytes: &[u8]) -> Option<&str> {
 }
 
 impl ValueIn {
+    /// The value, if it owns nothing (null, bool, number, DateTime): the
+    /// hot write's fast form, needing no check and no allocation.
+    #[inline(always)]
+    pub fn to_scalar(&self) -> Option<Scalar> {
+        match self.kind {
+            ValueKind::Null => Some(Scalar::Null),
+            ValueKind::Bool => Some(Scalar::Bool(self.number != 0)),
+            ValueKind::Int => Some(Scalar::Int(self.number)),
+            ValueKind::Double => Some(Scalar::Double(self.real)),
+            ValueKind::DateTime => Some(Scalar::DateTime { ticks: self.number, kind: self.flag }),
+            _ => None,
+        }
+    }
+
     /// Always inlined, as [`KeyIn::key_ref`] is, for the same reason.
     #[inline(always)]
     pub fn to_value(&self) -> Result<Value, Fault> {
@@ -309,6 +337,18 @@ impl ValueRead {
                 self.set_scalar(ValueKind::Object, lease.id as i64, 0.0, 0, version);
                 self.lease = lease.lease;
             }
+        }
+    }
+
+    /// [`set`](Self::set) of a value that owns nothing.
+    #[inline(always)]
+    pub fn set_scalar_value(&mut self, value: Scalar, version: u64) {
+        match value {
+            Scalar::Null => self.set_scalar(ValueKind::Null, 0, 0.0, 0, version),
+            Scalar::Bool(b) => self.set_scalar(ValueKind::Bool, i64::from(b), 0.0, 0, version),
+            Scalar::Int(n) => self.set_scalar(ValueKind::Int, n, 0.0, 0, version),
+            Scalar::Double(x) => self.set_scalar(ValueKind::Double, 0, x, 0, version),
+            Scalar::DateTime { ticks, kind } => self.set_scalar(ValueKind::DateTime, ticks, 0.0, kind, version),
         }
     }
 

@@ -23,5 +23,5 @@ mod waiters;
 pub use error::TableError;
 pub use key::{Key, KeyRef};
 pub use store::{Store, Swap, Versioned};
-pub use value::{ObjectRef, Releaser, Value, ValueRef};
+pub use value::{ObjectRef, Releaser, Scalar, Value, ValueRef};
 pub use waiters::Waited;

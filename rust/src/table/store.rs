@@ -64,7 +64,7 @@ use super::key::{
     Comparer, IgnoreCase, Key, KeyRef, Lookup, MapKey, Ordinal, PassThrough, Probe, map_hash,
 };
 use super::key_locks::KeyLocks;
-use super::value::{StoredValue, Value, ValueRef};
+use super::value::{Scalar, StoredValue, Value, ValueRef};
 use super::waiters::{Waited, Waiters};
 use crate::cancel::Cancel;
 
@@ -176,6 +176,13 @@ impl Store {
         with_table!(self, t => t.set_unless_object(key, value))
     }
 
+    /// [`set_unless_object`](Store::set_unless_object) of a value that owns
+    /// nothing (the in-process table's commonest write, made cheapest).
+    #[inline]
+    pub fn set_scalar_unless_object(&self, key: KeyRef<'_>, value: Scalar) -> Option<u64> {
+        with_table!(self, t => t.put(key, StoredValue::from(value), Replacing::NoObject))
+    }
+
     /// Removes `key`, handing back what it held.
     pub fn remove(&self, key: KeyRef<'_>) -> Option<Versioned> {
         with_table!(self, t => t.remove(key))
@@ -200,6 +207,15 @@ impl Store {
     /// nothing changes (not even the version).
     #[inline]
     pub fn increment(&self, key: KeyRef<'_>, delta: Value) -> Result<Value, TableError> {
+        let delta = Number::delta(&delta)?;
+        with_table!(self, t => t.increment(key, delta))
+    }
+
+    /// [`increment`](Store::increment) by a delta that owns nothing (the
+    /// in-process table's hot path: the delta travels in registers).
+    #[inline(always)]
+    pub fn increment_scalar(&self, key: KeyRef<'_>, delta: Scalar) -> Result<Value, TableError> {
+        let delta = Number::of_scalar(delta)?;
         with_table!(self, t => t.increment(key, delta))
     }
 
@@ -394,6 +410,24 @@ enum Number {
     Double(f64),
 }
 
+/// Why [`Number::add_to`] could not add: a [`TableError`] without the key.
+#[derive(Clone, Copy, Debug)]
+enum SumError {
+    NotNumeric(&'static str),
+    Overflow,
+}
+
+impl SumError {
+    /// The error, naming `key` as the table stores it.
+    #[cold]
+    fn for_key(self, key: KeyRef<'_>) -> TableError {
+        match self {
+            SumError::NotNumeric(found) => TableError::NotNumeric { key: key.to_string(), found },
+            SumError::Overflow => TableError::Overflow { key: key.to_string() },
+        }
+    }
+}
+
 impl Number {
     fn delta(value: &Value) -> Result<Self, TableError> {
         match *value {
@@ -403,24 +437,26 @@ impl Number {
         }
     }
 
-    /// `current + self`, or why that is not possible.
     #[inline]
-    fn add_to(self, current: &StoredValue, key: KeyRef<'_>) -> Result<Number, TableError> {
+    fn of_scalar(value: Scalar) -> Result<Self, TableError> {
+        match value {
+            Scalar::Int(n) => Ok(Number::Int(n)),
+            Scalar::Double(x) => Ok(Number::Double(x)),
+            other => Err(TableError::DeltaNotNumeric(StoredValue::from(other).type_name())),
+        }
+    }
+
+    /// `current + self`, or why that is not possible. The key is not an
+    /// argument: only a failure names it (see [`SumError::for_key`]), so an
+    /// increment's key never has to be put in memory for this call.
+    #[inline]
+    fn add_to(self, current: &StoredValue) -> Result<Number, SumError> {
         match (current, self) {
-            (StoredValue::Int(a), Number::Int(b)) => {
-                a.checked_add(b)
-                    .map(Number::Int)
-                    .ok_or_else(|| TableError::Overflow {
-                        key: key.to_string(),
-                    })
-            }
+            (StoredValue::Int(a), Number::Int(b)) => a.checked_add(b).map(Number::Int).ok_or(SumError::Overflow),
             (StoredValue::Int(a), Number::Double(b)) => Ok(Number::Double(*a as f64 + b)),
             (StoredValue::Double(a), Number::Int(b)) => Ok(Number::Double(a + b as f64)),
             (StoredValue::Double(a), Number::Double(b)) => Ok(Number::Double(a + b)),
-            (other, _) => Err(TableError::NotNumeric {
-                key: key.to_string(),
-                found: other.type_name(),
-            }),
+            (other, _) => Err(SumError::NotNumeric(other.type_name())),
         }
     }
 
@@ -608,7 +644,7 @@ impl<C: Comparer> Table<C> {
     }
 
     fn set(&self, key: KeyRef<'_>, value: Value) -> u64 {
-        self.put(key, value, Replacing::Anything)
+        self.put(key, StoredValue::from(value), Replacing::Anything)
             .expect("a write that may replace objects always writes")
     }
 
@@ -616,14 +652,13 @@ impl<C: Comparer> Table<C> {
         if matches!(value, Value::Object(_)) {
             return None;
         }
-        self.put(key, value, Replacing::NoObject)
+        self.put(key, StoredValue::from(value), Replacing::NoObject)
     }
 
     /// The one write behind `set` and `set_unless_object`; `None` when
     /// `replacing` forbids replacing what the key holds (nothing written).
     #[inline(always)]
-    fn put(&self, key: KeyRef<'_>, value: Value, replacing: Replacing) -> Option<u64> {
-        let value = StoredValue::from(value);
+    fn put(&self, key: KeyRef<'_>, value: StoredValue, replacing: Replacing) -> Option<u64> {
         let probe = Probe::<C>::new(key);
         let hash = probe.hash();
         let clock = clock_of(hash);
@@ -693,8 +728,7 @@ impl<C: Comparer> Table<C> {
     }
 
     #[inline(always)]
-    fn increment(&self, key: KeyRef<'_>, delta: Value) -> Result<Value, TableError> {
-        let delta = Number::delta(&delta)?;
+    fn increment(&self, key: KeyRef<'_>, delta: Number) -> Result<Value, TableError> {
         let probe = Probe::<C>::new(key);
         let hash = probe.hash();
         let clock = clock_of(hash);
@@ -702,15 +736,16 @@ impl<C: Comparer> Table<C> {
         let sum = match self.map.get_mut(probe.query()) {
             Some(mut entry) => {
                 let (stored, stamped) = entry.pair_mut();
-                let sum = delta.add_to(&stamped.value, stored.stored().as_key_ref())?;
+                let sum = delta.add_to(&stamped.value).map_err(|e| e.for_key(stored.stored().as_key_ref()))?;
                 stamped.version = self.tick(clock);
                 stamped.value = sum.stored();
                 (sum, self.wake_slot(hash))
             }
             None => match self.map.entry(MapKey::new(key)) {
                 Entry::Occupied(mut entry) => {
-                    let stored = entry.key().stored().as_key_ref();
-                    let sum = delta.add_to(&entry.get().value, stored)?;
+                    let sum = delta
+                        .add_to(&entry.get().value)
+                        .map_err(|e| e.for_key(entry.key().stored().as_key_ref()))?;
                     let version = self.tick(clock);
                     let stamped = entry.get_mut();
                     stamped.version = version;
@@ -718,7 +753,7 @@ impl<C: Comparer> Table<C> {
                     (sum, self.wake_slot(hash))
                 }
                 Entry::Vacant(entry) => {
-                    let sum = delta.add_to(&StoredValue::Int(0), key)?;
+                    let sum = delta.add_to(&StoredValue::Int(0)).map_err(|e| e.for_key(entry.key().stored().as_key_ref()))?;
                     let version = self.tick(clock);
                     entry.insert(Stamped {
                         value: sum.stored(),
@@ -1682,6 +1717,67 @@ mod tests {
         store.set(text("late"), object(6, &releaser));
         assert!(store.is_empty());
         assert_eq!(*released.lock().unwrap(), [5, 6]);
+    }
+
+    /// Every scalar, with the value it stands for.
+    fn scalars() -> [(Scalar, Value); 6] {
+        [
+            (Scalar::Null, Value::Null),
+            (Scalar::Bool(true), Value::Bool(true)),
+            (Scalar::Int(-7), Value::Int(-7)),
+            (Scalar::Double(2.5), Value::Double(2.5)),
+            (Scalar::DateTime { ticks: 638_000_000_000_000_000, kind: 1 }, Value::DateTime { ticks: 638_000_000_000_000_000, kind: 1 }),
+            (Scalar::Int(i64::MAX), Value::Int(i64::MAX)),
+        ]
+    }
+
+    #[test]
+    fn scalar_writes_store_what_value_writes_store() {
+        let (releaser, released) = recording_releaser();
+        let store = Store::new(false);
+        for (scalar, value) in scalars() {
+            let before = store.get(text("k")).map(|entry| entry.version);
+            let version = store.set_scalar_unless_object(text("K"), scalar).expect("a plain key is written");
+            assert!(before.is_none_or(|b| version > b), "a newer version");
+            assert_value(&store, text("k"), &value);
+        }
+        store.set(text("obj"), object(3, &releaser));
+        let before = store.get(text("obj")).unwrap().version;
+        assert_eq!(store.set_scalar_unless_object(text("obj"), Scalar::Int(1)), None, "an object is not replaced");
+        assert_eq!(store.get(text("obj")).unwrap().version, before, "nothing written");
+        assert!(released.lock().unwrap().is_empty(), "and not released");
+    }
+
+    #[test]
+    fn scalar_increments_answer_as_value_increments_do() {
+        for (scalar, value) in scalars() {
+            let by_scalar = Store::new(false);
+            let by_value = Store::new(false);
+            for store in [&by_scalar, &by_value] {
+                store.set(text("n"), Value::Int(i64::MAX - 1));
+                store.set(text("s"), Value::from("x"));
+            }
+            for key in ["n", "N", "s", "new"] {
+                let a = by_scalar.increment_scalar(text(key), scalar);
+                let b = by_value.increment(text(key), value.clone());
+                match (&a, &b) {
+                    (Ok(x), Ok(y)) => assert!(x.same_as(y), "{key} by {scalar:?}: {x:?} vs {y:?}"),
+                    (Err(x), Err(y)) => assert_eq!(x, y, "{key} by {scalar:?}"),
+                    _ => panic!("{key} by {scalar:?}: {a:?} vs {b:?}"),
+                }
+            }
+        }
+        // The errors name the key as the table stores it.
+        let store = Store::new(false);
+        store.set(text("Big"), Value::Int(i64::MAX));
+        assert_eq!(
+            store.increment_scalar(text("BIG"), Scalar::Int(1)).unwrap_err(),
+            TableError::Overflow { key: "Big".into() }
+        );
+        assert_eq!(
+            store.increment_scalar(text("x"), Scalar::Bool(false)).unwrap_err(),
+            TableError::DeltaNotNumeric("bool")
+        );
     }
 
     #[test]

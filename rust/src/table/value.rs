@@ -125,6 +125,19 @@ pub enum ValueRef<'a> {
 }
 
 impl ValueRef<'_> {
+    /// The value, if it owns nothing (a copy that needs no allocation).
+    #[inline(always)]
+    pub fn to_scalar(self) -> Option<Scalar> {
+        match self {
+            ValueRef::Null => Some(Scalar::Null),
+            ValueRef::Bool(b) => Some(Scalar::Bool(b)),
+            ValueRef::Int(n) => Some(Scalar::Int(n)),
+            ValueRef::Double(x) => Some(Scalar::Double(x)),
+            ValueRef::DateTime { ticks, kind } => Some(Scalar::DateTime { ticks, kind }),
+            ValueRef::Text(_) | ValueRef::Bytes(_) | ValueRef::Object(_) => None,
+        }
+    }
+
     /// An owned copy (text and bytes are copied, objects shared).
     pub fn to_value(self) -> Value {
         match self {
@@ -216,6 +229,33 @@ pub(crate) enum StoredValue {
         kind: u8,
     },
     Object(Arc<ObjectRef>),
+}
+
+/// A value that owns nothing (no text, bytes or object): what the hot write
+/// path hands the store. `Copy` and 16 bytes, so it travels in registers;
+/// a [`Value`] is 32 bytes and goes through memory, and reloading it whole
+/// right after it was written in pieces stalled on store forwarding.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Scalar {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Double(f64),
+    /// As [`Value::DateTime`].
+    DateTime { ticks: i64, kind: u8 },
+}
+
+impl From<Scalar> for StoredValue {
+    #[inline(always)]
+    fn from(value: Scalar) -> Self {
+        match value {
+            Scalar::Null => StoredValue::Null,
+            Scalar::Bool(b) => StoredValue::Bool(b),
+            Scalar::Int(n) => StoredValue::Int(n),
+            Scalar::Double(x) => StoredValue::Double(x),
+            Scalar::DateTime { ticks, kind } => StoredValue::DateTime { ticks, kind },
+        }
+    }
 }
 
 impl From<Value> for StoredValue {
