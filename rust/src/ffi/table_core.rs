@@ -109,12 +109,16 @@ pub const PLAIN_BYTES_MAX: u64 = 4096;
 /// `increment_plain` and inlined into both exports.
 #[inline(always)]
 fn increment_locally(store: &Store, key: &KeyIn, delta: &ValueIn, result: &mut ValueRead) -> Result<(), Fault> {
-    // The key is decoded in each branch: one key shared by both would be
-    // kept in memory for the out-of-line call, and reloaded from there.
-    let sum = match delta.to_scalar() {
-        Some(delta) => store.increment_scalar(key.key_ref()?, delta)?,
-        None => store.increment(key.key_ref()?, delta.to_value()?)?,
+    let Some(delta) = delta.to_scalar() else {
+        // Text, bytes, an object (or serialized data, only a Redis table's)
+        // never count as a number: refused without copying the text, which
+        // `increment_plain` would do with the GC waiting, or adopting the
+        // object (C# forgets its registration when the call fails). A bad
+        // key is still reported first.
+        key.key_ref()?;
+        return Err(TableError::DeltaNotNumeric(delta.kind.type_name()).into());
     };
+    let sum = store.increment_scalar(key.key_ref()?, delta)?;
     result.set(sum.as_value_ref(), 0, &mut []);
     Ok(())
 }
@@ -242,7 +246,8 @@ impl TableCore {
                     // A scalar is copied out under the shard's read lock and
                     // written to `result` after the lock is released, so the
                     // unlock (an atomic instruction) need not wait for those
-                    // stores to drain; text and bytes are copied under it.
+                    // stores to drain; text and bytes are copied, and an
+                    // object leased, under the lock.
                     let scalar = store.view(key.key_ref()?, |value, version| match value.to_scalar() {
                         Some(scalar) => Some((scalar, version)),
                         None => {
@@ -615,6 +620,15 @@ mod tests {
         };
         let double = ValueIn { kind: ValueKind::Double, real: 1.5, ..int(0) };
         let date = ValueIn { kind: ValueKind::DateTime, number: 42, flag: 2, ..int(0) };
+        let yes = ValueIn { kind: ValueKind::Bool, number: 1, ..int(0) };
+        let null = ValueIn { kind: ValueKind::Null, number: 9, real: 9.0, ..int(0) };
+        let written = match core.put_plain(&key("b"), &yes) {
+            ffi::Ok(version) => version,
+            _ => panic!("a bool is written"),
+        };
+        assert!(matches!(read(&core, "b"), ffi::Ok(r) if r.found.is() && r.kind == ValueKind::Bool && r.number == 1 && r.version == written));
+        assert!(matches!(core.put_plain(&key("n"), &null), ffi::Ok(v) if v > 0));
+        assert!(matches!(read(&core, "n"), ffi::Ok(r) if r.found.is() && r.kind == ValueKind::Null && r.number == 0 && r.real == 0.0));
         // Scalars go through the scalar write; text through the general one.
         assert!(matches!(core.put_plain(&key("i"), &int(7)), ffi::Ok(v) if v > 0));
         assert!(matches!(core.put_plain(&key("d"), &double), ffi::Ok(v) if v > 0));
@@ -639,6 +653,10 @@ mod tests {
         assert!(matches!(core.increment_plain(&key("s"), &int(1), &mut sum), ffi::Err(ErrorCode::NotNumeric)));
         assert!(syncpool_last_error().as_str().contains("'s'"), "the error names the key");
         assert!(matches!(core.increment_plain(&key("i"), &date, &mut sum), ffi::Err(ErrorCode::NotNumeric)));
+        assert!(syncpool_last_error().as_str().contains("DateTime"), "{}", syncpool_last_error().as_str());
+        assert!(matches!(core.increment_plain(&key("i"), &text_value("1"), &mut sum), ffi::Err(ErrorCode::NotNumeric)));
+        assert!(syncpool_last_error().as_str().contains("a string"), "{}", syncpool_last_error().as_str());
+        assert!(matches!(read(&core, "i"), ffi::Ok(r) if r.kind == ValueKind::Double && r.real == 11.5), "refused increments change nothing");
         // A key that is not UTF-8 is refused with a message, on every path.
         let bad = [0xffu8, 0xfe];
         let bad_key = KeyIn { kind: KeyKind::Text, number: 0, text: LentBytes { ptr: bad.as_ptr(), len: 2 } };

@@ -107,6 +107,26 @@ pub enum ValueKind {
     Clixml,
 }
 
+impl ValueKind {
+    /// The name [`Value::type_name`] gives a value of this kind (serialized
+    /// forms, which only a table on a Redis server takes, as "data" and
+    /// "clixml").
+    pub fn type_name(self) -> &'static str {
+        match self {
+            ValueKind::Null => "null",
+            ValueKind::Bool => "bool",
+            ValueKind::Int => "int",
+            ValueKind::Double => "double",
+            ValueKind::Text => "string",
+            ValueKind::Bytes => "bytes",
+            ValueKind::DateTime => "datetime",
+            ValueKind::Object => "object",
+            ValueKind::Data => "data",
+            ValueKind::Clixml => "clixml",
+        }
+    }
+}
+
 /// A value passed in. Which fields matter depends on `kind`: `number` holds
 /// bools (0/1), ints, DateTime ticks and object ids; `real` holds doubles;
 /// `bytes` holds text (UTF-8) and byte arrays; `flag` holds DateTimeKind.

@@ -1739,6 +1739,7 @@ mod tests {
             let before = store.get(text("k")).map(|entry| entry.version);
             let version = store.set_scalar_unless_object(text("K"), scalar).expect("a plain key is written");
             assert!(before.is_none_or(|b| version > b), "a newer version");
+            assert_eq!(store.get(text("k")).unwrap().version, version, "the version answered is the one stored");
             assert_value(&store, text("k"), &value);
         }
         store.set(text("obj"), object(3, &releaser));
