@@ -345,17 +345,16 @@ impl ValueRead {
     #[inline]
     pub fn set(&mut self, value: ValueRef<'_>, version: u64, buffer: &mut [u8]) {
         match value {
-            ValueRef::Null => self.set_scalar(ValueKind::Null, 0, 0.0, 0, version),
-            ValueRef::Bool(b) => self.set_scalar(ValueKind::Bool, i64::from(b), 0.0, 0, version),
-            ValueRef::Int(n) => self.set_scalar(ValueKind::Int, n, 0.0, 0, version),
-            ValueRef::Double(x) => self.set_scalar(ValueKind::Double, 0, x, 0, version),
-            ValueRef::DateTime { ticks, kind } => self.set_scalar(ValueKind::DateTime, ticks, 0.0, kind, version),
             ValueRef::Text(text) => self.set_bytes(ValueKind::Text, text.as_bytes(), version, buffer),
             ValueRef::Bytes(bytes) => self.set_bytes(ValueKind::Bytes, bytes, version, buffer),
             ValueRef::Object(object) => {
                 let lease = objects::lease(std::sync::Arc::clone(object));
                 self.set_scalar(ValueKind::Object, lease.id as i64, 0.0, 0, version);
                 self.lease = lease.lease;
+            }
+            other => {
+                let Some(scalar) = other.to_scalar() else { unreachable!("text, bytes and objects are matched above") };
+                self.set_scalar_value(scalar, version);
             }
         }
     }

@@ -207,8 +207,10 @@ impl Store {
     /// nothing changes (not even the version).
     #[inline]
     pub fn increment(&self, key: KeyRef<'_>, delta: Value) -> Result<Value, TableError> {
-        let delta = Number::delta(&delta)?;
-        with_table!(self, t => t.increment(key, delta))
+        match delta.as_value_ref().to_scalar() {
+            Some(delta) => self.increment_scalar(key, delta),
+            None => Err(TableError::DeltaNotNumeric(delta.type_name())),
+        }
     }
 
     /// [`increment`](Store::increment) by a delta that owns nothing (the
@@ -429,14 +431,6 @@ impl SumError {
 }
 
 impl Number {
-    fn delta(value: &Value) -> Result<Self, TableError> {
-        match *value {
-            Value::Int(n) => Ok(Number::Int(n)),
-            Value::Double(x) => Ok(Number::Double(x)),
-            ref other => Err(TableError::DeltaNotNumeric(other.type_name())),
-        }
-    }
-
     #[inline]
     fn of_scalar(value: Scalar) -> Result<Self, TableError> {
         match value {
