@@ -175,8 +175,7 @@ fn batch_entries(bytes: &[u8]) -> Result<Vec<(KeyRef<'_>, ValueIn)>, Fault> {
         Ok(slice)
     };
     let mut entries = Vec::new();
-    loop {
-        let Ok(kind) = take(1) else { break };
+    while let Ok(kind) = take(1) {
         let key = match kind[0] {
             0 => {
                 let len = u32::from_le_bytes(take(4)?.try_into().map_err(|_| bad())?) as usize;

@@ -31,10 +31,10 @@ pub(crate) struct Contexts {
 impl Contexts {
     /// An idle context with `key`, or a fresh id for the host to set up (`true`).
     pub fn check_out(&mut self, key: u64) -> (ContextId, bool) {
-        if let Some(list) = self.idle.get_mut(&key) {
-            if let Some((id, _)) = list.pop() {
-                return (id, false);
-            }
+        if let Some(list) = self.idle.get_mut(&key)
+            && let Some((id, _)) = list.pop()
+        {
+            return (id, false);
         }
         self.next += 1;
         (self.next, true)

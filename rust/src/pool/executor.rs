@@ -113,10 +113,7 @@ impl Engine {
         let mut same: Option<Arc<Pool>> = None;
         loop {
             let Some(pool) = same.take().or_else(|| self.next_ready_pool()) else { break };
-            let served = catch_unwind(AssertUnwindSafe(|| match self.claim(&pool, id) {
-                Some(batch) => Some(self.run(batch)),
-                None => None,
-            }));
+            let served = catch_unwind(AssertUnwindSafe(|| self.claim(&pool, id).map(|batch| self.run(batch))));
             match served {
                 Ok(Some(true)) => same = Some(pool),
                 Ok(None) => {}
