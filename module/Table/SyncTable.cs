@@ -50,7 +50,7 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
         ObjectRegistry.EnsureInstalled();
         _core = NativeCall.Run(() => TableCore.Create(caseSensitive));
         _native = _core.Context;
-        CaseSensitive = caseSensitive;
+        CaseSensitive = NativeCall.Run(() => _core.IsCaseSensitive()).Is;
         Name = name;
     }
 
@@ -68,7 +68,7 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
         ObjectRegistry.EnsureInstalled();
         _core = RedisConnect.Open(address, name, caseSensitive, user, password, lockExpiry);
         _native = _core.Context;
-        CaseSensitive = caseSensitive;
+        CaseSensitive = NativeCall.Run(() => _core.IsCaseSensitive()).Is;
         Name = name;
         _redis = true;
         using (var location = NativeCall.Run(() => _core.Location())) RedisAddress = location.String;
@@ -90,6 +90,12 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
     /// <summary>The Redis server the table lives on, without user or password (null: this process).</summary>
     public string? RedisAddress { get; }
 
+    /// <summary>
+    /// Whether keys that differ only in case are different keys: the core's
+    /// rule, fixed when the table was made and read from it once (a getter
+    /// calling the core would answer a silent $null after Remove-SyncTable:
+    /// PowerShell swallows what a dictionary's property getter throws).
+    /// </summary>
     public bool CaseSensitive { get; }
 
     /// <summary>Whether the table was removed (the core decides; it refuses every other call then).</summary>

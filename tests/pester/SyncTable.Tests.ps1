@@ -59,6 +59,11 @@ Describe 'New-SyncTable behaves like a synchronized hashtable' {
         $cs = New-SyncTable -CaseSensitive
         $cs['A'] = 1; $cs['a'] = 2
         $cs.Count | Should -Be 2
+        # The property reports the core's rule, and still does after removal.
+        $t.CaseSensitive | Should -BeFalse
+        $cs.CaseSensitive | Should -BeTrue
+        Remove-SyncTable $cs -Confirm:$false
+        $cs.CaseSensitive | Should -BeTrue
     }
 
     It 'round-trips non-ASCII keys' {
