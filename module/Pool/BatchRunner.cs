@@ -32,7 +32,7 @@ internal static class BatchRunner
     /// <summary>The batch each worker runs now, for stop requests.</summary>
     private static readonly ConcurrentDictionary<uint, BatchCursor> Running = new();
 
-    public static byte Run(uint worker, ulong batch, ulong pool, ulong group, ulong context, byte fresh, ulong contextKey)
+    public static byte Run(uint worker, ulong batch, ulong pool, ulong context, byte fresh, ulong contextKey)
     {
         var cursor = new BatchCursor(batch);
         Running[worker] = cursor;
@@ -41,7 +41,7 @@ internal static class BatchRunner
             WorkerRunspace runspace;
             try
             {
-                runspace = RunspaceContexts.Get(context, contextKey);
+                runspace = RunspaceContexts.Get(context, fresh != 0, contextKey);
             }
             catch (Exception e)
             {

@@ -39,10 +39,20 @@ internal static class RunspaceContexts
         });
     }
 
-    /// <summary>The runspace of <paramref name="context"/>, opened on the calling (worker) thread if it has none yet.</summary>
-    public static WorkerRunspace Get(ulong context, ulong key)
+    /// <summary>
+    /// The runspace of <paramref name="context"/>: opened on the calling
+    /// (worker) thread when the engine says the context is
+    /// <paramref name="fresh"/>, otherwise the one opened for it before.
+    /// </summary>
+    public static WorkerRunspace Get(ulong context, bool fresh, ulong key)
     {
-        if (Runspaces.TryGetValue(context, out var existing)) return existing;
+        if (!fresh)
+        {
+            if (Runspaces.TryGetValue(context, out var existing)) return existing;
+            throw new InvalidOperationException($"SyncPool internal error: the engine reused context {context}, which has no runspace.");
+        }
+        if (Runspaces.ContainsKey(context))
+            throw new InvalidOperationException($"SyncPool internal error: the engine handed out context {context} as new, but it has a runspace.");
         if (!SettingsByKey.TryGetValue(key, out var settings))
             throw new InvalidOperationException($"SyncPool internal error: no runspace settings are known for context key {key}.");
         var iss = SessionStates.GetOrAdd(key, _ => BuildSessionState(settings));

@@ -26,7 +26,7 @@ use crate::pool::{
 };
 use crate::table::ObjectRef;
 
-callback!(RunBatch(worker: u32, batch: u64, pool: u64, group: u64, context: u64, fresh: u8, context_key: u64) -> u8);
+callback!(RunBatch(worker: u32, batch: u64, pool: u64, context: u64, fresh: u8, context_key: u64) -> u8);
 callback!(StopTask(worker: u32, task: u64, level: u8));
 callback!(DisposeContext(context: u64));
 
@@ -53,7 +53,7 @@ struct CallbackHost {
 
 impl Host for CallbackHost {
     fn run_batch(&self, run: &BatchRun) -> ContextFate {
-        let keep = self.run.call(run.worker, run.batch, run.pool, run.group, run.context, u8::from(run.fresh), run.context_key);
+        let keep = self.run.call(run.worker, run.batch, run.pool, run.context, u8::from(run.fresh), run.context_key);
         if keep == KEEP_CONTEXT { ContextFate::Keep } else { ContextFate::Discard }
     }
     fn stop(&self, worker: u32, task: u64, level: StopLevel) {
