@@ -2,6 +2,7 @@ using System;
 using System.Collections;
 using System.IO;
 using System.Management.Automation;
+using SyncPool.Native;
 using SyncPool.Table;
 
 namespace SyncPool.Cmdlets;
@@ -70,6 +71,7 @@ public sealed class ImportSyncTableCommand : SyncPoolCmdlet
         SyncTable? created = null;
         try
         {
+            bytes = AsUtf8(bytes);
             var table = Table ?? (created = Name is null ? new SyncTable(CaseSensitive) : SyncTableRegistry.Create(Name, CaseSensitive));
             if (IsClixml(bytes))
             {
@@ -90,6 +92,36 @@ public sealed class ImportSyncTableCommand : SyncPoolCmdlet
             created?.Dispose();
             WriteFailure(e, file);
         }
+    }
+
+    /// <summary>
+    /// The file's text as UTF-8. A UTF-16 or UTF-32 byte order mark (what
+    /// Windows PowerShell's <c>Out-File</c> and <c>&gt;</c> write) is honoured,
+    /// as Get-Content does; anything else is read as UTF-8. Text the mark's
+    /// encoding cannot decode is refused, never replaced.
+    /// </summary>
+    private static byte[] AsUtf8(byte[] bytes)
+    {
+        System.Text.Encoding? encoding = bytes switch
+        {
+            [0xFF, 0xFE, 0x00, 0x00, ..] => new System.Text.UTF32Encoding(bigEndian: false, byteOrderMark: false, throwOnInvalidCharacters: true),
+            [0x00, 0x00, 0xFE, 0xFF, ..] => new System.Text.UTF32Encoding(bigEndian: true, byteOrderMark: false, throwOnInvalidCharacters: true),
+            [0xFF, 0xFE, ..] => new System.Text.UnicodeEncoding(bigEndian: false, byteOrderMark: false, throwOnInvalidBytes: true),
+            [0xFE, 0xFF, ..] => new System.Text.UnicodeEncoding(bigEndian: true, byteOrderMark: false, throwOnInvalidBytes: true),
+            _ => null,
+        };
+        if (encoding is null) return bytes;
+        int mark = encoding is System.Text.UTF32Encoding ? 4 : 2;
+        string text;
+        try
+        {
+            text = encoding.GetString(bytes, mark, bytes.Length - mark);
+        }
+        catch (System.Text.DecoderFallbackException e)
+        {
+            throw new SyncPoolException(ErrorCode.BadFormat, $"The file starts with a {encoding.EncodingName} byte order mark but is not valid {encoding.EncodingName} text: {e.Message}");
+        }
+        return System.Text.Encoding.UTF8.GetBytes(text);
     }
 
     /// <summary>Whether the file is CLIXML (Export-SyncTable -AsClixml) rather than JSON.</summary>

@@ -72,14 +72,32 @@ public sealed class NewSyncTableCommand : SyncPoolCmdlet
             {
                 table = Name is null ? new SyncTable(CaseSensitive) : SyncTableRegistry.Create(Name, CaseSensitive);
             }
-            if (InitialValue is not null)
-                foreach (DictionaryEntry entry in InitialValue) table.Set(entry.Key, entry.Value);
+            if (InitialValue is not null) SetInitialValues(table, InitialValue);
             WriteObject(PortableTable.ForPipeline(table));
         }
         catch (Exception e)
         {
             table?.Dispose();
             ThrowFailure(e, Name);
+        }
+    }
+
+    /// <summary>
+    /// Writes the entries, refusing two that are one key in this table (a
+    /// case-sensitive dictionary holding 'a' and 'A' for a table that ignores
+    /// case): the second would silently replace the first.
+    /// </summary>
+    private static void SetInitialValues(SyncTable table, IDictionary entries)
+    {
+        var seen = new Hashtable(table.CaseSensitive ? KeyComparer.Ordinal : KeyComparer.IgnoreCase);
+        foreach (DictionaryEntry entry in entries)
+        {
+            if (entry.Key is string text && seen[text] is string earlier)
+                throw new ArgumentException(
+                    $"-InitialValue holds the keys '{earlier}' and '{text}', which are one key in a table that ignores case. Merge them, or add -CaseSensitive.",
+                    nameof(InitialValue));
+            if (entry.Key is string key) seen[key] = key;
+            table.Set(entry.Key, entry.Value);
         }
     }
 }

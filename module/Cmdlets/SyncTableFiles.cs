@@ -20,7 +20,8 @@ internal static class SyncTableFiles
         var files = new List<string>();
         if (literal || !WildcardPattern.ContainsWildcardCharacters(path))
         {
-            string file = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
+            // A -Path without wildcards may still escape them (`[): the file's name is the unescaped one.
+            string file = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(literal ? path : WildcardPattern.Unescape(path), out var provider, out _);
             if (IsFileSystem(cmdlet, provider, path) && IsFile(cmdlet, file, path, mustExist: true)) files.Add(file);
             return files;
         }
@@ -82,7 +83,7 @@ internal static class SyncTableFiles
         }
         else
         {
-            file = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out provider, out _);
+            file = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(literal ? path : WildcardPattern.Unescape(path), out provider, out _);
         }
         if (!IsFileSystem(cmdlet, provider, path) || !IsFile(cmdlet, file, path, mustExist: false)) return null;
         string? folder = Path.GetDirectoryName(file);

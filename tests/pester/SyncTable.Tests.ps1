@@ -59,6 +59,10 @@ Describe 'New-SyncTable behaves like a synchronized hashtable' {
         $cs = New-SyncTable -CaseSensitive
         $cs['A'] = 1; $cs['a'] = 2
         $cs.Count | Should -Be 2
+        # -InitialValue refuses two keys that are one key in the table instead of dropping one.
+        $mixed = [hashtable]::new([StringComparer]::Ordinal); $mixed.a = 1; $mixed.A = 2
+        { New-SyncTable -InitialValue $mixed } | Should -Throw -ErrorId 'SyncPool.InvalidArgument,*'
+        (New-SyncTable -InitialValue $mixed -CaseSensitive).Count | Should -Be 2
         # The property reports the core's rule, and still does after removal.
         $t.CaseSensitive | Should -BeFalse
         $cs.CaseSensitive | Should -BeTrue

@@ -210,6 +210,28 @@ Describe 'Export-SyncTable and Import-SyncTable find files like the built-in cmd
         New-SyncTable -InitialValue @{ b = 1 } | Export-SyncTable -LiteralPath $bracketed
         Test-Path -LiteralPath $bracketed | Should -BeTrue
         (Import-SyncTable -LiteralPath $bracketed).b | Should -Be 1
+        # -Path with its wildcards escaped names the same file, as Get-Content -Path does.
+        $escaped = Join-Path $folder 'run`[1`].json'
+        (Import-SyncTable -Path $escaped).b | Should -Be 1
+        New-SyncTable -InitialValue @{ e = 2 } | Export-SyncTable -Path (Join-Path $folder 'new`[2`].json')
+        (Import-SyncTable -LiteralPath (Join-Path $folder 'new[2].json')).e | Should -Be 2
+        Test-Path -LiteralPath (Join-Path $folder 'new`[2`].json') | Should -BeFalse
+    }
+
+    It 'reads UTF-16 and UTF-32 files by their byte order mark, as Get-Content does' {
+        foreach ($encoding in 'unicode', 'bigendianunicode', 'utf32', 'utf8BOM') {
+            $file = Join-Path $TestDrive "enc-$encoding.json"
+            '{"name":"Größe","n":1}' | Out-File -LiteralPath $file -Encoding $encoding
+            $t = Import-SyncTable -LiteralPath $file
+            $t.name | Should -Be 'Größe' -Because $encoding
+            $t.n | Should -Be 1
+        }
+        # A UTF-16 mark followed by an unpaired surrogate is refused, not patched with U+FFFD.
+        $bad = Join-Path $TestDrive 'bad-utf16.json'
+        [System.IO.File]::WriteAllBytes($bad, [byte[]](0xFF, 0xFE, 0x7B, 0x00, 0x00, 0xD8, 0x7D, 0x00))
+        $err = $null
+        Import-SyncTable -LiteralPath $bad -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SyncPool.BadFormat,*'
     }
 
     It 'writes through a wildcard only when it matches exactly one file' {
