@@ -28,7 +28,7 @@ public sealed partial class SyncTable
 
     /// <summary>
     /// PowerShell's <c>$t[key]</c>. On a removed table PowerShell code gets
-    /// <see cref="RemovedTableUse.Removed"/> and a SyncPool.Disposed error
+    /// <see cref="UnthrowableReads.Removed"/> and a SyncPool.Disposed error
     /// (PowerShell swallows exceptions here).
     /// </summary>
     bool IDictionary<object, object?>.TryGetValue(object key, [MaybeNullWhen(false)] out object? value) =>
@@ -71,7 +71,7 @@ public sealed partial class SyncTable
 
     /// <summary>
     /// PowerShell's <c>$t.name</c>. On a removed table PowerShell code gets
-    /// <see cref="RemovedTableUse.Removed"/> and a SyncPool.Disposed error for a
+    /// <see cref="UnthrowableReads.Removed"/> and a SyncPool.Disposed error for a
     /// data key (PowerShell swallows exceptions here), and "no such key" for
     /// the table's own properties, so <c>$t.IsDisposed</c> keeps working.
     /// </summary>
@@ -123,7 +123,7 @@ public sealed partial class SyncTable
 
     /// <summary>
     /// A keyed read for the faces' TryGetValue. On a removed table PowerShell
-    /// code gets <see cref="RemovedTableUse.Removed"/> and a SyncPool.Disposed
+    /// code gets <see cref="UnthrowableReads.Removed"/> and a SyncPool.Disposed
     /// error (PowerShell swallows exceptions here); with
     /// <paramref name="ownPropertiesStayQuiet"/>, the table's own property names
     /// answer "no such key" instead, so PowerShell falls back to the property.
@@ -134,14 +134,24 @@ public sealed partial class SyncTable
         {
             return Read(key, out value, out _);
         }
-        catch (ObjectDisposedException) when (RemovedTableUse.CanReport)
+        catch (ObjectDisposedException) when (UnthrowableReads.CanReport)
         {
             if (ownPropertiesStayQuiet && key is string name && OwnProperties.Contains(name))
             {
                 value = null;
                 return false;
             }
-            value = RemovedTableUse.Report(this, $"key '{key}'");
+            value = UnthrowableReads.Report(this, $"key '{key}'");
+            return true;
+        }
+        catch (SyncPoolException e) when (UnthrowableReads.CanReport && UnthrowableReads.IsServerFailure(e))
+        {
+            if (ownPropertiesStayQuiet && key is string name && OwnProperties.Contains(name))
+            {
+                value = null;
+                return false;
+            }
+            value = UnthrowableReads.ReportFailedRead($"key '{key}'", e);
             return true;
         }
     }

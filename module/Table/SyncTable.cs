@@ -113,7 +113,7 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
 
     /// <summary>
     /// The value under <paramref name="key"/>, or null. On a removed table,
-    /// PowerShell code gets <see cref="RemovedTableUse.Removed"/> and a
+    /// PowerShell code gets <see cref="UnthrowableReads.Removed"/> and a
     /// SyncPool.Disposed error (PowerShell swallows exceptions here); .NET code
     /// gets ObjectDisposedException.
     /// </summary>
@@ -125,9 +125,9 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
             {
                 return Read(key, out var value, out _) ? value : null;
             }
-            catch (ObjectDisposedException) when (RemovedTableUse.CanReport)
+            catch (ObjectDisposedException) when (UnthrowableReads.CanReport)
             {
-                return RemovedTableUse.Report(this, $"key '{key}'");
+                return UnthrowableReads.Report(this, $"key '{key}'");
             }
         }
         set => Set(key, value);
@@ -142,9 +142,14 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
             {
                 return CountNow();
             }
-            catch (ObjectDisposedException) when (RemovedTableUse.CanReport)
+            catch (ObjectDisposedException) when (UnthrowableReads.CanReport)
             {
-                RemovedTableUse.Report(this, "Count");
+                UnthrowableReads.Report(this, "Count");
+                return -1;
+            }
+            catch (SyncPoolException e) when (UnthrowableReads.CanReport && UnthrowableReads.IsServerFailure(e))
+            {
+                UnthrowableReads.ReportFailedRead("Count", e);
                 return -1;
             }
         }
@@ -171,9 +176,14 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
                 for (int i = 0; i < keys.Count; i++) list.Add(EncodedKey.Decode(keys[i]));
                 return list;
             }
-            catch (ObjectDisposedException) when (RemovedTableUse.CanReport)
+            catch (ObjectDisposedException) when (UnthrowableReads.CanReport)
             {
-                RemovedTableUse.Report(this, "Keys");
+                UnthrowableReads.Report(this, "Keys");
+                return Array.Empty<object>();
+            }
+            catch (SyncPoolException e) when (UnthrowableReads.CanReport && UnthrowableReads.IsServerFailure(e))
+            {
+                UnthrowableReads.ReportFailedRead("Keys", e);
                 return Array.Empty<object>();
             }
         }
@@ -190,9 +200,14 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
                 foreach (var entry in Entries()) values.Add(entry.Value);
                 return values;
             }
-            catch (ObjectDisposedException) when (RemovedTableUse.CanReport)
+            catch (ObjectDisposedException) when (UnthrowableReads.CanReport)
             {
-                RemovedTableUse.Report(this, "Values");
+                UnthrowableReads.Report(this, "Values");
+                return Array.Empty<object>();
+            }
+            catch (SyncPoolException e) when (UnthrowableReads.CanReport && UnthrowableReads.IsServerFailure(e))
+            {
+                UnthrowableReads.ReportFailedRead("Values", e);
                 return Array.Empty<object>();
             }
         }
@@ -227,8 +242,13 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
         {
             return Contains(key);
         }
-        catch (ObjectDisposedException) when (RemovedTableUse.CanReport)
+        catch (ObjectDisposedException) when (UnthrowableReads.CanReport)
         {
+            return !(PowerShellValues.Unwrap(key) is string name && OwnProperties.Contains(name));
+        }
+        catch (SyncPoolException e) when (UnthrowableReads.CanReport && UnthrowableReads.IsServerFailure(e))
+        {
+            // "Yes" for data keys, so the read PowerShell makes next reports the failure.
             return !(PowerShellValues.Unwrap(key) is string name && OwnProperties.Contains(name));
         }
     }
@@ -677,7 +697,7 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
 
     /// <summary>
     /// Removes the table: the core empties it and refuses every later call
-    /// (ObjectDisposedException; see <see cref="RemovedTableUse"/> for the
+    /// (ObjectDisposedException; see <see cref="UnthrowableReads"/> for the
     /// reads PowerShell will not let throw). Waits on it end at once.
     /// </summary>
     public void Dispose()

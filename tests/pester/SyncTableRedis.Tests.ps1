@@ -576,6 +576,33 @@ Describe 'Faults of a Redis table' {
         }
     }
 
+    It 'reads PowerShell will not let throw report a server that is down instead of answering $null' {
+        $port = Get-FreePort
+        $server = Start-PrivateRedis $port
+        $t = New-SyncTable -Name down -Redis "redis://127.0.0.1:$port/0"
+        try {
+            $t.a = 'hello'
+            $server.Kill(); $server.WaitForExit()
+            foreach ($read in { $t.a }, { $t['a'] }, { $t.Count }, { $t.Keys }, { $t.Values }) {
+                $got = @(& $read 2>&1)
+                $errors = @($got | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+                $errors.Count | Should -Be 1 -Because "$read must report the failed read"
+                $errors[0].FullyQualifiedErrorId | Should -BeIn 'SyncPool.RedisUnreachable', 'SyncPool.RedisConnectionLost'
+                $errors[0].CategoryInfo.Category | Should -Be 'ConnectionError'
+                $errors[0].Exception.Message | Should -BeLike "*127.0.0.1:$port*"
+                $values = @($got | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] })
+                foreach ($v in $values) { "$v" | Should -BeIn '(SyncTable read failed)', '-1' }
+            }
+            # The table's own properties still answer quietly.
+            $t.Name | Should -Be 'down'
+            $t.IsDisposed | Should -BeFalse
+        }
+        finally {
+            Remove-SyncTable $t -Confirm:$false
+            if (-not $server.HasExited) { $server.Kill() }
+        }
+    }
+
     It 'a server restart while processes increment: failures are clear, the processes carry on' {
         $port = Get-FreePort
         $server = Start-PrivateRedis $port
