@@ -37,6 +37,24 @@ public sealed class RemoveSyncTableCommand : SyncPoolCmdlet
         foreach (var table in Table) Remove(table);
     }
 
+    private bool _yesToAll, _noToAll;
+
+    /// <summary>
+    /// Deleting a table's data for every process is a high-impact change,
+    /// while disposing one is not (the cmdlet's ConfirmImpact is Medium): asks
+    /// as a ConfirmImpact High cmdlet would, unless ShouldProcess has just
+    /// asked (-Confirm, or $ConfirmPreference Medium or Low) or the user
+    /// waived it (-Confirm:$false, $ConfirmPreference None). A host that
+    /// cannot ask (pwsh -NonInteractive) fails the deletion.
+    /// </summary>
+    private bool ConfirmedAsHighImpact(string target)
+    {
+        if (MyInvocation.BoundParameters.ContainsKey("Confirm")) return true;
+        var preference = GetVariableValue("ConfirmPreference") is ConfirmImpact p ? p : ConfirmImpact.High;
+        if (preference != ConfirmImpact.High) return true;
+        return ShouldContinue($"Delete the data of {target} for every process that uses it?", "Confirm", ref _yesToAll, ref _noToAll);
+    }
+
     private void Remove(SyncTable table)
     {
         string label = table.Name is null ? "unnamed SyncTable" : $"SyncTable '{table.Name}'";
@@ -49,7 +67,9 @@ public sealed class RemoveSyncTableCommand : SyncPoolCmdlet
         {
             if (DeleteData)
             {
-                if (ShouldProcess($"{label} on {table.RedisAddress}", "Delete the table's data on the Redis server (for every process) and disconnect")) table.DeleteData();
+                string target = $"{label} on {table.RedisAddress}";
+                if (ShouldProcess(target, "Delete the table's data on the Redis server (for every process) and disconnect") && ConfirmedAsHighImpact(target))
+                    table.DeleteData();
             }
             else if (ShouldProcess($"{label} on {table.RedisAddress}", "Disconnect (the data stays on the server)"))
             {

@@ -493,6 +493,11 @@ for ($i = 1; $i -le 15; $i++) { Start-Sleep -Milliseconds 150; $t.tick = [DateTi
         $b.x | Should -Be 1 -Because 'disconnecting keeps the data'
         Remove-SyncTable $b -DeleteData -WhatIf
         $b.x | Should -Be 1
+        # -DeleteData asks as a high-impact change does: a host that cannot ask deletes nothing.
+        $child = Invoke-ChildPwsh -TimeoutSeconds 60 -Command "Import-Module '$env:SYNCPOOL_MODULE_PATH'; `$t = New-SyncTable -Name '$name' -Redis '$Uri'; Remove-SyncTable `$t -DeleteData; 'after'"
+        $child.Output | Should -Contain 'after'
+        ($child.Error | Out-String) | Should -BeLike '*NonInteractive*'
+        $b.x | Should -Be 1 -Because 'nobody confirmed the deletion'
         Remove-SyncTable $b -DeleteData -Confirm:$false
         $b.IsDisposed | Should -BeTrue
         $c = New-SyncTable -Name $name -Redis $Uri
@@ -528,6 +533,11 @@ Describe 'Faults of a Redis table' {
         $err.FullyQualifiedErrorId | Should -BeLike 'SyncPool.InvalidArgument*'
         $err.Exception.Message | Should -BeLike '*TLS*not supported*'
         { New-SyncTable -Redis $Uri } | Should -Throw -Because '-Name is required with -Redis'
+        # The name sits between braces in the server's keys: a brace in it could reach another table's keys.
+        $err = $null
+        try { New-SyncTable -Name 'jobs}:l:archive' -Redis $Uri } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'SyncPool.InvalidArgument*'
+        $err.Exception.Message | Should -BeLike "*'jobs}:l:archive'*"
     }
 
     It 'a wrong or missing password and an unknown database are clear errors' {

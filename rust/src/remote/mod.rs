@@ -110,6 +110,15 @@ impl RemoteStore {
         if name.trim().is_empty() {
             return Err(RemoteError::BadAddress("A table on a Redis server needs a name (New-SyncTable -Name Results -Redis ...).".into()));
         }
+        // The name sits between braces in every key of the table; a brace in it
+        // would let one table's keys start like another's (deleting table
+        // `jobs` scans `syncpool:{jobs}:l:*`, which a table named
+        // `jobs}:l:x` would match).
+        if name.contains(['{', '}']) {
+            return Err(RemoteError::BadAddress(format!(
+                "A table on a Redis server cannot have '{{' or '}}' in its name ('{name}'): the name is kept between braces in the server's keys."
+            )));
+        }
         if lock_expiry.is_zero() {
             return Err(RemoteError::BadAddress("The lock expiry must be at least one millisecond.".into()));
         }
