@@ -59,6 +59,9 @@ internal sealed class DataWriter
     /// <summary>How many values were written as not data (a table on a Redis server then falls back to CLIXML).</summary>
     public int Unsavables { get; set; }
 
+    /// <summary>Told each object written as not data (a Redis table refuses a live one nested in a value).</summary>
+    public Action<object>? MetUnsavable { get; init; }
+
     private Span<byte> Reserve(int count)
     {
         if (_length + count > _buffer.Length)

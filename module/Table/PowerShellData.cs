@@ -145,7 +145,7 @@ internal static class PowerShellData
             case SyncTable:
                 // A table is a live, shared object: saving a copy of it as data would
                 // quietly turn it into a hashtable.
-                Unsavable(w, value.GetType().FullName!);
+                Unsavable(w, value.GetType().FullName!, value);
                 return;
             case IDictionary or IList when depth >= MaxDepth:
                 Unsavable(w, $"value nested deeper than {MaxDepth} levels (does it contain itself?)");
@@ -166,7 +166,7 @@ internal static class PowerShellData
                 foreach (var item in list) Write(w, item, depth + 1);
                 return;
             default:
-                Unsavable(w, value.GetType().FullName ?? value.GetType().Name);
+                Unsavable(w, value.GetType().FullName ?? value.GetType().Name, value);
                 return;
         }
     }
@@ -177,8 +177,9 @@ internal static class PowerShellData
         w.Integer(kind, unchecked((ulong)value));
     }
 
-    private static void Unsavable(DataWriter w, string typeName)
+    private static void Unsavable(DataWriter w, string typeName, object? value = null)
     {
+        if (value is not null) w.MetUnsavable?.Invoke(value);
         w.Unsavables++;
         w.Tag(DataTag.Unsavable);
         w.Text(typeName);

@@ -33,7 +33,18 @@ internal static class RemoteForms
             throw new SyncPoolException(ErrorCode.NotSerializable,
                 $"The value for key '{key}' is a live [{bare.GetType().FullName}], which means nothing outside this process, so a SyncTable on a Redis server cannot hold it. Store data instead (the properties you need, in a hashtable or [PSCustomObject]).");
         }
-        var writer = new DataWriter();
+        // A live object inside data (@{ h = $host }, @(1, { 2 })) is refused the same
+        // way: CLIXML would store a dead copy of it, or a scriptblock as its text.
+        var writer = new DataWriter
+        {
+            MetUnsavable = nested =>
+            {
+                object inner = nested is PSObject w ? w.BaseObject : nested;
+                if (IsLive(inner))
+                    throw new SyncPoolException(ErrorCode.NotSerializable,
+                        $"The value for key '{key}' holds a live [{inner.GetType().FullName}] inside it, which means nothing outside this process, so a SyncTable on a Redis server cannot hold it. Store data instead (the properties you need, in a hashtable or [PSCustomObject]).");
+            },
+        };
         PowerShellData.Write(writer, value);
         if (writer.Unsavables == 0) return (true, writer.Written.ToArray());
         return (false, Encoding.UTF8.GetBytes(PSSerializer.Serialize(value, ClixmlDepth)));

@@ -98,6 +98,14 @@ $t.Kept = 2; $t.FromChild = 'yes'
             { $t.Set('block', { 1 }) } | Should -Throw '*key ''block''*ScriptBlock*'
             try { $t.Set('self', $t) } catch { $_.Exception.InnerException.ErrorId ?? $_.Exception.ErrorId | Should -Be 'SyncPool.NotSerializable' }
             $t.ContainsKey('hostKey') | Should -BeFalse
+            # Also inside data: a dead copy (or a scriptblock's text) would only hide the mistake.
+            { $t.h = @{ h = $Host } } | Should -Throw '*key ''h''*live*InternalHost*'
+            { $t.a = @(1, { 2 }) } | Should -Throw '*key ''a''*ScriptBlock*'
+            { $t.o = [pscustomobject]@{ Runspace = [runspace]::DefaultRunspace } } | Should -Throw '*key ''o''*live*'
+            $t.ContainsKey('h') | Should -BeFalse
+            # Other objects inside data still go as CLIXML, as at the top level.
+            $t.p = @{ when = [datetime]::UtcNow; proc = [Diagnostics.Process]::GetCurrentProcess() }
+            $t.p.proc.Id | Should -Be $PID
         }
         finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
     }
