@@ -29,6 +29,28 @@ internal static class PowerShellValues
             : value;
     }
 
+    /// <summary>
+    /// Whether a stored live object is <paramref name="expected"/>: the same
+    /// instance (seen through a PSObject wrapper, except that every
+    /// [PSCustomObject] is its own PSObject), or an equal boxed value of the
+    /// same type (a Guid, a decimal).
+    /// </summary>
+    public static bool SameObject(object? stored, object? expected)
+    {
+        object? a = Instance(stored), b = Instance(expected);
+        if (ReferenceEquals(a, b)) return true;
+        return a is not null && b is not null && a.GetType().IsValueType && a.GetType() == b.GetType() && a.Equals(b);
+    }
+
+    private static object? Instance(object? value) => value is not null && IsPSObject(value) ? InstanceOf(value) : value;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static object InstanceOf(object value)
+    {
+        var wrapped = (System.Management.Automation.PSObject)value;
+        return wrapped.BaseObject is System.Management.Automation.PSCustomObject ? wrapped : wrapped.BaseObject;
+    }
+
     // Kept out of line so the JIT only needs System.Management.Automation when a PSObject really arrives.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static object? BaseObject(object value) => ((System.Management.Automation.PSObject)value).BaseObject;

@@ -368,7 +368,8 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
     }
 
     /// <summary>Replaces the value only if it currently equals <paramref name="expected"/>; true if it did.</summary>
-    /// <remarks>Compares strings (ordinally), numbers, booleans, dates, byte arrays and null; live objects never compare equal.</remarks>
+    /// <remarks>Compares strings (ordinally), numbers, booleans, dates, byte arrays and null by value; a live object matches only the
+    /// instance the key holds (boxed values such as a Guid or a decimal: an equal one).</remarks>
     public unsafe bool CompareExchange(object key, object? expected, object? value)
     {
         Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
@@ -376,6 +377,13 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
         Span<byte> valueScratch = stackalloc byte[EncodedValue.ScratchBytes];
         var encodedKey = EncodedKey.From(key, keyScratch);
         var encodedExpected = Encode(key, expected, expectedScratch);
+        if (encodedExpected.ObjectId != 0)
+        {
+            // A live object: the core holds a registration of it, which only .NET can
+            // compare with another (see CompareExchangeObject).
+            encodedExpected.Abandon();
+            return CompareExchangeObject(key, expected, value);
+        }
         scoped EncodedValue encodedValue;
         try
         {
@@ -404,6 +412,23 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
             throw NativeError.From(result.AsErr());
         }
         return result.AsOk().Is;
+    }
+
+    /// <summary>
+    /// <see cref="CompareExchange"/> when <paramref name="expected"/> is a live
+    /// object: the key must hold that very instance (or an equal boxed value,
+    /// see <see cref="PowerShellValues.SameObject"/>). Which object the key
+    /// holds is .NET's to tell, so the swap is a read, the comparison, and a
+    /// write that the core makes only if the key's version is still the one
+    /// read; when another write came between, it looks again.
+    /// </summary>
+    private bool CompareExchangeObject(object key, object? expected, object? value)
+    {
+        while (true)
+        {
+            if (!Read(key, out var current, out ulong version) || !PowerShellValues.SameObject(current, expected)) return false;
+            if (ReplaceIfVersion(key, expectAbsent: false, version, value)) return true;
+        }
     }
 
     /// <summary>Returns the value under <paramref name="key"/>, adding <paramref name="value"/> first if absent.</summary>

@@ -188,6 +188,29 @@ Describe 'Atomic operations' {
         $value | Should -Be 7
     }
 
+    It 'CompareExchange on a live object matches the instance the key holds, so a CAS loop ends' {
+        $t = New-SyncTable
+        $o = [pscustomobject]@{ a = 1 }; $t.o = $o
+        $t.CompareExchange('o', [pscustomobject]@{ a = 1 }, 'x') | Should -BeFalse -Because 'an equal-looking copy is another object'
+        $t.CompareExchange('o', $o, 'swapped') | Should -BeTrue
+        $t.o | Should -Be 'swapped'
+        $h = @{ x = 1 }; $t.h = $h
+        $t.CompareExchange('h', $t.h, 5) | Should -BeTrue
+        $t.g = [guid]::Empty; $t.CompareExchange('g', [guid]::Empty, 1) | Should -BeTrue
+        $t.d = 1.5d; $t.CompareExchange('d', 1.5d, 2) | Should -BeTrue
+        $t.d2 = 1.5d; $t.CompareExchange('d2', 2.5d, 2) | Should -BeFalse
+        $t.CompareExchange('missing', $o, 1) | Should -BeFalse
+        # Several runspaces replacing a list object by a longer copy lose nothing.
+        $t.list = [System.Collections.Generic.List[int]]::new()
+        1..4 | ForEach-Object -Parallel {
+            $t = $using:t
+            for ($i = 0; $i -lt 100; $i++) {
+                do { $old = $t.list; $new = [System.Collections.Generic.List[int]]::new($old); $new.Add($i) } until ($t.CompareExchange('list', $old, $new))
+            }
+        } -ThrottleLimit 4
+        $t.list.Count | Should -Be 400
+    }
+
     It 'Update and Update-SyncTable retry instead of losing updates' {
         $t = New-SyncTable
         1..8 | ForEach-Object -Parallel {

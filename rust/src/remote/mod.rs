@@ -334,15 +334,16 @@ impl RemoteStore {
             Some("f") => reply.get(1).and_then(|t| encoding::parse_double(t)).map(Sum::Double).ok_or_else(|| self.odd(&what)),
             Some("o") => Err(RemoteError::Overflow(format!("Increment of key '{}' by {text} would overflow a 64-bit integer; nothing was changed.", shown_key(key)))),
             Some("n") => {
+                // Worded as the in-process table words it.
                 let held = match reply.get(1).map(String::as_str) {
-                    Some("s") => "string",
-                    Some("b") => "bool",
-                    Some("n") => "null",
-                    Some("x") => "bytes",
-                    Some("d") => "datetime",
-                    _ => "object",
+                    Some("s") => "a string",
+                    Some("b") => "a boolean",
+                    Some("n") => "$null",
+                    Some("x") => "a byte array",
+                    Some("d") => "a DateTime",
+                    _ => "PowerShell data or a .NET object (a decimal, an array, a hashtable...)",
                 };
-                Err(RemoteError::NotNumeric(format!("Cannot increment key '{}': it holds a {held}, not a number.", shown_key(key))))
+                Err(RemoteError::NotNumeric(format!("Cannot increment key '{}': its value is {held}, not a number.", shown_key(key))))
             }
             _ => Err(self.odd(&what)),
         }
