@@ -528,6 +528,36 @@ Describe 'Faults of a Redis table' {
         Get-SyncTable -Name x -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 
+    It 'a server that takes the connection but never answers, or speaks another protocol: an error within 5 s' {
+        $silent = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+        $other = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+        $silent.Start(); $other.Start()
+        # The other protocol: an HTTP-like reply to whoever connects.
+        $answer = [powershell]::Create().AddScript({
+            param($l)
+            $c = $l.AcceptTcpClient(); $s = $c.GetStream()
+            $b = [Text.Encoding]::ASCII.GetBytes("HTTP/1.0 400 Bad Request`r`n`r`n"); $s.Write($b, 0, $b.Length)
+            Start-Sleep -Seconds 10; $c.Dispose()
+        }).AddArgument($other)
+        $handle = $answer.BeginInvoke()
+        try {
+            foreach ($case in @{ Listener = $silent; Says = '*did not answer within*' }, @{ Listener = $other; Says = '*did not answer as a Redis server does*' }) {
+                $port = $case.Listener.LocalEndpoint.Port
+                $sw = [Diagnostics.Stopwatch]::StartNew()
+                $err = $null
+                try { New-SyncTable -Name x -Redis "redis://127.0.0.1:$port/0" } catch { $err = $_ }
+                $sw.Elapsed.TotalSeconds | Should -BeLessThan 5
+                $err.FullyQualifiedErrorId | Should -BeLike 'SyncPool.RedisUnreachable*'
+                $err.Exception.Message | Should -BeLike $case.Says
+                $err.Exception.Message | Should -BeLike "*redis://127.0.0.1:$port/0*"
+            }
+        }
+        finally {
+            $silent.Stop(); $other.Stop()
+            $null = $answer.BeginStop($null, $null)
+        }
+    }
+
     It 'bad addresses are refused with an example; rediss:// is refused clearly' {
         foreach ($bad in 'http://127.0.0.1:6379', '127.0.0.1:6379', 'redis://127.0.0.1:notaport/0', 'redis://127.0.0.1:6379/x') {
             $err = $null
@@ -589,6 +619,30 @@ Describe 'Faults of a Redis table' {
             $t.x | Should -Be 'after'
         }
         finally {
+            Remove-SyncTable $t -Confirm:$false
+            if (-not $server.HasExited) { $server.Kill() }
+        }
+    }
+
+    It 'a server that stops answering mid-run: a call fails once its reply is late, without doubling the wait' {
+        $port = Get-FreePort
+        $server = Start-PrivateRedis $port
+        $t = New-SyncTable -Name stuck -Redis "redis://127.0.0.1:$port/0"
+        try {
+            [void]$t.Increment('n')
+            Start-Sleep -Milliseconds 1200   # idle: the next change checks its connection first
+            & kill -STOP $server.Id
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            $err = $null
+            try { [void]$t.Increment('n') } catch { $err = $_ }
+            $sw.Elapsed.TotalSeconds | Should -BeLessThan 20 -Because 'one reply timeout (15 s), not one per connection tried'
+            $err.Exception.InnerException.Code.ToString() | Should -Be 'RedisConnectionLost'
+            $err.Exception.Message | Should -BeLike '*no reply within 15 s*Nothing was changed*'
+            & kill -CONT $server.Id
+            $t.Increment('n') | Should -Be 2 -Because 'the failed Increment was never sent'
+        }
+        finally {
+            & kill -CONT $server.Id 2>$null
             Remove-SyncTable $t -Confirm:$false
             if (-not $server.HasExited) { $server.Kill() }
         }

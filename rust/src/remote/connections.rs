@@ -75,7 +75,8 @@ impl Connections {
             secret: address.password.as_ref().map(|p| p.expose().to_string()).filter(|p| !p.is_empty()),
             idle: Mutex::new(Vec::new()),
         };
-        let first = connections.connect()?;
+        let mut first = connections.connect()?;
+        connections.check_answers(&mut first)?;
         connections.idle.lock().push((first, Instant::now()));
         Ok(connections)
     }
@@ -98,17 +99,60 @@ impl Connections {
         Ok(connection)
     }
 
+    /// At open: a server that takes the connection but does not answer (stuck,
+    /// or not a Redis server) fails within [`CONNECT_TIMEOUT`], not after the
+    /// longer [`REPLY_TIMEOUT`] calls get.
+    fn check_answers(&self, connection: &mut Connection) -> Result<(), RemoteError> {
+        connection.set_read_timeout(Some(CONNECT_TIMEOUT)).map_err(|e| self.connect_failure(&e))?;
+        match redis::cmd("PING").query::<String>(connection) {
+            Ok(_) => {}
+            Err(error) if error.is_timeout() => {
+                return Err(RemoteError::Unreachable(format!(
+                    "The server at {} took the connection but did not answer within {} s. Check that a Redis server (not another program) listens there and is not stuck.",
+                    self.shown,
+                    CONNECT_TIMEOUT.as_secs()
+                )));
+            }
+            Err(error) if error.kind() == ErrorKind::Parse => {
+                return Err(RemoteError::Unreachable(format!(
+                    "The server at {} did not answer as a Redis server does (its reply was not the Redis protocol). Check the host and port.",
+                    self.shown
+                )));
+            }
+            Err(error) if broken(&error) => {
+                return Err(RemoteError::Unreachable(format!(
+                    "The server at {} closed the connection instead of answering ({}). Check the host and port.",
+                    self.shown,
+                    self.describe(&error)
+                )));
+            }
+            Err(error) => return Err(self.connect_failure(&error)),
+        }
+        connection.set_read_timeout(Some(REPLY_TIMEOUT)).map_err(|e| self.connect_failure(&e))
+    }
+
     /// Runs `call` on a connection of the pool (see the module docs for retries).
     pub fn run<T>(&self, op: Op<'_>, mut call: impl FnMut(&mut Connection) -> RedisResult<T>) -> Result<T, RemoteError> {
         let pooled = self.idle.lock().pop();
         let mut reused = pooled.is_some();
         let mut connection = match pooled {
             Some((mut c, last_used)) => {
-                if !op.idempotent && last_used.elapsed() > CHECK_AFTER_IDLE && redis::cmd("PING").query::<String>(&mut c).is_err() {
-                    // Dead (the server restarted, say): nothing was sent on it yet.
-                    self.idle.lock().clear();
-                    reused = false;
-                    self.connect()?
+                if !op.idempotent && last_used.elapsed() > CHECK_AFTER_IDLE {
+                    match redis::cmd("PING").query::<String>(&mut c) {
+                        Ok(_) => c,
+                        // A server that does not answer is not cured by a new
+                        // connection: fail now, with nothing sent.
+                        Err(error) if error.is_timeout() => {
+                            self.idle.lock().clear();
+                            return Err(self.call_failure(Op { what: op.what, idempotent: true }, &error));
+                        }
+                        Err(_) => {
+                            // Dead (the server restarted, say): nothing was sent on it yet.
+                            self.idle.lock().clear();
+                            reused = false;
+                            self.connect()?
+                        }
+                    }
                 } else {
                     c
                 }
@@ -123,7 +167,10 @@ impl Connections {
             Err(error) if broken(&error) => {
                 drop(connection);
                 self.idle.lock().clear();
-                if op.idempotent && reused {
+                // A connection that broke is retried once, fresh; one that timed
+                // out is not (the server is stuck: waiting again would double the
+                // wait the error reports).
+                if op.idempotent && reused && !error.is_timeout() {
                     let mut fresh = self.connect()?;
                     return match call(&mut fresh) {
                         Ok(value) => {
