@@ -28,6 +28,7 @@ internal static class RemoteForms
     public static (bool IsData, byte[] Bytes) Encode(object value, object key)
     {
         object bare = value is PSObject wrapped ? wrapped.BaseObject : value;
+        RefuseSecret(bare, key, nested: false);
         if (IsLive(bare))
         {
             throw new SyncPoolException(ErrorCode.NotSerializable,
@@ -40,6 +41,7 @@ internal static class RemoteForms
             MetUnsavable = nested =>
             {
                 object inner = nested is PSObject w ? w.BaseObject : nested;
+                RefuseSecret(inner, key, nested: true);
                 if (IsLive(inner))
                     throw new SyncPoolException(ErrorCode.NotSerializable,
                         $"The value for key '{key}' holds a live [{inner.GetType().FullName}] inside it, which means nothing outside this process, so a SyncTable on a Redis server cannot hold it. Store data instead (the properties you need, in a hashtable or [PSCustomObject]).");
@@ -55,6 +57,19 @@ internal static class RemoteForms
         if (!isData) return PSSerializer.Deserialize(Encoding.UTF8.GetString(bytes));
         var reader = new DataReader(bytes);
         return PowerShellData.Read(ref reader);
+    }
+
+    /// <summary>
+    /// A SecureString (alone or in a PSCredential) would reach the server as
+    /// CLIXML, which outside Windows keeps its text readable: anyone who can
+    /// read the server could read the secret.
+    /// </summary>
+    private static void RefuseSecret(object value, object key, bool nested)
+    {
+        if (value is not (System.Security.SecureString or PSCredential)) return;
+        string where = nested ? "holds" : "is";
+        throw new SyncPoolException(ErrorCode.NotSerializable,
+            $"The value for key '{key}' {where} a [{value.GetType().FullName}]: on a Redis server its secret would be readable by anyone who can read the server, so a SyncTable there does not store it. Keep secrets in the process (an in-process SyncTable, or SecretManagement), and pass only what is not secret.");
     }
 
     private static bool IsLive(object value) => value is ScriptBlock or PSHost or Runspace or RunspacePool

@@ -103,6 +103,11 @@ $t.Kept = 2; $t.FromChild = 'yes'
             { $t.a = @(1, { 2 }) } | Should -Throw '*key ''a''*ScriptBlock*'
             { $t.o = [pscustomobject]@{ Runspace = [runspace]::DefaultRunspace } } | Should -Throw '*key ''o''*live*'
             $t.ContainsKey('h') | Should -BeFalse
+            # Secrets: CLIXML keeps a SecureString readable outside Windows.
+            $secret = ConvertTo-SecureString 'not-for-the-server' -AsPlainText -Force
+            { $t.s = $secret } | Should -Throw '*key ''s''*SecureString*readable*'
+            { $t.c = [pscredential]::new('u', $secret) } | Should -Throw '*key ''c''*PSCredential*'
+            { $t.n = @{ cred = [pscredential]::new('u', $secret) } } | Should -Throw '*key ''n''*holds*PSCredential*'
             # Other objects inside data still go as CLIXML, as at the top level.
             $t.p = @{ when = [datetime]::UtcNow; proc = [Diagnostics.Process]::GetCurrentProcess() }
             $t.p.proc.Id | Should -Be $PID
