@@ -733,10 +733,30 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
         SyncTableRegistry.Forget(this);
     }
 
+    /// <summary>
+    /// The table's name, place and size. PowerShell's string expansion ("$t")
+    /// would turn an exception here into a bare "cannot convert to string", so
+    /// PowerShell code gets the error written instead (see <see cref="UnthrowableReads"/>)
+    /// and a text that says what happened; .NET code gets the exception.
+    /// </summary>
     public override string ToString()
     {
         string where = RedisAddress is null ? "" : $" on {RedisAddress}";
-        return Name is null ? $"SyncTable ({CountNow()} entries)" : $"SyncTable '{Name}'{where} ({CountNow()} entries)";
+        string label = Name is null ? "SyncTable" : $"SyncTable '{Name}'{where}";
+        try
+        {
+            return $"{label} ({CountNow()} entries)";
+        }
+        catch (ObjectDisposedException) when (UnthrowableReads.CanReport)
+        {
+            UnthrowableReads.Report(this, "its size");
+            return $"{label} (removed)";
+        }
+        catch (SyncPoolException e) when (UnthrowableReads.CanReport && UnthrowableReads.IsServerFailure(e))
+        {
+            UnthrowableReads.ReportFailedRead("its size", e);
+            return $"{label} (size unknown: the server failed)";
+        }
     }
 
     /// <summary>
