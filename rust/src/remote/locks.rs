@@ -277,7 +277,10 @@ impl RemoteStore {
             // The first attempt may have released it (its reply lost), or the
             // lock had been lost: it is free now either way, but whether it
             // was held to the end is unknown.
-            return Err(self.connections.outcome_unknown(&what, "whether the lock was still held when it was released (it is released now)"));
+            return Err(RemoteError::OutcomeUnknown(format!(
+                "{what}: the connection to the Redis server at {} broke during the release, and the release sent again found the lock free, so whether this caller held the lock to the end is unknown (if the server restarted, another process may have held it meanwhile). The lock is released now.",
+                self.connections.shown()
+            )));
         }
         Err(self.lost_lock(key))
     }
