@@ -581,6 +581,22 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
         return Read(key, out _, out ulong version) ? (long)version : -1;
     }
 
+    /// <summary>
+    /// What <c>$h.Clone()</c> gives for a hashtable: a plain hashtable copy
+    /// (see <see cref="Snapshot"/>), the usual way to enumerate while others write.
+    /// </summary>
+    public Hashtable Clone() => Snapshot();
+
+    /// <summary>Whether any entry holds <paramref name="value"/> (compared with Equals, as a hashtable does), at this moment.</summary>
+    public bool ContainsValue(object? value)
+    {
+        foreach (var entry in Entries())
+        {
+            if (Equals(entry.Value, PowerShellValues.Unwrap(value)) || PowerShellValues.SameObject(entry.Value, value)) return true;
+        }
+        return false;
+    }
+
     /// <summary>A plain hashtable copy (same case rule), safe to enumerate and change.</summary>
     public Hashtable Snapshot()
     {

@@ -22,6 +22,17 @@ Describe 'New-SyncTable behaves like a synchronized hashtable' {
         $t.Values | Should -Contain 'five'
         $t.ContainsKey('TWO') | Should -BeTrue
         'Two' -in $t.Keys | Should -BeTrue
+        # The hashtable methods seed scripts use: Clone() (to enumerate while others write), ContainsValue().
+        $copy = $t.Clone()
+        $copy | Should -BeOfType [hashtable]
+        $copy.Count | Should -Be 3
+        $copy['ONE'] | Should -Be 2 -Because 'the copy keeps the table''s case rule'
+        $copy.x = 1; $t.ContainsKey('x') | Should -BeFalse
+        $t.ContainsValue('five') | Should -BeTrue
+        $t.ContainsValue('nothing') | Should -BeFalse
+        $o = [pscustomobject]@{ a = 1 }; $t.o = $o
+        $t.ContainsValue($o) | Should -BeTrue
+        $t.Remove('o')
         $t.Remove('Two')
         $t.ContainsKey('Two') | Should -BeFalse
         $t.Clear()
