@@ -35,7 +35,15 @@ impl JsonTree {
     }
 
     pub(crate) fn parse(text: &str) -> Result<JsonTree, String> {
-        serde_json::from_str(text).map_err(|e| format!("it is not valid JSON ({e})"))
+        serde_json::from_str(text).map_err(|e| {
+            // serde_json words a lone surrogate as an escape that ends early.
+            let hint = if e.to_string().contains("hex escape") {
+                "; a \\uD800-\\uDBFF escape must be followed by a \\uDC00-\\uDFFF one, as UTF-16 text has no lone surrogates"
+            } else {
+                ""
+            };
+            format!("it is not valid JSON ({e}{hint})")
+        })
     }
 
     pub(crate) fn to_pretty_string(&self) -> String {
@@ -170,6 +178,15 @@ mod tests {
         assert_eq!(names, ["b", "a", "b"]);
         let again = JsonTree::parse(&tree.to_pretty_string()).unwrap();
         assert_eq!(again, tree);
+    }
+
+    #[test]
+    fn explains_a_lone_surrogate() {
+        for text in [r#""\ud800""#, r#""\ud800x""#] {
+            let error = JsonTree::parse(text).unwrap_err();
+            assert!(error.contains("must be followed by a \\uDC00-\\uDFFF one"), "{error}");
+        }
+        assert!(!JsonTree::parse("{").unwrap_err().contains("surrogate"));
     }
 
     #[test]
