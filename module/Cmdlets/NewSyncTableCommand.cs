@@ -85,19 +85,23 @@ public sealed class NewSyncTableCommand : SyncPoolCmdlet
     /// <summary>
     /// Writes the entries, refusing two that are one key in this table (a
     /// case-sensitive dictionary holding 'a' and 'A' for a table that ignores
-    /// case): the second would silently replace the first.
+    /// case, or [int]1 and [long]1): the second would silently replace the
+    /// first. Every key is checked before anything is written, so a refused
+    /// -InitialValue leaves a Redis table it attached to as it was.
     /// </summary>
     private static void SetInitialValues(SyncTable table, IDictionary entries)
     {
         var seen = new Hashtable(table.CaseSensitive ? KeyComparer.Ordinal : KeyComparer.IgnoreCase);
         foreach (DictionaryEntry entry in entries)
         {
-            if (entry.Key is string text && seen[text] is string earlier)
+            // Keys the table takes; any other key is the table's to refuse, naming its type.
+            if (entry.Key is not (string or int or long or short or sbyte or byte or ushort or uint)) continue;
+            if (seen.ContainsKey(entry.Key))
                 throw new ArgumentException(
-                    $"-InitialValue holds the keys '{earlier}' and '{text}', which are one key in a table that ignores case. Merge them, or add -CaseSensitive.",
+                    $"-InitialValue holds the keys '{seen[entry.Key]}' and '{entry.Key}', which are one key in this table. Merge them{(table.CaseSensitive ? "" : ", or add -CaseSensitive if they differ in case")}.",
                     nameof(InitialValue));
-            if (entry.Key is string key) seen[key] = key;
-            table.Set(entry.Key, entry.Value);
+            seen[entry.Key] = entry.Key;
         }
+        foreach (DictionaryEntry entry in entries) table.Set(entry.Key, entry.Value);
     }
 }

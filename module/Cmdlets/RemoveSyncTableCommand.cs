@@ -52,7 +52,18 @@ public sealed class RemoveSyncTableCommand : SyncPoolCmdlet
         if (MyInvocation.BoundParameters.ContainsKey("Confirm")) return true;
         var preference = GetVariableValue("ConfirmPreference") is ConfirmImpact p ? p : ConfirmImpact.High;
         if (preference != ConfirmImpact.High) return true;
-        return ShouldContinue($"Delete the data of {target} for every process that uses it?", "Confirm", ref _yesToAll, ref _noToAll);
+        try
+        {
+            return ShouldContinue($"Delete the data of {target} for every process that uses it?", "Confirm", ref _yesToAll, ref _noToAll);
+        }
+        catch (PSInvalidOperationException e)
+        {
+            // A host that cannot ask (pwsh -NonInteractive): nothing is deleted.
+            WriteError(new ErrorRecord(
+                new System.InvalidOperationException($"Remove-SyncTable -DeleteData asks before deleting the data of {target} for every process, and this host cannot ask ({e.Message}). Add -Confirm:$false to delete it without asking.", e),
+                "SyncPool.ConfirmationRequired", ErrorCategory.InvalidOperation, target));
+            return false;
+        }
     }
 
     private void Remove(SyncTable table)

@@ -42,6 +42,10 @@ internal static class PowerShellValues
         return a is not null && b is not null && a.GetType().IsValueType && a.GetType() == b.GetType() && a.Equals(b);
     }
 
+    /// <summary>The full name of the value's type, seen through a PSObject wrapper (for messages).</summary>
+    public static string TypeName(object? value) =>
+        value is null ? "null" : (IsPSObject(value) ? InstanceOf(value) : value).GetType().FullName ?? value.GetType().Name;
+
     private static object? Instance(object? value) => value is not null && IsPSObject(value) ? InstanceOf(value) : value;
 
     [MethodImpl(MethodImplOptions.NoInlining)]

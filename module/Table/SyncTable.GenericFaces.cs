@@ -27,12 +27,12 @@ public sealed partial class SyncTable
     // ---- IDictionary<object, object?>: $t[key] ------------------------------
 
     /// <summary>
-    /// PowerShell's <c>$t[key]</c>. On a removed table PowerShell code gets
-    /// <see cref="UnthrowableReads.Removed"/> and a SyncPool.Disposed error
-    /// (PowerShell swallows exceptions here).
+    /// PowerShell's <c>$t[key]</c>. A failed read (a removed table...) gives
+    /// PowerShell code the error written instead of thrown (PowerShell
+    /// swallows exceptions here; see <see cref="UnthrowableReads"/>).
     /// </summary>
     bool IDictionary<object, object?>.TryGetValue(object key, [MaybeNullWhen(false)] out object? value) =>
-        ReadOrReportRemoved(key, ownPropertiesStayQuiet: false, out value);
+        ReadOrReport(key, ownPropertiesStayQuiet: false, out value);
 
     object? IDictionary<object, object?>.this[object key]
     {
@@ -70,13 +70,14 @@ public sealed partial class SyncTable
     // ---- IDictionary<string, object?>: $t.name --------------------------------
 
     /// <summary>
-    /// PowerShell's <c>$t.name</c>. On a removed table PowerShell code gets
-    /// <see cref="UnthrowableReads.Removed"/> and a SyncPool.Disposed error for a
-    /// data key (PowerShell swallows exceptions here), and "no such key" for
-    /// the table's own properties, so <c>$t.IsDisposed</c> keeps working.
+    /// PowerShell's <c>$t.name</c>. A failed read (a removed table...) gives
+    /// PowerShell code the error written instead of thrown for a data key
+    /// (PowerShell swallows exceptions here; see <see cref="UnthrowableReads"/>),
+    /// and "no such key" for the table's own properties, so
+    /// <c>$t.IsDisposed</c> keeps working.
     /// </summary>
     bool IDictionary<string, object?>.TryGetValue(string key, [MaybeNullWhen(false)] out object? value) =>
-        ReadOrReportRemoved(key, ownPropertiesStayQuiet: true, out value);
+        ReadOrReport(key, ownPropertiesStayQuiet: true, out value);
 
     object? IDictionary<string, object?>.this[string key]
     {
@@ -122,36 +123,28 @@ public sealed partial class SyncTable
     // ---- shared by both faces --------------------------------------------------
 
     /// <summary>
-    /// A keyed read for the faces' TryGetValue. On a removed table PowerShell
-    /// code gets <see cref="UnthrowableReads.Removed"/> and a SyncPool.Disposed
-    /// error (PowerShell swallows exceptions here); with
+    /// A keyed read for the faces' TryGetValue. When the read fails (a removed
+    /// table, a Redis server that is down) PowerShell code gets the error
+    /// written and <see cref="UnthrowableReads.Removed"/> or
+    /// <see cref="UnthrowableReads.Unread"/> (PowerShell swallows exceptions
+    /// here; see <see cref="UnthrowableReads"/>); with
     /// <paramref name="ownPropertiesStayQuiet"/>, the table's own property names
     /// answer "no such key" instead, so PowerShell falls back to the property.
     /// </summary>
-    private bool ReadOrReportRemoved(object key, bool ownPropertiesStayQuiet, out object? value)
+    private bool ReadOrReport(object key, bool ownPropertiesStayQuiet, out object? value)
     {
         try
         {
             return Read(key, out value, out _);
         }
-        catch (ObjectDisposedException) when (UnthrowableReads.CanReport)
+        catch (Exception e) when (UnthrowableReads.Catches(e))
         {
             if (ownPropertiesStayQuiet && key is string name && OwnProperties.Contains(name))
             {
                 value = null;
                 return false;
             }
-            value = UnthrowableReads.Report(this, $"key '{key}'");
-            return true;
-        }
-        catch (SyncPoolException e) when (UnthrowableReads.CanReport && UnthrowableReads.IsServerFailure(e))
-        {
-            if (ownPropertiesStayQuiet && key is string name && OwnProperties.Contains(name))
-            {
-                value = null;
-                return false;
-            }
-            value = UnthrowableReads.ReportFailedRead($"key '{key}'", e);
+            value = UnthrowableReads.Report(this, $"key '{key}'", e);
             return true;
         }
     }

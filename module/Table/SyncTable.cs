@@ -112,10 +112,11 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
     // ---- hashtable surface -------------------------------------------------
 
     /// <summary>
-    /// The value under <paramref name="key"/>, or null. On a removed table,
-    /// PowerShell code gets <see cref="UnthrowableReads.Removed"/> and a
-    /// SyncPool.Disposed error (PowerShell swallows exceptions here); .NET code
-    /// gets ObjectDisposedException.
+    /// The value under <paramref name="key"/>, or null. When the read fails (a
+    /// removed table, a Redis server that is down) and PowerShell code runs on
+    /// the thread, the error is written and <see cref="UnthrowableReads.Removed"/>
+    /// or <see cref="UnthrowableReads.Unread"/> answered (PowerShell swallows
+    /// exceptions here); a plain .NET caller gets the exception.
     /// </summary>
     public object? this[object key]
     {
@@ -125,9 +126,9 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
             {
                 return Read(key, out var value, out _) ? value : null;
             }
-            catch (ObjectDisposedException) when (UnthrowableReads.CanReport)
+            catch (Exception e) when (UnthrowableReads.Catches(e))
             {
-                return UnthrowableReads.Report(this, $"key '{key}'");
+                return UnthrowableReads.Report(this, $"key '{key}'", e);
             }
         }
         set => Set(key, value);
@@ -142,14 +143,9 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
             {
                 return CountNow();
             }
-            catch (ObjectDisposedException) when (UnthrowableReads.CanReport)
+            catch (Exception e) when (UnthrowableReads.Catches(e))
             {
-                UnthrowableReads.Report(this, "Count");
-                return -1;
-            }
-            catch (SyncPoolException e) when (UnthrowableReads.CanReport && UnthrowableReads.IsServerFailure(e))
-            {
-                UnthrowableReads.ReportFailedRead("Count", e);
+                UnthrowableReads.Report(this, "Count", e);
                 return -1;
             }
         }
@@ -176,14 +172,9 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
                 for (int i = 0; i < keys.Count; i++) list.Add(EncodedKey.Decode(keys[i]));
                 return list;
             }
-            catch (ObjectDisposedException) when (UnthrowableReads.CanReport)
+            catch (Exception e) when (UnthrowableReads.Catches(e))
             {
-                UnthrowableReads.Report(this, "Keys");
-                return Array.Empty<object>();
-            }
-            catch (SyncPoolException e) when (UnthrowableReads.CanReport && UnthrowableReads.IsServerFailure(e))
-            {
-                UnthrowableReads.ReportFailedRead("Keys", e);
+                UnthrowableReads.Report(this, "Keys", e);
                 return Array.Empty<object>();
             }
         }
@@ -200,14 +191,9 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
                 foreach (var entry in Entries()) values.Add(entry.Value);
                 return values;
             }
-            catch (ObjectDisposedException) when (UnthrowableReads.CanReport)
+            catch (Exception e) when (UnthrowableReads.Catches(e))
             {
-                UnthrowableReads.Report(this, "Values");
-                return Array.Empty<object>();
-            }
-            catch (SyncPoolException e) when (UnthrowableReads.CanReport && UnthrowableReads.IsServerFailure(e))
-            {
-                UnthrowableReads.ReportFailedRead("Values", e);
+                UnthrowableReads.Report(this, "Values", e);
                 return Array.Empty<object>();
             }
         }
@@ -242,13 +228,8 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
         {
             return Contains(key);
         }
-        catch (ObjectDisposedException) when (UnthrowableReads.CanReport)
+        catch (Exception e) when (UnthrowableReads.Catches(e))
         {
-            return !(PowerShellValues.Unwrap(key) is string name && OwnProperties.Contains(name));
-        }
-        catch (SyncPoolException e) when (UnthrowableReads.CanReport && UnthrowableReads.IsServerFailure(e))
-        {
-            // "Yes" for data keys, so the read PowerShell makes next reports the failure.
             return !(PowerShellValues.Unwrap(key) is string name && OwnProperties.Contains(name));
         }
     }
@@ -377,6 +358,14 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
         Span<byte> valueScratch = stackalloc byte[EncodedValue.ScratchBytes];
         var encodedKey = EncodedKey.From(key, keyScratch);
         var encodedExpected = Encode(key, expected, expectedScratch);
+        if (encodedExpected.IsSerialized)
+        {
+            // A copy read back and encoded again need not give the stored bytes (a
+            // hashtable's order, CLIXML's deserialized types): the swap could never
+            // happen, and a CAS loop would spin for ever.
+            throw new SyncPoolException(ErrorCode.InvalidArgument,
+                $"CompareExchange on a table on a Redis server compares numbers, strings, booleans, dates, byte arrays and $null; the expected value for key '{key}' is a [{PowerShellValues.TypeName(expected)}], and what a Redis table gives back is a copy of it. Change such values with $t.Update(key, {{ param($old) ... }}), which retries without comparing them.");
+        }
         if (encodedExpected.ObjectId != 0)
         {
             // A live object: the core holds a registration of it, which only .NET can
@@ -752,8 +741,10 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
     /// <summary>
     /// The table's name, place and size. PowerShell's string expansion ("$t")
     /// would turn an exception here into a bare "cannot convert to string", so
-    /// PowerShell code gets the error written instead (see <see cref="UnthrowableReads"/>)
-    /// and a text that says what happened; .NET code gets the exception.
+    /// when PowerShell code runs on the thread (also .NET code called from a
+    /// script, such as -f) a failed size read is written as an error instead
+    /// (see <see cref="UnthrowableReads"/>) and the text says what happened; a
+    /// plain .NET caller gets the exception.
     /// </summary>
     public override string ToString()
     {
@@ -763,15 +754,9 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
         {
             return $"{label} ({CountNow()} entries)";
         }
-        catch (ObjectDisposedException) when (UnthrowableReads.CanReport)
+        catch (Exception e) when (UnthrowableReads.Catches(e))
         {
-            UnthrowableReads.Report(this, "its size");
-            return $"{label} (removed)";
-        }
-        catch (SyncPoolException e) when (UnthrowableReads.CanReport && UnthrowableReads.IsServerFailure(e))
-        {
-            UnthrowableReads.ReportFailedRead("its size", e);
-            return $"{label} (size unknown: the server failed)";
+            return UnthrowableReads.Report(this, "its size", e) is RemovedSyncTable ? $"{label} (removed)" : $"{label} (size unknown: the read failed)";
         }
     }
 

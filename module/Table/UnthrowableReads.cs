@@ -8,32 +8,31 @@ namespace SyncPool.Table;
 
 /// <summary>
 /// What a table answers where PowerShell will not let it throw: after
-/// Remove-SyncTable, and when a Redis table's server fails the read.
+/// Remove-SyncTable, and when a read fails for any other reason (a Redis
+/// table's server is down, a stored value cannot be read back).
 /// </summary>
 /// <remarks>
 /// PowerShell's member binder swallows every exception thrown by an
 /// IDictionary's indexer, <c>Contains</c>, <c>Count</c> and <c>Keys</c> when it
 /// evaluates <c>$t.a</c>, <c>$t['a']</c>, <c>$t.Count</c> or <c>$t.Keys</c>
 /// (even under <c>$ErrorActionPreference = 'Stop'</c>; only strict mode lets
-/// the indexer's exception through), so a removed table would silently read
-/// as empty, and a Redis table whose server is down as a missing key.
-/// Instead those forms write a non-terminating error into the caller's error
-/// stream (SyncPool.Disposed, or the server failure's own id) and answer
-/// <see cref="Removed"/> or <see cref="Unread"/>, values no table ever holds.
-/// Method calls, assignments, enumeration and string expansion throw as usual.
+/// the indexer's exception through), and string expansion hides what
+/// <c>ToString</c> throws behind "cannot convert to string". So a removed
+/// table would silently read as empty, and a Redis table whose server is
+/// down as a missing key. Instead, when PowerShell code runs on the thread,
+/// those forms write the error a cmdlet would write for the same failure
+/// (SyncPool.Disposed for a removed table) as a non-terminating error into
+/// the caller's error stream, and answer <see cref="Removed"/> or
+/// <see cref="Unread"/>, values no table ever holds. Method calls,
+/// assignments and enumeration throw as usual.
 /// </remarks>
 public static class UnthrowableReads
 {
     /// <summary>The value a removed table answers for a read PowerShell does not let throw.</summary>
     public static RemovedSyncTable Removed { get; } = new();
 
-    /// <summary>The value a read answers when the Redis server failed it, where PowerShell does not let it throw.</summary>
+    /// <summary>The value a failed read answers, where PowerShell does not let it throw.</summary>
     public static UnreadSyncTableValue Unread { get; } = new();
-
-    /// <summary>Whether <paramref name="error"/> is the server failing a read of a Redis table (what <see cref="ReportFailedRead"/> reports).</summary>
-    public static bool IsServerFailure(SyncPoolException error) =>
-        error.Code.IsRedisUnreachable || error.Code.IsRedisConnectionLost || error.Code.IsRedisOutcomeUnknown
-        || error.Code.IsRedisError || error.Code.IsRedisAuthenticationFailed || error.Code.IsRedisUnknownDatabase;
 
     /// <summary>
     /// ScriptBlock.DoInvokeReturnAsIs (internal, stable since PowerShell 3): the
@@ -46,43 +45,54 @@ public static class UnthrowableReads
     private static readonly MethodInfo? WriteToCurrentErrorPipe =
         typeof(ScriptBlock).GetMethod("DoInvokeReturnAsIs", BindingFlags.NonPublic | BindingFlags.Instance);
 
-    /// <summary>True when the caller is PowerShell code (a runspace runs on this thread), so an error can be written.</summary>
-    public static bool CanReport => Runspace.DefaultRunspace is { RunspaceStateInfo.State: RunspaceState.Opened };
+    /// <summary>
+    /// Whether <paramref name="error"/> from a read is reported here rather
+    /// than thrown: when PowerShell code runs on this thread (a runspace is
+    /// open on it), so an error can be written, for any failure but the
+    /// process-ending kind. A plain .NET caller gets the exception.
+    /// </summary>
+    public static bool Catches(Exception error) =>
+        error is not (OutOfMemoryException or StackOverflowException or System.Threading.ThreadInterruptedException)
+        && Runspace.DefaultRunspace is { RunspaceStateInfo.State: RunspaceState.Opened };
 
-    /// <summary>Writes the SyncPool.Disposed error for <paramref name="table"/>; returns <see cref="Removed"/>.</summary>
-    public static RemovedSyncTable Report(SyncTable table, string what)
+    /// <summary>
+    /// Writes the error for a failed read of <paramref name="what"/> from
+    /// <paramref name="table"/>; returns the value the read answers instead:
+    /// <see cref="Removed"/> for a removed table, <see cref="Unread"/> otherwise.
+    /// </summary>
+    public static object Report(SyncTable table, string what, Exception error)
     {
-        string label = table.Name is null ? "This SyncTable" : $"SyncTable '{table.Name}'";
-        Write($"{label} has been removed (Remove-SyncTable); reading {what} from it gives no data. Create a new table with New-SyncTable.",
-            "SyncPool.Disposed", "ResourceUnavailable");
-        return Removed;
-    }
-
-    /// <summary>Writes the server's failure of a read of <paramref name="what"/> (its own id and message); returns <see cref="Unread"/>.</summary>
-    public static UnreadSyncTableValue ReportFailedRead(string what, SyncPoolException error)
-    {
-        Write($"Reading {what} failed: {error.Message}", error.ErrorId, "ConnectionError");
+        if (error is ObjectDisposedException)
+        {
+            string label = table.Name is null ? "This SyncTable" : $"SyncTable '{table.Name}'";
+            Write($"{label} has been removed (Remove-SyncTable); reading {what} from it gives no data. Create a new table with New-SyncTable.",
+                "SyncPool.Disposed", ErrorCategory.ResourceUnavailable, table.Name);
+            return Removed;
+        }
+        var record = SyncPoolErrors.Describe(error, table.Name);
+        Write(error.Message, record.FullyQualifiedErrorId, record.CategoryInfo.Category, table.Name);
         return Unread;
     }
 
     /// <summary>Writes a non-terminating error into the error stream of the PowerShell code on this thread.</summary>
-    private static void Write(string message, string errorId, string category)
+    private static void Write(string message, string errorId, ErrorCategory category, string? target)
     {
         // Under $ErrorActionPreference = 'Stop' the error would turn terminating
         // inside this getter, where the binder swallows it: keep it non-terminating.
         var script = ScriptBlock.Create(
-            "param($m, $id, $c) $a = if ($ErrorActionPreference -eq 'Stop') { 'Continue' } else { $ErrorActionPreference }; " +
-            "Write-Error -Message $m -ErrorId $id -Category $c -ErrorAction $a");
+            "param($m, $id, $c, $target) $a = if ($ErrorActionPreference -eq 'Stop') { 'Continue' } else { $ErrorActionPreference }; " +
+            "Write-Error -Message $m -ErrorId $id -Category $c -TargetObject $target -ErrorAction $a");
+        object?[] arguments = [message, errorId, category, target];
         try
         {
             if (WriteToCurrentErrorPipe is { } invoke && invoke.GetParameters() is { Length: 6 } p && p[1].ParameterType.IsEnum)
             {
                 object behavior = Enum.Parse(p[1].ParameterType, "WriteToCurrentErrorPipe");
-                invoke.Invoke(script, [true, behavior, null, null, null, new object[] { message, errorId, category }]);
+                invoke.Invoke(script, [true, behavior, null, null, null, arguments]);
             }
             else
             {
-                script.Invoke(message, errorId, category);
+                script.Invoke(arguments);
             }
         }
         catch (TargetInvocationException e) when (e.InnerException is RuntimeException)
@@ -103,7 +113,7 @@ public sealed class RemovedSyncTable
     public override string ToString() => "(removed SyncTable)";
 }
 
-/// <summary>The value a Redis SyncTable answers to <c>$t.key</c> and <c>$t['key']</c> when its server failed the read (with an error).</summary>
+/// <summary>The value <c>$t.key</c> and <c>$t['key']</c> answer when the read failed (with the error written).</summary>
 public sealed class UnreadSyncTableValue
 {
     internal UnreadSyncTableValue() { }

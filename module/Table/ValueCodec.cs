@@ -46,6 +46,9 @@ internal readonly ref struct EncodedValue
         ObjectId = objectId;
     }
 
+    /// <summary>PowerShell data or CLIXML for a Redis table: a value read back from it is a copy, whose encoding may differ.</summary>
+    public bool IsSerialized => _kind._variant == DataKind._variant || _kind._variant == ClixmlKind._variant;
+
     /// <summary>An integer or a double: nothing the core must adopt or release.</summary>
     public bool IsNumber => _kind._variant == IntKind._variant || _kind._variant == DoubleKind._variant;
 

@@ -74,6 +74,9 @@ Describe 'New-SyncTable behaves like a synchronized hashtable' {
         $mixed = [hashtable]::new([StringComparer]::Ordinal); $mixed.a = 1; $mixed.A = 2
         { New-SyncTable -InitialValue $mixed } | Should -Throw -ErrorId 'SyncPool.InvalidArgument,*'
         (New-SyncTable -InitialValue $mixed -CaseSensitive).Count | Should -Be 2
+        $numbers = [hashtable]::new(); $numbers[1] = 'int'; $numbers[[long]1] = 'long'
+        $numbers.Count | Should -Be 2 -Because 'a hashtable keeps [int]1 and [long]1 apart'
+        { New-SyncTable -InitialValue $numbers } | Should -Throw -ErrorId 'SyncPool.InvalidArgument,*'
         # The property reports the core's rule, and still does after removal.
         $t.CaseSensitive | Should -BeFalse
         $cs.CaseSensitive | Should -BeTrue

@@ -226,9 +226,11 @@ Describe 'Export-SyncTable and Import-SyncTable find files like the built-in cmd
             $t.name | Should -Be 'Größe' -Because $encoding
             $t.n | Should -Be 1
         }
-        # A UTF-16 mark followed by an unpaired surrogate is refused, not patched with U+FFFD.
+        # A UTF-16 mark followed by an unpaired surrogate is refused, not patched with U+FFFD
+        # (inside a string value, where U+FFFD would import without a word).
         $bad = Join-Path $TestDrive 'bad-utf16.json'
-        [System.IO.File]::WriteAllBytes($bad, [byte[]](0xFF, 0xFE, 0x7B, 0x00, 0x00, 0xD8, 0x7D, 0x00))
+        $text = [byte[]](0xFF, 0xFE) + [Text.Encoding]::Unicode.GetBytes('{"a":"') + [byte[]](0x00, 0xD8) + [Text.Encoding]::Unicode.GetBytes('"}')
+        [System.IO.File]::WriteAllBytes($bad, $text)
         $err = $null
         Import-SyncTable -LiteralPath $bad -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $err[0].FullyQualifiedErrorId | Should -BeLike 'SyncPool.BadFormat,*'

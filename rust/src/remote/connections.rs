@@ -7,14 +7,18 @@
 //! sees the calls in flight fail and the later ones work again, with no
 //! reconnect loop of its own.
 //!
-//! A call that changes data is never sent twice: if its connection breaks
-//! after it was sent, the server may or may not have applied it, and the
-//! error says so ([`RemoteError::OutcomeUnknown`]). A call that only reads
-//! is tried once more on a fresh connection when a reused one turns out to
-//! be dead. A connection that sat idle for a while is checked with a PING
-//! before a call that changes data goes out on it, so a server restarted
-//! while the script was idle costs that call nothing; only calls in flight
-//! during the restart fail.
+//! A call that changes data in a way that must not happen twice
+//! ([`Effect::Write`]) is never sent twice: if its connection breaks after it
+//! was sent, the server may or may not have applied it, and the error says so
+//! ([`RemoteError::OutcomeUnknown`]). A read, or a write that sending again
+//! cannot harm, is tried once more on a fresh connection when a reused one
+//! turns out to be dead (not when it timed out: a stuck server is not cured
+//! by another connection, and waiting again would double the wait). A write
+//! whose connection broke is reported as of unknown outcome either way; only
+//! a read changed nothing for sure. A connection that sat idle for a while is
+//! checked with a PING before a [`Effect::Write`] goes out on it, so a server
+//! restarted while the script was idle costs that call nothing; only calls
+//! in flight during the restart fail.
 
 use std::time::{Duration, Instant};
 
@@ -26,6 +30,11 @@ use super::error::RemoteError;
 
 /// How long opening a connection may take before the address is reported unreachable.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
+
+/// How long the first reply at open may take: a server that takes the
+/// connection but does not answer is reported within about five seconds,
+/// together with [`CONNECT_TIMEOUT`]'s share.
+const FIRST_REPLY_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// How long one reply may take. No command SyncPool sends blocks on the
 /// server (waits block here, woken by pub/sub), so a reply this late means
@@ -39,8 +48,19 @@ const CHECK_AFTER_IDLE: Duration = Duration::from_secs(1);
 #[derive(Clone, Copy)]
 pub struct Op<'a> {
     pub what: &'a str,
-    /// True when the call changes nothing (or sending it twice is harmless).
-    pub idempotent: bool,
+    pub effect: Effect,
+}
+
+/// What a call does to the data, which decides whether it may be sent again
+/// and what a broken connection leaves unknown.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Changes nothing.
+    Reads,
+    /// Changes data, but sending it twice leaves the same result as once.
+    RepeatableWrite,
+    /// Changes data in a way a second sending would repeat (an Increment).
+    Write,
 }
 
 pub struct Connections {
@@ -100,17 +120,17 @@ impl Connections {
     }
 
     /// At open: a server that takes the connection but does not answer (stuck,
-    /// or not a Redis server) fails within [`CONNECT_TIMEOUT`], not after the
-    /// longer [`REPLY_TIMEOUT`] calls get.
+    /// or not a Redis server) fails within [`FIRST_REPLY_TIMEOUT`], not after
+    /// the longer [`REPLY_TIMEOUT`] calls get.
     fn check_answers(&self, connection: &mut Connection) -> Result<(), RemoteError> {
-        connection.set_read_timeout(Some(CONNECT_TIMEOUT)).map_err(|e| self.connect_failure(&e))?;
+        connection.set_read_timeout(Some(FIRST_REPLY_TIMEOUT)).map_err(|e| self.connect_failure(&e))?;
         match redis::cmd("PING").query::<String>(connection) {
             Ok(_) => {}
             Err(error) if error.is_timeout() => {
                 return Err(RemoteError::Unreachable(format!(
                     "The server at {} took the connection but did not answer within {} s. Check that a Redis server (not another program) listens there and is not stuck.",
                     self.shown,
-                    CONNECT_TIMEOUT.as_secs()
+                    FIRST_REPLY_TIMEOUT.as_secs()
                 )));
             }
             Err(error) if error.kind() == ErrorKind::Parse => {
@@ -137,14 +157,14 @@ impl Connections {
         let mut reused = pooled.is_some();
         let mut connection = match pooled {
             Some((mut c, last_used)) => {
-                if !op.idempotent && last_used.elapsed() > CHECK_AFTER_IDLE {
+                if op.effect == Effect::Write && last_used.elapsed() > CHECK_AFTER_IDLE {
                     match redis::cmd("PING").query::<String>(&mut c) {
                         Ok(_) => c,
                         // A server that does not answer is not cured by a new
                         // connection: fail now, with nothing sent.
                         Err(error) if error.is_timeout() => {
                             self.idle.lock().clear();
-                            return Err(self.call_failure(Op { what: op.what, idempotent: true }, &error));
+                            return Err(self.unsent_failure(op, &error));
                         }
                         Err(_) => {
                             // Dead (the server restarted, say): nothing was sent on it yet.
@@ -170,7 +190,7 @@ impl Connections {
                 // A connection that broke is retried once, fresh; one that timed
                 // out is not (the server is stuck: waiting again would double the
                 // wait the error reports).
-                if op.idempotent && reused && !error.is_timeout() {
+                if op.effect != Effect::Write && reused && !error.is_timeout() {
                     let mut fresh = self.connect()?;
                     return match call(&mut fresh) {
                         Ok(value) => {
@@ -261,20 +281,38 @@ impl Connections {
         ))
     }
 
+    /// How a broken or stuck connection failed, for messages.
+    fn how(error: &RedisError, text: &str) -> String {
+        if error.is_timeout() { format!("got no reply within {} s", REPLY_TIMEOUT.as_secs()) } else { format!("lost the connection ({text})") }
+    }
+
+    /// A call that failed before it was sent: nothing changed.
+    fn unsent_failure(&self, op: Op<'_>, error: &RedisError) -> RemoteError {
+        let how = Self::how(error, &self.describe(error));
+        RemoteError::ConnectionLost(format!(
+            "{} failed: SyncPool {how} to the Redis server at {} before sending it. Nothing was changed; later calls reconnect by themselves.",
+            op.what, self.shown
+        ))
+    }
+
     fn call_failure(&self, op: Op<'_>, error: &RedisError) -> RemoteError {
         let text = self.describe(error);
         if broken(error) {
-            let how = if error.is_timeout() { format!("got no reply within {} s", REPLY_TIMEOUT.as_secs()) } else { format!("lost the connection ({text})") };
-            if op.idempotent {
-                return RemoteError::ConnectionLost(format!(
+            let how = Self::how(error, &text);
+            return match op.effect {
+                Effect::Reads => RemoteError::ConnectionLost(format!(
                     "{} failed: SyncPool {how} to the Redis server at {}. Nothing was changed; later calls reconnect by themselves.",
                     op.what, self.shown
-                ));
-            }
-            return RemoteError::OutcomeUnknown(format!(
-                "{} may or may not have been applied: SyncPool {how} to the Redis server at {} after sending it, so its outcome is unknown. Read the value before trying again; later calls reconnect by themselves.",
-                op.what, self.shown
-            ));
+                )),
+                Effect::RepeatableWrite => RemoteError::OutcomeUnknown(format!(
+                    "{} may or may not have been applied: SyncPool {how} to the Redis server at {} after sending it. Doing it again is safe; later calls reconnect by themselves.",
+                    op.what, self.shown
+                )),
+                Effect::Write => RemoteError::OutcomeUnknown(format!(
+                    "{} may or may not have been applied: SyncPool {how} to the Redis server at {} after sending it, so its outcome is unknown. Read the value before trying again; later calls reconnect by themselves.",
+                    op.what, self.shown
+                )),
+            };
         }
         if error.code() == Some("NOAUTH") || error.code() == Some("WRONGPASS") {
             return RemoteError::AuthenticationFailed(format!("{} failed: the Redis server at {} asked for a password ({text}). Pass it with -Credential.", op.what, self.shown));

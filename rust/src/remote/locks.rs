@@ -22,7 +22,7 @@ use parking_lot::{Condvar, Mutex};
 use redis::{Connection, RedisResult};
 
 use super::changes::Check;
-use super::connections::{Connections, Op};
+use super::connections::{Connections, Effect, Op};
 use super::error::RemoteError;
 use super::{RemoteStore, channel_of, deadline, scripts, shown_key};
 use crate::cancel::Cancel;
@@ -182,7 +182,7 @@ fn renew(locks: &Locks, connections: &Connections) {
         }
         drop(state);
         // Extending a lock twice is harmless, so the call may be retried.
-        let renewed: Result<Vec<i64>, _> = connections.run(Op { what: "Renewing locks", idempotent: true }, |c| {
+        let renewed: Result<Vec<i64>, _> = connections.run(Op { what: "Renewing locks", effect: Effect::RepeatableWrite }, |c| {
             let mut call = scripts::RENEW.prepare_invoke();
             call.arg(expiry_ms);
             for (_, lock, token) in &due {
@@ -228,7 +228,7 @@ impl RemoteStore {
         let channel = channel_of(&self.names.unlock_channels, &field);
         let waited = self.changes.wait(&client, channel, || self.poke(), deadline(timeout), cancel, || {
             // Retrying is harmless: the script answers 1 for a lock its token holds already.
-            let reply: Vec<i64> = self.run(&what, true, |c| scripts::LOCK.key(&lock).arg(&token).arg(expiry_ms).invoke(c))?;
+            let reply: Vec<i64> = self.run(&what, Effect::RepeatableWrite, |c| scripts::LOCK.key(&lock).arg(&token).arg(expiry_ms).invoke(c))?;
             Ok(match reply.as_slice() {
                 [1, ..] => Check::Done(()),
                 [0, ms, ..] if *ms > 0 => Check::Retry { until: Some(Instant::now() + Duration::from_millis(*ms as u64 + 1)) },
@@ -266,7 +266,7 @@ impl RemoteStore {
     fn release(&self, field: &[u8], held: &Held, key: KeyRef<'_>) -> Result<(), RemoteError> {
         let what = format!("Unlock of key '{}'", shown_key(key));
         let mut attempts = 0;
-        let released: i64 = self.run(&what, true, |c| {
+        let released: i64 = self.run(&what, Effect::RepeatableWrite, |c| {
             attempts += 1;
             self.give_back(c, field, &held.lock, &held.token)
         })?;

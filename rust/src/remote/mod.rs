@@ -38,7 +38,7 @@ use crate::table::{Key, KeyRef, Waited};
 use address::Address;
 use changes::{Changes, Check};
 use locks::Locks;
-use connections::{Connections, Op};
+use connections::{Connections, Effect, Op};
 use encoding::Remote;
 pub use error::RemoteError;
 
@@ -136,7 +136,7 @@ impl RemoteStore {
         };
         let connections = Arc::new(Connections::open(&address)?);
         let shown = connections.shown().to_string();
-        let stored: Option<String> = connections.run(Op { what: "Opening the table", idempotent: true }, |c| {
+        let stored: Option<String> = connections.run(Op { what: "Opening the table", effect: Effect::RepeatableWrite }, |c| {
             scripts::ATTACH.key(&names.info).arg(if case_sensitive { "1" } else { "0" }).invoke(c)
         })?;
         let stored_sensitive = stored.as_deref() == Some("1");
@@ -203,7 +203,7 @@ impl RemoteStore {
     pub fn delete_data(&self) -> Result<(), RemoteError> {
         let what = format!("Deleting SyncTable '{}'", self.name);
         let names = &self.names;
-        self.connections.run(Op { what: &what, idempotent: true }, |c| {
+        self.connections.run(Op { what: &what, effect: Effect::RepeatableWrite }, |c| {
             let mut locks: Vec<String> = Vec::new();
             let mut cursor: u64 = 0;
             loop {
@@ -243,17 +243,17 @@ impl RemoteStore {
         invocation
     }
 
-    fn run<T>(&self, what: &str, idempotent: bool, call: impl FnMut(&mut Connection) -> RedisResult<T>) -> Result<T, RemoteError> {
-        self.connections.run(Op { what, idempotent }, call)
+    fn run<T>(&self, what: &str, effect: Effect, call: impl FnMut(&mut Connection) -> RedisResult<T>) -> Result<T, RemoteError> {
+        self.connections.run(Op { what, effect }, call)
     }
 
     pub fn count(&self) -> Result<u64, RemoteError> {
-        self.run("Count", true, |c| redis::cmd("HLEN").arg(&self.names.data).query(c))
+        self.run("Count", Effect::Reads, |c| redis::cmd("HLEN").arg(&self.names.data).query(c))
     }
 
     pub fn contains(&self, key: KeyRef<'_>) -> Result<bool, RemoteError> {
         let field = self.field(key);
-        self.run(&format!("ContainsKey of key '{}'", shown_key(key)), true, |c| redis::cmd("HEXISTS").arg(&self.names.data).arg(&field).query(c))
+        self.run(&format!("ContainsKey of key '{}'", shown_key(key)), Effect::Reads, |c| redis::cmd("HEXISTS").arg(&self.names.data).arg(&field).query(c))
     }
 
     /// The encoded value under `key` and its version.
@@ -264,7 +264,7 @@ impl RemoteStore {
 
     fn read_field(&self, field: &[u8], key: KeyRef<'_>) -> Result<Option<(Vec<u8>, u64)>, RemoteError> {
         let (value, version): (Option<Vec<u8>>, Option<u64>) =
-            self.run(&format!("Reading key '{}'", shown_key(key)), true, |c| self.entry_script(&scripts::READ, field).invoke(c))?;
+            self.run(&format!("Reading key '{}'", shown_key(key)), Effect::Reads, |c| self.entry_script(&scripts::READ, field).invoke(c))?;
         Ok(value.map(|v| (v, version.unwrap_or(0))))
     }
 
@@ -273,7 +273,7 @@ impl RemoteStore {
         let field = self.field(key);
         let spelling = encoding::spelling(key, self.case_sensitive);
         // Writing the same value twice is harmless: a lost reply may be retried.
-        self.run(&format!("Setting key '{}'", shown_key(key)), true, |c| self.entry_script(&scripts::PUT, &field).arg(value).arg(spelling).invoke(c))
+        self.run(&format!("Setting key '{}'", shown_key(key)), Effect::RepeatableWrite, |c| self.entry_script(&scripts::PUT, &field).arg(value).arg(spelling).invoke(c))
     }
 
     /// Stores many entries (key, encoded value): one script per thousand
@@ -294,7 +294,7 @@ impl RemoteStore {
                 invocation.arg(self.field(*key)).arg(value).arg(encoding::spelling(*key, self.case_sensitive));
             }
             // A lost reply is retried, as a loop of puts would retry each put.
-            self.run("Writing entries", true, |c| invocation.invoke::<i64>(c))?;
+            self.run("Writing entries", Effect::RepeatableWrite, |c| invocation.invoke::<i64>(c))?;
         }
         Ok(())
     }
@@ -302,12 +302,12 @@ impl RemoteStore {
     /// Removes `key`; returns what it held.
     pub fn delete(&self, key: KeyRef<'_>) -> Result<Option<(Vec<u8>, u64)>, RemoteError> {
         let field = self.field(key);
-        let removed: Option<(Vec<u8>, u64)> = self.run(&format!("Remove of key '{}'", shown_key(key)), false, |c| self.entry_script(&scripts::DELETE, &field).invoke(c))?;
+        let removed: Option<(Vec<u8>, u64)> = self.run(&format!("Remove of key '{}'", shown_key(key)), Effect::Write, |c| self.entry_script(&scripts::DELETE, &field).invoke(c))?;
         Ok(removed)
     }
 
     pub fn clear(&self) -> Result<(), RemoteError> {
-        self.run("Clear", true, |c| {
+        self.run("Clear", Effect::RepeatableWrite, |c| {
             scripts::CLEAR
                 .key(&self.names.data)
                 .key(&self.names.versions)
@@ -328,7 +328,7 @@ impl RemoteStore {
             Delta::Double(x) => ("f", format!("{x:?}")),
         };
         let what = format!("Increment of key '{}'", shown_key(key));
-        let reply: Vec<String> = self.run(&what, false, |c| self.entry_script(&scripts::INCREMENT, &field).arg(kind).arg(&text).arg(spelling).invoke(c))?;
+        let reply: Vec<String> = self.run(&what, Effect::Write, |c| self.entry_script(&scripts::INCREMENT, &field).arg(kind).arg(&text).arg(spelling).invoke(c))?;
         match reply.first().map(String::as_str) {
             Some("i") => reply.get(1).and_then(|t| t.parse().ok()).map(Sum::Int).ok_or_else(|| self.odd(&what)),
             Some("f") => reply.get(1).and_then(|t| encoding::parse_double(t)).map(Sum::Double).ok_or_else(|| self.odd(&what)),
@@ -353,7 +353,7 @@ impl RemoteStore {
     pub fn compare_exchange(&self, key: KeyRef<'_>, expected: &[u8], replacement: &[u8]) -> Result<bool, RemoteError> {
         let field = self.field(key);
         let spelling = encoding::spelling(key, self.case_sensitive);
-        let swapped: i64 = self.run(&format!("CompareExchange of key '{}'", shown_key(key)), false, |c| {
+        let swapped: i64 = self.run(&format!("CompareExchange of key '{}'", shown_key(key)), Effect::Write, |c| {
             self.entry_script(&scripts::COMPARE_EXCHANGE, &field).arg(expected).arg(replacement).arg(spelling).invoke(c)
         })?;
         Ok(swapped == 1)
@@ -369,7 +369,7 @@ impl RemoteStore {
         // it (its reply lost) or another caller did, and says so.
         let what = format!("GetOrAdd of key '{}'", shown_key(key));
         let mut attempts = 0;
-        let (added, stored, version): (i64, Vec<u8>, u64) = self.run(&what, true, |c| {
+        let (added, stored, version): (i64, Vec<u8>, u64) = self.run(&what, Effect::RepeatableWrite, |c| {
             attempts += 1;
             self.entry_script(&scripts::GET_OR_ADD, &field).arg(value).arg(spelling).invoke(c)
         })?;
@@ -384,7 +384,7 @@ impl RemoteStore {
         let field = self.field(key);
         let spelling = encoding::spelling(key, self.case_sensitive);
         let expected = expected_version.map(|v| v.to_string()).unwrap_or_default();
-        let written: i64 = self.run(&format!("Update of key '{}'", shown_key(key)), false, |c| {
+        let written: i64 = self.run(&format!("Update of key '{}'", shown_key(key)), Effect::Write, |c| {
             self.entry_script(&scripts::REPLACE_IF_VERSION, &field).arg(&expected).arg(value).arg(spelling).invoke(c)
         })?;
         Ok(written == 1)
@@ -393,7 +393,7 @@ impl RemoteStore {
     /// Every entry, read in one atomic step (safe while other processes write).
     pub fn snapshot(&self) -> Result<Vec<RemoteEntry>, RemoteError> {
         type Hash = Vec<(Vec<u8>, Vec<u8>)>;
-        let (data, versions, spellings): (Hash, HashMap<Vec<u8>, u64>, HashMap<Vec<u8>, Vec<u8>>) = self.run("Snapshot", true, |c| {
+        let (data, versions, spellings): (Hash, HashMap<Vec<u8>, u64>, HashMap<Vec<u8>, Vec<u8>>) = self.run("Snapshot", Effect::Reads, |c| {
             redis::pipe()
                 .atomic()
                 .cmd("HGETALL")
@@ -414,7 +414,7 @@ impl RemoteStore {
 
     pub fn keys(&self) -> Result<Vec<Key>, RemoteError> {
         let (fields, spellings): (Vec<Vec<u8>>, HashMap<Vec<u8>, Vec<u8>>) =
-            self.run("Keys", true, |c| redis::pipe().atomic().cmd("HKEYS").arg(&self.names.data).cmd("HGETALL").arg(&self.names.spellings).query(c))?;
+            self.run("Keys", Effect::Reads, |c| redis::pipe().atomic().cmd("HKEYS").arg(&self.names.data).cmd("HGETALL").arg(&self.names.spellings).query(c))?;
         fields.iter().map(|f| encoding::key_of(f, spellings.get(f).map(Vec::as_slice)).map_err(RemoteError::Corrupt)).collect()
     }
 
@@ -437,7 +437,7 @@ impl RemoteStore {
 
     /// Wakes this table's listener so it subscribes to what waits now want.
     fn poke(&self) -> Result<(), RemoteError> {
-        self.run("Waiting", true, |c| redis::cmd("PUBLISH").arg(self.changes.control()).arg("sync").query::<i64>(c)).map(|_| ())
+        self.run("Waiting", Effect::Reads, |c| redis::cmd("PUBLISH").arg(self.changes.control()).arg("sync").query::<i64>(c)).map(|_| ())
     }
 
     fn lock_name(&self, field: &[u8]) -> Vec<u8> {
