@@ -234,6 +234,7 @@ Describe 'Export-SyncTable and Import-SyncTable find files like the built-in cmd
         $err = $null
         Import-SyncTable -LiteralPath $bad -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $err[0].FullyQualifiedErrorId | Should -BeLike 'SyncPool.BadFormat,*'
+        $err[0].Exception.Message | Should -BeLike '*byte order mark*'
     }
 
     It 'writes through a wildcard only when it matches exactly one file' {
