@@ -1,5 +1,6 @@
 using System;
 using System.Collections;
+using System.Collections.Generic;
 using System.Management.Automation;
 using SyncPool.Table;
 
@@ -91,17 +92,12 @@ public sealed class NewSyncTableCommand : SyncPoolCmdlet
     /// </summary>
     private static void SetInitialValues(SyncTable table, IDictionary entries)
     {
-        var seen = new Hashtable(table.CaseSensitive ? KeyComparer.Ordinal : KeyComparer.IgnoreCase);
-        foreach (DictionaryEntry entry in entries)
-        {
-            // Keys the table takes; any other key is the table's to refuse, naming its type.
-            if (entry.Key is not (string or int or long or short or sbyte or byte or ushort or uint)) continue;
-            if (seen.ContainsKey(entry.Key))
-                throw new ArgumentException(
-                    $"-InitialValue holds the keys '{seen[entry.Key]}' and '{entry.Key}', which are one key in this table. Merge them{(table.CaseSensitive ? "" : ", or add -CaseSensitive if they differ in case")}.",
-                    nameof(InitialValue));
-            seen[entry.Key] = entry.Key;
-        }
+        var keys = new List<object>(entries.Count);
+        foreach (DictionaryEntry entry in entries) keys.Add(entry.Key);
+        if (table.FirstDuplicateKey(keys) is var (first, second))
+            throw new ArgumentException(
+                $"-InitialValue holds the keys '{keys[first]}' and '{keys[second]}', which are one key in this table. Merge them{(table.CaseSensitive ? "" : ", or add -CaseSensitive if they differ in case")}.",
+                nameof(InitialValue));
         foreach (DictionaryEntry entry in entries) table.Set(entry.Key, entry.Value);
     }
 }

@@ -20,8 +20,7 @@ internal static class SyncTableFiles
         var files = new List<string>();
         if (literal || !WildcardPattern.ContainsWildcardCharacters(path))
         {
-            // A -Path without wildcards may still escape them (`[): the file's name is the unescaped one.
-            string file = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(literal ? path : WildcardPattern.Unescape(path), out var provider, out _);
+            string file = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(AsWritten(path, literal), out var provider, out _);
             if (IsFileSystem(cmdlet, provider, path) && IsFile(cmdlet, file, path, mustExist: true)) files.Add(file);
             return files;
         }
@@ -83,7 +82,7 @@ internal static class SyncTableFiles
         }
         else
         {
-            file = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(literal ? path : WildcardPattern.Unescape(path), out provider, out _);
+            file = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(AsWritten(path, literal), out provider, out _);
         }
         if (!IsFileSystem(cmdlet, provider, path) || !IsFile(cmdlet, file, path, mustExist: false)) return null;
         string? folder = Path.GetDirectoryName(file);
@@ -96,6 +95,12 @@ internal static class SyncTableFiles
         }
         return file;
     }
+
+    /// <summary>
+    /// A path without wildcards as the file's name: -LiteralPath as given, a
+    /// -Path with its escapes (`[) removed, as the built-in file cmdlets do.
+    /// </summary>
+    private static string AsWritten(string path, bool literal) => literal ? path : WildcardPattern.Unescape(path);
 
     /// <summary>The error record for a failed read or write of <paramref name="file"/>.</summary>
     public static ErrorRecord Failure(Exception error, string file, bool writing) => error switch

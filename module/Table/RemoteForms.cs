@@ -27,26 +27,10 @@ internal static class RemoteForms
     /// <summary>The value's bytes, and whether they are data (true) or CLIXML (false).</summary>
     public static (bool IsData, byte[] Bytes) Encode(object value, object key)
     {
-        object bare = value is PSObject wrapped ? wrapped.BaseObject : value;
-        RefuseSecret(bare, key, nested: false);
-        if (IsLive(bare))
-        {
-            throw new SyncPoolException(ErrorCode.NotSerializable,
-                $"The value for key '{key}' is a live [{bare.GetType().FullName}], which means nothing outside this process, so a SyncTable on a Redis server cannot hold it. Store data instead (the properties you need, in a hashtable or [PSCustomObject]).");
-        }
-        // A live object inside data (@{ h = $host }, @(1, { 2 })) is refused the same
-        // way: CLIXML would store a dead copy of it, or a scriptblock as its text.
-        var writer = new DataWriter
-        {
-            MetUnsavable = nested =>
-            {
-                object inner = nested is PSObject w ? w.BaseObject : nested;
-                RefuseSecret(inner, key, nested: true);
-                if (IsLive(inner))
-                    throw new SyncPoolException(ErrorCode.NotSerializable,
-                        $"The value for key '{key}' holds a live [{inner.GetType().FullName}] inside it, which means nothing outside this process, so a SyncTable on a Redis server cannot hold it. Store data instead (the properties you need, in a hashtable or [PSCustomObject]).");
-            },
-        };
+        Refuse(value, key, nested: false);
+        // A live object or a secret inside data (@{ h = $host }, @(1, { 2 })) is refused
+        // the same way: CLIXML would store a dead copy of it, or a scriptblock as its text.
+        var writer = new DataWriter { MetUnsavable = inner => Refuse(inner, key, nested: true) };
         PowerShellData.Write(writer, value);
         if (writer.Unsavables == 0) return (true, writer.Written.ToArray());
         return (false, Encoding.UTF8.GetBytes(PSSerializer.Serialize(value, ClixmlDepth)));
@@ -60,16 +44,22 @@ internal static class RemoteForms
     }
 
     /// <summary>
-    /// A SecureString (alone or in a PSCredential) would reach the server as
-    /// CLIXML, which outside Windows keeps its text readable: anyone who can
-    /// read the server could read the secret.
+    /// Refuses, naming the key, a value (or, <paramref name="nested"/>, one
+    /// inside it) that cannot sensibly leave the process: a live object that
+    /// means nothing elsewhere (<see cref="IsLive"/>), or a SecureString
+    /// (alone or in a PSCredential), which would reach the server as CLIXML,
+    /// and CLIXML outside Windows keeps its text readable to anyone who can
+    /// read the server.
     /// </summary>
-    private static void RefuseSecret(object value, object key, bool nested)
+    private static void Refuse(object value, object key, bool nested)
     {
-        if (value is not (System.Security.SecureString or PSCredential)) return;
-        string where = nested ? "holds" : "is";
-        throw new SyncPoolException(ErrorCode.NotSerializable,
-            $"The value for key '{key}' {where} a [{value.GetType().FullName}]: on a Redis server its secret would be readable by anyone who can read the server, so a SyncTable there does not store it. Keep secrets in the process (an in-process SyncTable, or SecretManagement), and pass only what is not secret.");
+        object bare = value is PSObject wrapped ? wrapped.BaseObject : value;
+        if (bare is System.Security.SecureString or PSCredential)
+            throw new SyncPoolException(ErrorCode.NotSerializable,
+                $"The value for key '{key}' {(nested ? "holds" : "is")} a [{bare.GetType().FullName}]: on a Redis server its secret would be readable by anyone who can read the server, so a SyncTable there does not store it. Keep secrets in the process (an in-process SyncTable, or SecretManagement), and pass only what is not secret.");
+        if (IsLive(bare))
+            throw new SyncPoolException(ErrorCode.NotSerializable,
+                $"The value for key '{key}' {(nested ? "holds a live [" + bare.GetType().FullName + "] inside it" : "is a live [" + bare.GetType().FullName + "]")}, which means nothing outside this process, so a SyncTable on a Redis server cannot hold it. Store data instead (the properties you need, in a hashtable or [PSCustomObject]).");
     }
 
     private static bool IsLive(object value) => value is ScriptBlock or PSHost or Runspace or RunspacePool

@@ -647,9 +647,53 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
     }
 
     /// <summary>
+    /// The first two of <paramref name="keys"/> that are one key in this table
+    /// (the core's rule: case, [int] and [long]), or null. A key the table
+    /// cannot take is refused as a write would refuse it.
+    /// </summary>
+    internal unsafe (int First, int Second)? FirstDuplicateKey(IEnumerable<object> keys)
+    {
+        var batch = new System.IO.MemoryStream();
+        var w = new System.IO.BinaryWriter(batch);
+        Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
+        foreach (var key in keys) WriteBatchKey(w, key, keyScratch);
+        w.Flush();
+        fixed (byte* p = batch.GetBuffer())
+        {
+            var lent = new LentBytes.Unmanaged { ptr = (IntPtr)p, len = (ulong)batch.Length };
+            var result = Interop.table_core_first_duplicate_key(_native, (IntPtr)(&lent));
+            GC.KeepAlive(this);
+            if (!result.IsOk) throw NativeError.From(result.AsErr());
+            var pair = result.AsOk();
+            return pair.found.Is ? ((int)pair.first, (int)pair.second) : null;
+        }
+    }
+
+    /// <summary>A key as a batch holds it (the layout rust/src/ffi/batch.rs reads).</summary>
+    private static unsafe void WriteBatchKey(System.IO.BinaryWriter w, object key, Span<byte> scratch)
+    {
+        var encoded = EncodedKey.From(key, scratch);
+        fixed (byte* kp = encoded.Utf8)
+        {
+            var nativeKey = encoded.ToNative(kp);
+            if (nativeKey.kind._variant == KeyKind.Int.Native._variant)
+            {
+                w.Write((byte)1);
+                w.Write(encoded.Number);
+            }
+            else
+            {
+                w.Write((byte)0);
+                w.Write(encoded.Utf8.Length);
+                w.Write(encoded.Utf8);
+            }
+        }
+    }
+
+    /// <summary>
     /// Writes many entries to a Redis table in one native call, which the core
     /// sends as one script per thousand entries (not one round trip each).
-    /// The batch layout is the one rust/src/ffi/remote_calls.rs reads.
+    /// The batch layout is the one rust/src/ffi/batch.rs reads.
     /// </summary>
     private unsafe void SetMany(List<DictionaryEntry> entries)
     {
@@ -659,22 +703,7 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
         Span<byte> valueScratch = stackalloc byte[EncodedValue.ScratchBytes];
         foreach (var entry in entries)
         {
-            var key = EncodedKey.From(entry.Key, keyScratch);
-            fixed (byte* kp = key.Utf8)
-            {
-                var nativeKey = key.ToNative(kp);
-                if (nativeKey.kind._variant == KeyKind.Int.Native._variant)
-                {
-                    w.Write((byte)1);
-                    w.Write(key.Number);
-                }
-                else
-                {
-                    w.Write((byte)0);
-                    w.Write(key.Utf8.Length);
-                    w.Write(key.Utf8);
-                }
-            }
+            WriteBatchKey(w, entry.Key, keyScratch);
             var value = EncodedValue.ForRedis(entry.Value, valueScratch, entry.Key);
             fixed (byte* vp = value.Bytes)
             {

@@ -28,6 +28,19 @@ BeforeAll {
         $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop(); $port
     }
 
+    # Runs $Body with a table named $Name on a private redis-server (given the table,
+    # the server's process and its port); removes the table and stops the server after.
+    function Invoke-OnPrivateRedis([string] $Name, [scriptblock] $Body) {
+        $port = Get-FreePort
+        $server = Start-PrivateRedis $port
+        $t = New-SyncTable -Name $Name -Redis "redis://127.0.0.1:$port/0"
+        try { & $Body $t $server $port }
+        finally {
+            Remove-SyncTable $t -Confirm:$false
+            if (-not $server.HasExited) { $server.Kill() }
+        }
+    }
+
     # A private redis-server for the tests that stop and restart their server.
     function Start-PrivateRedis([int] $Port) {
         $dir = Join-Path ([IO.Path]::GetTempPath()) "syncpool-pester-redis-$Port"
@@ -640,34 +653,28 @@ Describe 'Faults of a Redis table' {
     }
 
     It 'a server that stops answering mid-run: a call fails once its reply is late, without doubling the wait' {
-        $port = Get-FreePort
-        $server = Start-PrivateRedis $port
-        $t = New-SyncTable -Name stuck -Redis "redis://127.0.0.1:$port/0"
-        try {
-            [void]$t.Increment('n')
-            Start-Sleep -Milliseconds 1200   # idle: the next change checks its connection first
-            & kill -STOP $server.Id
-            $sw = [Diagnostics.Stopwatch]::StartNew()
-            $err = $null
-            try { [void]$t.Increment('n') } catch { $err = $_ }
-            $sw.Elapsed.TotalSeconds | Should -BeLessThan 20 -Because 'one reply timeout (15 s), not one per connection tried'
-            $err.Exception.InnerException.Code.ToString() | Should -Be 'RedisConnectionLost'
-            $err.Exception.Message | Should -BeLike '*no reply within 15 s*Nothing was changed*'
-            & kill -CONT $server.Id
-            $t.Increment('n') | Should -Be 2 -Because 'the failed Increment was never sent'
-        }
-        finally {
-            & kill -CONT $server.Id 2>$null
-            Remove-SyncTable $t -Confirm:$false
-            if (-not $server.HasExited) { $server.Kill() }
+        Invoke-OnPrivateRedis stuck {
+            param($t, $server)
+            try {
+                [void]$t.Increment('n')
+                Start-Sleep -Milliseconds 1200   # idle: the next change checks its connection first
+                & kill -STOP $server.Id
+                $sw = [Diagnostics.Stopwatch]::StartNew()
+                $err = $null
+                try { [void]$t.Increment('n') } catch { $err = $_ }
+                $sw.Elapsed.TotalSeconds | Should -BeLessThan 20 -Because 'one reply timeout (15 s), not one per connection tried'
+                $err.Exception.InnerException.Code.ToString() | Should -Be 'RedisConnectionLost'
+                $err.Exception.Message | Should -BeLike '*no reply within 15 s*Nothing was changed*'
+                & kill -CONT $server.Id
+                $t.Increment('n') | Should -Be 2 -Because 'the failed Increment was never sent'
+            }
+            finally { & kill -CONT $server.Id 2>$null }
         }
     }
 
     It 'reads PowerShell will not let throw report a server that is down instead of answering $null' {
-        $port = Get-FreePort
-        $server = Start-PrivateRedis $port
-        $t = New-SyncTable -Name down -Redis "redis://127.0.0.1:$port/0"
-        try {
+        Invoke-OnPrivateRedis down {
+            param($t, $server, $port)
             $t.a = 'hello'
             $server.Kill(); $server.WaitForExit()
             foreach ($read in { $t.a }, { $t['a'] }, { $t.Count }, { $t.Keys }, { $t.Values }) {
@@ -683,10 +690,6 @@ Describe 'Faults of a Redis table' {
             # The table's own properties still answer quietly.
             $t.Name | Should -Be 'down'
             $t.IsDisposed | Should -BeFalse
-        }
-        finally {
-            Remove-SyncTable $t -Confirm:$false
-            if (-not $server.HasExited) { $server.Kill() }
         }
     }
 

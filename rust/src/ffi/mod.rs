@@ -5,6 +5,7 @@
 //! it converts arguments, calls [`crate::table`] / [`crate::pool`], and turns
 //! failures (and panics) into error codes.
 
+pub mod batch;
 pub mod cancel;
 pub mod fault;
 pub mod objects;

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use interoptopus::ffi;
 
+use crate::ffi::batch;
 use crate::ffi::fault::{ErrorCode, Fault};
 use crate::ffi::table_core::RedisOptionsIn;
-use crate::ffi::values::{AddedRead, EntryOut, KeyIn, KeyOut, LentBytes, ValueIn, ValueKind, ValueOut, ValueRead};
-use crate::table::KeyRef;
+use crate::ffi::values::{AddedRead, EntryOut, KeyIn, KeyOut, ValueIn, ValueOut, ValueRead};
 use crate::remote::address::{Address, Secret};
 use crate::remote::encoding::{self, Remote};
 use crate::remote::{DEFAULT_LOCK_EXPIRY, Delta, RemoteError, RemoteOptions, RemoteStore, Sum};
@@ -149,56 +149,9 @@ pub fn snapshot(remote: &RemoteStore) -> Result<ffi::Vec<EntryOut>, Fault> {
     Ok(ffi::Vec::from_vec(out))
 }
 
-/// The value kinds in the order C# numbers them (`ValueKind`'s declaration order).
-const KINDS: [ValueKind; 10] = [
-    ValueKind::Null,
-    ValueKind::Bool,
-    ValueKind::Int,
-    ValueKind::Double,
-    ValueKind::Text,
-    ValueKind::Bytes,
-    ValueKind::DateTime,
-    ValueKind::Object,
-    ValueKind::Data,
-    ValueKind::Clixml,
-];
-
-/// Reads a batch of entries C# wrote for `put_many`: per entry a key (u8 0
-/// text + u32 length + UTF-8, or 1 integer + i64) and a value (u8 kind, i64
-/// number, f64 real, u8 flag, u32 length + bytes), little-endian.
-fn batch_entries(bytes: &[u8]) -> Result<Vec<(KeyRef<'_>, ValueIn)>, Fault> {
-    let bad = || Fault::invalid("The batch of entries from C# is malformed.");
-    let mut at = 0usize;
-    let mut take = |n: usize| -> Result<&[u8], Fault> {
-        let slice = bytes.get(at..at + n).ok_or_else(bad)?;
-        at += n;
-        Ok(slice)
-    };
-    let mut entries = Vec::new();
-    while let Ok(kind) = take(1) {
-        let key = match kind[0] {
-            0 => {
-                let len = u32::from_le_bytes(take(4)?.try_into().map_err(|_| bad())?) as usize;
-                KeyRef::Text(std::str::from_utf8(take(len)?).map_err(|_| Fault::invalid("A key is not valid UTF-8."))?)
-            }
-            1 => KeyRef::Int(i64::from_le_bytes(take(8)?.try_into().map_err(|_| bad())?)),
-            _ => return Err(bad()),
-        };
-        let kind = *KINDS.get(take(1)?[0] as usize).ok_or_else(bad)?;
-        let number = i64::from_le_bytes(take(8)?.try_into().map_err(|_| bad())?);
-        let real = f64::from_le_bytes(take(8)?.try_into().map_err(|_| bad())?);
-        let flag = take(1)?[0];
-        let len = u32::from_le_bytes(take(4)?.try_into().map_err(|_| bad())?) as usize;
-        let payload = take(len)?;
-        let value = ValueIn { kind, number, real, bytes: LentBytes { ptr: payload.as_ptr(), len: payload.len() as u64 }, flag };
-        entries.push((key, value));
-    }
-    Ok(entries)
-}
-
 #[inline(never)]
 pub fn put_many(remote: &RemoteStore, batch: &[u8]) -> Result<u64, Fault> {
-    let entries = batch_entries(batch)?;
+    let entries = batch::entries(batch)?;
     let mut encoded = Vec::with_capacity(entries.len());
     for (key, value) in &entries {
         encoded.push((*key, encoding::encode(value.to_remote()?)));

@@ -24,12 +24,13 @@
 use crate::cancel::Cancel;
 use crate::data::document::{self, DocumentError};
 use crate::data::{Data, wire};
+use crate::ffi::batch;
 use crate::ffi::cancel;
 use crate::ffi::fault::{ErrorCode, Fault, guard, install_panic_hook};
 use crate::ffi::values::{AddedRead, EntryOut, KeyIn, KeyOut, LentBuffer, LentBytes, ValueIn, ValueKind, ValueRead};
 use crate::ffi::remote_calls;
 use crate::remote::RemoteStore;
-use crate::table::{Key, Store, Swap, TableError, Waited};
+use crate::table::{Key, KeyRef, Store, Swap, TableError, Waited};
 use interoptopus::ffi;
 use std::time::Duration;
 
@@ -52,6 +53,15 @@ enum Backend {
 enum Open<'a> {
     Local(&'a Store),
     Remote(&'a RemoteStore),
+}
+
+/// Two entries of a batch that are one key (see [`TableCore::first_duplicate_key`]).
+#[ffi]
+#[derive(Clone, Copy)]
+pub struct DuplicateKeys {
+    pub first: u64,
+    pub second: u64,
+    pub found: ffi::Bool,
 }
 
 /// How a Redis table is opened (New-SyncTable -Redis).
@@ -527,6 +537,21 @@ impl TableCore {
     /// The entries of a JSON document or plain JSON object (Import-SyncTable)
     /// as data wire bytes, checked completely: a bad file, or two keys this
     /// table would treat as one, is an error before anything is loaded.
+    /// The first two keys of `batch` (a batch of keys, see [`batch`](super::batch))
+    /// that are one key in this table (`found` false when there are none):
+    /// New-SyncTable -InitialValue refuses them before writing anything, by
+    /// the table's own rule for keys.
+    pub fn first_duplicate_key(&self, batch: &LentBytes) -> ffi::Result<DuplicateKeys, ErrorCode> {
+        guard(|| {
+            let store = Store::new(self.case_sensitive_now()?);
+            let keys = batch::keys(batch.as_slice())?;
+            Ok(match store.first_duplicate(keys) {
+                Some((first, second)) => DuplicateKeys { first: first as u64, second: second as u64, found: true.into() },
+                None => DuplicateKeys { first: 0, second: 0, found: false.into() },
+            })
+        })
+    }
+
     pub fn read_document(&self, text: &LentBytes) -> ffi::Result<ffi::Vec<u8>, ErrorCode> {
         guard(|| {
             let case_sensitive = self.case_sensitive_now()?;
@@ -543,7 +568,7 @@ impl TableCore {
                     _ => Key::Text(String::new()),
                 })
                 .collect();
-            if let Some((first, second)) = store.first_duplicate(keys.iter()) {
+            if let Some((first, second)) = store.first_duplicate(keys.iter().map(KeyRef::from)) {
                 let how = if store.case_sensitive() { "" } else { " (this table ignores case)" };
                 return Err(Fault::new(
                     ErrorCode::BadFormat,

@@ -328,7 +328,7 @@ impl Store {
     /// as the same key.
     pub(crate) fn first_duplicate<'k>(
         &self,
-        keys: impl IntoIterator<Item = &'k Key>,
+        keys: impl IntoIterator<Item = KeyRef<'k>>,
     ) -> Option<(usize, usize)> {
         match self.table {
             Tables::Ordinal(_) => first_duplicate::<Ordinal>(keys),
@@ -347,12 +347,9 @@ impl fmt::Debug for Store {
 }
 
 fn first_duplicate<'k, C: Comparer>(
-    keys: impl IntoIterator<Item = &'k Key>,
+    keys: impl IntoIterator<Item = KeyRef<'k>>,
 ) -> Option<(usize, usize)> {
-    let probes: Vec<Probe<'k, C>> = keys
-        .into_iter()
-        .map(|key| Probe::new(KeyRef::from(key)))
-        .collect();
+    let probes: Vec<Probe<'k, C>> = keys.into_iter().map(Probe::new).collect();
     let mut seen: HashMap<&dyn Lookup<C>, usize, PassThrough> =
         HashMap::with_capacity_and_hasher(probes.len(), PassThrough);
     for (index, probe) in probes.iter().enumerate() {
