@@ -291,7 +291,26 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
     }
 
     /// <summary>Enumerates a snapshot: never throws while other runspaces write.</summary>
-    public IDictionaryEnumerator GetEnumerator() => new SnapshotEnumerator(Entries());
+    /// <summary>
+    /// The entries at this moment (a snapshot: safe while others write). On a
+    /// removed table it throws; when PowerShell's serializer is the caller
+    /// (Export-Clixml, Start-Job arguments), which swallows that and writes an
+    /// empty dictionary, the error is also written for the user to see.
+    /// </summary>
+    public IDictionaryEnumerator GetEnumerator()
+    {
+        try
+        {
+            return new SnapshotEnumerator(Entries());
+        }
+        catch (Exception e) when (UnthrowableReads.Catches(e))
+        {
+            // Looked for here, not in the filter: the stack is unwound to this
+            // call by now, so the caller is a frame or two away.
+            if (UnthrowableReads.SerializerIsCalling()) UnthrowableReads.Report(this, "the entries", e);
+            throw;
+        }
+    }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 

@@ -24,7 +24,8 @@ namespace SyncPool.Table;
 /// (SyncPool.Disposed for a removed table) as a non-terminating error into
 /// the caller's error stream, and answer <see cref="Removed"/> or
 /// <see cref="Unread"/>, values no table ever holds. Method calls,
-/// assignments and enumeration throw as usual.
+/// assignments and enumeration throw as usual; enumeration by PowerShell's
+/// serializer, which swallows the exception, also writes the error.
 /// </remarks>
 public static class UnthrowableReads
 {
@@ -54,6 +55,23 @@ public static class UnthrowableReads
     public static bool Catches(Exception error) =>
         error is not (OutOfMemoryException or StackOverflowException or System.Threading.ThreadInterruptedException)
         && Runspace.DefaultRunspace is { RunspaceStateInfo.State: RunspaceState.Opened };
+
+    /// <summary>
+    /// Whether PowerShell's serializer (InternalSerializer: Export-Clixml,
+    /// Start-Job and remoting arguments, PSSerializer) is enumerating the
+    /// table: it swallows what GetEnumerator throws and writes an empty
+    /// dictionary. Looked up only on the failure path; a few frames suffice
+    /// (the serializer calls GetEnumerator directly).
+    /// </summary>
+    public static bool SerializerIsCalling()
+    {
+        var frames = new System.Diagnostics.StackTrace(1, false).GetFrames();
+        for (int i = 0; i < frames.Length && i < 8; i++)
+        {
+            if (frames[i].GetMethod()?.DeclaringType?.FullName == "System.Management.Automation.InternalSerializer") return true;
+        }
+        return false;
+    }
 
     /// <summary>
     /// Writes the error for a failed read of <paramref name="what"/> from

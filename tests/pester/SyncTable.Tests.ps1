@@ -527,9 +527,17 @@ Describe 'Named tables and disposal' {
         }
         $t.a | Should -BeOfType [SyncPool.Table.RemovedSyncTable] -ErrorAction SilentlyContinue 2>$null
         $t.Count 2>$null | Should -Be -1
+        # PowerShell's serializer (Export-Clixml, Start-Job -ArgumentList, PSSerializer) swallows what
+        # GetEnumerator throws and writes an empty dictionary (see the next test): the removal is reported.
+        foreach ($serialize in { $t | Export-Clixml -LiteralPath (Join-Path $TestDrive 'removed.xml') }, { $null = [System.Management.Automation.PSSerializer]::Serialize($t) }) {
+            $errors = @(& $serialize 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+            $errors.Count | Should -Be 1 -Because "$serialize must report the removal"
+            $errors[0].FullyQualifiedErrorId | Should -BeLike 'SyncPool.Disposed*'
+            $errors[0].Exception.Message | Should -BeLike '*removed*entries*'
+        }
     }
 
-    It 'cannot throw from $d.key, $d[key], $d.Count or $d.Keys: PowerShell swallows IDictionary exceptions (why the table reports instead)' {
+    It 'cannot throw from $d.key, $d[key], $d.Count, $d.Keys or to the serializer: PowerShell swallows IDictionary exceptions (why the table reports instead)' {
         Add-Type -TypeDefinition @"
 using System;
 using System.Collections;
@@ -553,6 +561,8 @@ public sealed class SyncPoolThrowingDictionary : IDictionary {
             { $null = & $read } | Should -Not -Throw
             & $read | Should -BeNullOrEmpty
         }
+        $d | Export-Clixml -LiteralPath (Join-Path $TestDrive 'throwing.xml')
+        (Get-Content -LiteralPath (Join-Path $TestDrive 'throwing.xml') -Raw) | Should -Match '<DCT />' -Because 'the serializer writes an empty dictionary when GetEnumerator throws'
         $ErrorActionPreference = 'Stop'
         { $null = $d.a } | Should -Not -Throw
         $Error.Count | Should -Be 0
