@@ -470,21 +470,37 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
     /// <summary>
     /// Runs <paramref name="body"/> while holding the key's critical section
     /// (for invariants across several keys). Released on exceptions, including
-    /// a pipeline being stopped. Re-entrant on the same thread.
+    /// a pipeline being stopped. Re-entrant on the same thread. Waiting for
+    /// the key ends when the PowerShell pipeline on this thread is stopped
+    /// (Ctrl+C; see <see cref="PipelineStop"/>).
     /// </summary>
     public void Lock(object key, Action body) => Lock(key, body, Timeout.InfiniteTimeSpan, CancellationToken.None);
 
     public void Lock(object key, Action body, TimeSpan timeout, CancellationToken cancel)
     {
-        using var signal = CancelSignal.Follow(cancel);
-        Lock(key, body, timeout, signal.Id);
+        ArgumentNullException.ThrowIfNull(body);
+        ulong owner = LockOwner;
+        // A free lock is taken at once, with nothing to follow; only a wait
+        // needs a signal that ends it when the pipeline stops (PipelineStop).
+        if (cancel.IsCancellationRequested || !Take(key, owner, TimeSpan.Zero, 0))
+        {
+            if (!PipelineStop.Run(cancel, signal => Take(key, owner, timeout, signal))) throw new TimeoutException($"Could not lock key '{key}' within {timeout}.");
+        }
+        RunHolding(key, owner, body);
     }
 
     /// <summary><see cref="Lock(object, Action, TimeSpan, CancellationToken)"/> with a native cancellation signal (0: none).</summary>
-    internal unsafe void Lock(object key, Action body, TimeSpan timeout, ulong cancel)
+    internal void Lock(object key, Action body, TimeSpan timeout, ulong cancel)
     {
         ArgumentNullException.ThrowIfNull(body);
         ulong owner = LockOwner;
+        if (!Take(key, owner, timeout, cancel)) throw new TimeoutException($"Could not lock key '{key}' within {timeout}.");
+        RunHolding(key, owner, body);
+    }
+
+    /// <summary>Takes the key's lock for <paramref name="owner"/>, waiting up to <paramref name="timeout"/>; false when it did not.</summary>
+    private unsafe bool Take(object key, ulong owner, TimeSpan timeout, ulong cancel)
+    {
         ulong milliseconds = NativeTimeout(timeout);
         Span<byte> keyScratch = stackalloc byte[EncodedKey.ScratchBytes];
         var encoded = EncodedKey.From(key, keyScratch);
@@ -494,8 +510,13 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
             var taken = Interop.table_core_lock_key(_native, (IntPtr)(&nativeKey), owner, milliseconds, cancel);
             GC.KeepAlive(this);
             if (!taken.IsOk) throw NativeError.From(taken.AsErr());
-            if (!taken.AsOk().Is) throw new TimeoutException($"Could not lock key '{key}' within {timeout}.");
+            return taken.AsOk().Is;
         }
+    }
+
+    /// <summary>Runs <paramref name="body"/> holding the key's lock, then releases it.</summary>
+    private void RunHolding(object key, ulong owner, Action body)
+    {
         try
         {
             body();
@@ -536,22 +557,28 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
         return null;
     }
 
-    /// <summary>Blocks until <paramref name="key"/> exists; false on timeout. Wakes at once when it is written.</summary>
+    /// <summary>
+    /// Blocks until <paramref name="key"/> exists; false on timeout. Wakes at
+    /// once when it is written. Stopping the PowerShell pipeline on this
+    /// thread (Ctrl+C) ends the wait, and the script, with
+    /// PipelineStoppedException; a cancelled token, with OperationCanceledException.
+    /// </summary>
     public bool WaitFor(object key, TimeSpan timeout) => WaitFor(key, timeout, CancellationToken.None);
 
     public bool WaitFor(object key, int timeoutMilliseconds) => WaitFor(key, TimeSpan.FromMilliseconds(timeoutMilliseconds));
 
     public bool WaitFor(object key, TimeSpan timeout, CancellationToken cancel)
     {
-        using var signal = CancelSignal.Follow(cancel);
-        return WaitForValue(key, null, timeout, signal.Id, out _);
+        // A key that exists needs no wait, and no signal to end one (PipelineStop).
+        if (!cancel.IsCancellationRequested && WaitForValue(key, null, TimeSpan.Zero, 0, out _)) return true;
+        return PipelineStop.Run(cancel, signal => WaitForValue(key, null, timeout, signal, out _));
     }
 
     /// <summary>Blocks until the key's version exceeds <paramref name="afterVersion"/> (see <see cref="GetVersion"/>).</summary>
     public bool WaitForChange(object key, long afterVersion, TimeSpan timeout, CancellationToken cancel = default)
     {
-        using var signal = CancelSignal.Follow(cancel);
-        return WaitForValue(key, afterVersion, timeout, signal.Id, out _);
+        if (!cancel.IsCancellationRequested && WaitForValue(key, afterVersion, TimeSpan.Zero, 0, out _)) return true;
+        return PipelineStop.Run(cancel, signal => WaitForValue(key, afterVersion, timeout, signal, out _));
     }
 
     /// <summary>

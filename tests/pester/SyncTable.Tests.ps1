@@ -309,6 +309,37 @@ Describe 'Wait-SyncTable' {
         $ps.Dispose()
     }
 
+    It 'ends the methods $t.WaitFor, $t.WaitForChange and $t.Lock when their pipeline is stopped (Ctrl+C), before the next statement' {
+        $t = New-SyncTable -InitialValue @{ changing = 1 }
+        # Another runspace holds key 'held' until 'release' is written.
+        $holder = [powershell]::Create().AddScript({ param($t) $t.Lock('held', [Action]{ $t.holding = 1; $null = $t.WaitFor('release', [timespan]::FromSeconds(30)) }) }).AddArgument($t)
+        $holding = $holder.BeginInvoke()
+        $waits = @(
+            'param($t) $null = $t.WaitFor(''never'', -1); $t.after = ''WaitFor'''
+            'param($t) $null = $t.WaitForChange(''changing'', $t.GetVersion(''changing''), [timespan]::FromMilliseconds(-1)); $t.after = ''WaitForChange'''
+            'param($t) $t.Lock(''held'', [Action]{ }); $t.after = ''Lock'''
+        )
+        try {
+            $t.WaitFor('holding', [timespan]::FromSeconds(10)) | Should -BeTrue
+            foreach ($wait in $waits) {
+                $ps = [powershell]::Create().AddScript($wait).AddArgument($t)
+                $running = $ps.BeginInvoke()
+                $running.AsyncWaitHandle.WaitOne(300) | Should -BeFalse -Because "$wait waits"
+                $sw = [Diagnostics.Stopwatch]::StartNew()
+                $stopping = $ps.BeginStop($null, $null)
+                $stopping.AsyncWaitHandle.WaitOne(5000) | Should -BeTrue -Because "stopping the pipeline ends $wait"
+                $sw.Elapsed.TotalSeconds | Should -BeLessThan 5
+                $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+                $t.ContainsKey('after') | Should -BeFalse -Because 'the statement after the wait does not run'
+                $ps.Dispose()
+            }
+        }
+        finally {
+            # Frees whatever still waits, should the test fail.
+            $t.release = 1; $t.never = 1; $t.changing = 2; $null = $holding.AsyncWaitHandle.WaitOne(10000); $holder.Dispose()
+        }
+    }
+
     It 'ends at once with SyncPool.Disposed when another runspace removes the table' {
         $t = New-SyncTable
         $ps = [powershell]::Create().AddCommand('Import-Module').AddArgument($env:SYNCPOOL_MODULE_PATH).AddStatement().AddCommand('Wait-SyncTable').AddParameter('Table', $t).AddParameter('Key', 'never')
