@@ -26,44 +26,58 @@ internal sealed class PipelineStop : IDisposable
     private static readonly PipelineStop Nothing = new(null, null, default);
 
     // PowerShellStandard.Library, which the module compiles against, lacks the
-    // Pipeline types, so they are reached by reflection, once: the internal
+    // Pipeline types, so they are reached by reflection: the internal
     // Runspace.GetCurrentlyRunningPipeline (stable since PowerShell 1) and the
     // pipeline's public StateChanged event and PipelineStateInfo.State. Null
-    // if a PowerShell version lacks one; method waits then follow the token
-    // only.
-    private static readonly MethodInfo? RunningPipelineOf =
-        typeof(Runspace).GetMethod("GetCurrentlyRunningPipeline", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public, Type.EmptyTypes);
+    // when PowerShell is not in the process (the table used from plain .NET)
+    // or a PowerShell version lacks one; method waits then follow the token
+    // only. Nothing here names a PowerShell type outside PowerShellPipelines,
+    // so this class loads without PowerShell.
+    private static readonly Func<object?>? RunningPipelineOnThisThread = PowerShellPipelines.TryBind();
 
     private static readonly MethodInfo StateChangedMethod =
         typeof(PipelineStop).GetMethod(nameof(OnStateChanged), BindingFlags.Instance | BindingFlags.NonPublic)!;
 
+    /// <summary>The members of the last pipeline type seen (there is one: LocalPipeline), looked up once.</summary>
+    private static PipelineMembers? s_members;
+
     private readonly CancelSignal? _signal;
     private readonly object? _pipeline;
-    private readonly EventInfo? _stateChanged;
+    private readonly PipelineMembers? _members;
     private readonly Delegate? _handler;
     private readonly CancellationTokenRegistration _registration;
+    private volatile bool _pipelineStopped;
 
     private PipelineStop(CancelSignal? signal, object? pipeline, CancellationToken token)
     {
         _signal = signal;
         if (signal is null) return;
-        if (pipeline is not null && pipeline.GetType().GetEvent("StateChanged") is { EventHandlerType: { } handlerType } stateChanged)
+        // The native signal exists before anything can fire it.
+        _ = signal.Id;
+        if (pipeline is not null && MembersOf(pipeline.GetType()) is { } members)
         {
-            _handler = Delegate.CreateDelegate(handlerType, this, StateChangedMethod);
-            stateChanged.AddEventHandler(pipeline, _handler);
+            _handler = Delegate.CreateDelegate(members.StateChanged.EventHandlerType!, this, StateChangedMethod);
+            members.StateChanged.AddEventHandler(pipeline, _handler);
             _pipeline = pipeline;
-            _stateChanged = stateChanged;
-            // A stop that began before the subscription counts too.
-            if (Ends(pipeline.GetType().GetProperty("PipelineStateInfo")?.GetValue(pipeline))) Stopped();
+            _members = members;
+            // A stop that began between the caller's look and the subscription counts too.
+            if (members.Ends(pipeline)) Stopped();
         }
         // Runs at once if the token is already cancelled.
         if (token.CanBeCanceled) _registration = token.Register(signal.Signal);
     }
 
-    /// <summary>The signal for one wait, following <paramref name="token"/> and this thread's pipeline; dispose it when the wait is over.</summary>
+    /// <summary>
+    /// The signal for one wait, following <paramref name="token"/> and this
+    /// thread's pipeline; dispose it when the wait is over. A pipeline that is
+    /// stopping already is not followed: the method was called by the
+    /// cleanup code a stop still runs (finally and clean blocks), whose waits
+    /// wait, as Wait-SyncTable's there do.
+    /// </summary>
     private static PipelineStop Follow(CancellationToken token)
     {
         var pipeline = RunningPipeline();
+        if (pipeline is not null && MembersOf(pipeline.GetType()) is { } members && members.Ends(pipeline)) pipeline = null;
         if (pipeline is null && !token.CanBeCanceled) return Nothing;
         return new PipelineStop(new CancelSignal(), pipeline, token);
     }
@@ -82,23 +96,19 @@ internal sealed class PipelineStop : IDisposable
         using var stop = Follow(token);
         try
         {
-            return wait(stop.Id);
+            return wait(stop._signal?.Id ?? 0);
         }
         catch (OperationCanceledException) when (stop._pipelineStopped)
         {
-            throw new PipelineStoppedException();
+            PowerShellPipelines.ThrowStopped();
+            throw;
         }
     }
-
-    /// <summary>The number to pass to a native wait (0 when nothing can cancel it).</summary>
-    private ulong Id => _signal?.Id ?? 0;
-
-    private volatile bool _pipelineStopped;
 
     public void Dispose()
     {
         if (_signal is null) return;
-        if (_pipeline is not null) _stateChanged!.RemoveEventHandler(_pipeline, _handler);
+        if (_pipeline is not null) _members!.StateChanged.RemoveEventHandler(_pipeline, _handler);
         _registration.Dispose();
         _signal.Dispose();
     }
@@ -106,7 +116,7 @@ internal sealed class PipelineStop : IDisposable
     /// <summary>The pipeline's StateChanged (its arguments are a PipelineStateEventArgs).</summary>
     private void OnStateChanged(object? sender, EventArgs e)
     {
-        if (Ends(e.GetType().GetProperty("PipelineStateInfo")?.GetValue(e))) Stopped();
+        if (PipelineMembers.EndsWith(e.GetType().GetProperty("PipelineStateInfo")?.GetValue(e))) Stopped();
     }
 
     private void Stopped()
@@ -115,20 +125,74 @@ internal sealed class PipelineStop : IDisposable
         _signal?.Signal();
     }
 
-    /// <summary>Whether a PipelineStateInfo says the pipeline is stopping or stopped.</summary>
-    private static bool Ends(object? stateInfo) =>
-        stateInfo?.GetType().GetProperty("State")?.GetValue(stateInfo)?.ToString() is "Stopping" or "Stopped";
+    private static object? RunningPipeline() => RunningPipelineOnThisThread?.Invoke();
 
-    private static object? RunningPipeline()
+    private static PipelineMembers? MembersOf(Type type)
     {
-        if (RunningPipelineOf is null || Runspace.DefaultRunspace is not { } runspace) return null;
-        try
+        var members = s_members;
+        if (members?.Type == type) return members;
+        members = PipelineMembers.Of(type);
+        s_members = members;
+        return members;
+    }
+
+    /// <summary>A pipeline type's StateChanged event and PipelineStateInfo property.</summary>
+    private sealed record PipelineMembers(Type Type, EventInfo StateChanged, PropertyInfo StateInfo)
+    {
+        public static PipelineMembers? Of(Type type) =>
+            type.GetEvent("StateChanged") is { EventHandlerType: not null } stateChanged && type.GetProperty("PipelineStateInfo") is { } stateInfo
+                ? new PipelineMembers(type, stateChanged, stateInfo)
+                : null;
+
+        /// <summary>Whether the pipeline is stopping or stopped.</summary>
+        public bool Ends(object pipeline) => EndsWith(StateInfo.GetValue(pipeline));
+
+        /// <summary>Whether a PipelineStateInfo says stopping or stopped.</summary>
+        public static bool EndsWith(object? stateInfo) =>
+            stateInfo?.GetType().GetProperty("State")?.GetValue(stateInfo)?.ToString() is "Stopping" or "Stopped";
+    }
+
+    /// <summary>
+    /// The code that names PowerShell's types, apart: the JIT needs
+    /// System.Management.Automation only when it compiles these methods, which
+    /// happens only where PowerShell is loaded.
+    /// </summary>
+    private static class PowerShellPipelines
+    {
+        /// <summary>A function giving the pipeline running on this thread's runspace (or null); null without PowerShell.</summary>
+        public static Func<object?>? TryBind()
         {
-            return RunningPipelineOf.Invoke(runspace, null);
+            try
+            {
+                return Bind();
+            }
+            catch (Exception e) when (e is System.IO.FileNotFoundException or System.IO.FileLoadException or TypeLoadException)
+            {
+                return null;
+            }
         }
-        catch (TargetInvocationException)
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static Func<object?>? Bind()
         {
-            return null;
+            var method = typeof(Runspace).GetMethod("GetCurrentlyRunningPipeline", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public, Type.EmptyTypes);
+            if (method is null) return null;
+            return () =>
+            {
+                if (Runspace.DefaultRunspace is not { } runspace) return null;
+                try
+                {
+                    return method.Invoke(runspace, null);
+                }
+                catch (TargetInvocationException)
+                {
+                    return null;
+                }
+            };
         }
+
+        /// <summary>Throws what PowerShell takes as its pipeline's stop.</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        public static void ThrowStopped() => throw new PipelineStoppedException();
     }
 }

@@ -38,7 +38,10 @@ internal sealed class CancelSignal : IDisposable
     /// <summary>Ends every wait given this signal, now and later. Safe from any thread, idempotent.</summary>
     public void Signal()
     {
-        Volatile.Write(ref _signalled, 1);
+        // A full fence, as the CompareExchange in Id is: whichever of the two
+        // runs second sees the other's write, so a signal racing the native
+        // signal's creation is never lost.
+        Interlocked.Exchange(ref _signalled, 1);
         ulong id = Volatile.Read(ref _id);
         if (id != 0) Interop.syncpool_cancel_signal(id);
     }
@@ -47,36 +50,5 @@ internal sealed class CancelSignal : IDisposable
     {
         ulong id = Interlocked.Exchange(ref _id, 0);
         if (id != 0) Interop.syncpool_cancel_release(id);
-    }
-
-    /// <summary>
-    /// A signal that fires when <paramref name="token"/> is cancelled, for
-    /// .NET callers that cancel with tokens; none (number 0) when the token
-    /// can never be cancelled. Dispose it when the wait is over.
-    /// </summary>
-    public static TokenLink Follow(CancellationToken token) => token.CanBeCanceled ? new TokenLink(token) : default;
-
-    /// <summary>A <see cref="CancelSignal"/> fired by a token (see <see cref="Follow"/>).</summary>
-    public readonly struct TokenLink : IDisposable
-    {
-        private readonly CancelSignal? _signal;
-        private readonly CancellationTokenRegistration _registration;
-
-        internal TokenLink(CancellationToken token)
-        {
-            var signal = new CancelSignal();
-            _signal = signal;
-            // Runs at once if the token is already cancelled.
-            _registration = token.Register(signal.Signal);
-        }
-
-        /// <summary>The number to pass to a native wait (0 when not cancellable).</summary>
-        public ulong Id => _signal?.Id ?? 0;
-
-        public void Dispose()
-        {
-            _registration.Dispose();
-            _signal?.Dispose();
-        }
     }
 }

@@ -290,12 +290,12 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
         if (!result.IsOk) throw NativeError.From(result.AsErr());
     }
 
-    /// <summary>Enumerates a snapshot: never throws while other runspaces write.</summary>
     /// <summary>
-    /// The entries at this moment (a snapshot: safe while others write). On a
-    /// removed table it throws; when PowerShell's serializer is the caller
-    /// (Export-Clixml, Start-Job arguments), which swallows that and writes an
-    /// empty dictionary, the error is also written for the user to see.
+    /// Enumerates a snapshot: never throws while other runspaces write. On a
+    /// removed table it throws; when PowerShell's serializer is the caller on
+    /// a thread running PowerShell (Export-Clixml, PSSerializer), which
+    /// swallows that and writes an empty dictionary, the error is also
+    /// written for the user to see.
     /// </summary>
     public IDictionaryEnumerator GetEnumerator()
     {
@@ -479,13 +479,14 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
     public void Lock(object key, Action body, TimeSpan timeout, CancellationToken cancel)
     {
         ArgumentNullException.ThrowIfNull(body);
+        NativeTimeout(timeout); // refuses a bad timeout before anything is tried
         ulong owner = LockOwner;
         // A free lock is taken at once, with nothing to follow; only a wait
         // needs a signal that ends it when the pipeline stops (PipelineStop).
-        if (cancel.IsCancellationRequested || !Take(key, owner, TimeSpan.Zero, 0))
-        {
-            if (!PipelineStop.Run(cancel, signal => Take(key, owner, timeout, signal))) throw new TimeoutException($"Could not lock key '{key}' within {timeout}.");
-        }
+        bool taken = !cancel.IsCancellationRequested && Take(key, owner, TimeSpan.Zero, 0);
+        if (!taken && (timeout != TimeSpan.Zero || cancel.IsCancellationRequested))
+            taken = PipelineStop.Run(cancel, signal => Take(key, owner, timeout, signal));
+        if (!taken) throw new TimeoutException($"Could not lock key '{key}' within {timeout}.");
         RunHolding(key, owner, body);
     }
 
@@ -569,15 +570,31 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
 
     public bool WaitFor(object key, TimeSpan timeout, CancellationToken cancel)
     {
-        // A key that exists needs no wait, and no signal to end one (PipelineStop).
-        if (!cancel.IsCancellationRequested && WaitForValue(key, null, TimeSpan.Zero, 0, out _)) return true;
-        return PipelineStop.Run(cancel, signal => WaitForValue(key, null, timeout, signal, out _));
+        return WaitForAfter(key, null, timeout, cancel);
     }
 
-    /// <summary>Blocks until the key's version exceeds <paramref name="afterVersion"/> (see <see cref="GetVersion"/>).</summary>
+    /// <summary>
+    /// Blocks until the key's version exceeds <paramref name="afterVersion"/>
+    /// (see <see cref="GetVersion"/>); ends as <see cref="WaitFor(object, TimeSpan, CancellationToken)"/> does.
+    /// </summary>
     public bool WaitForChange(object key, long afterVersion, TimeSpan timeout, CancellationToken cancel = default)
     {
-        if (!cancel.IsCancellationRequested && WaitForValue(key, afterVersion, TimeSpan.Zero, 0, out _)) return true;
+        return WaitForAfter(key, afterVersion, timeout, cancel);
+    }
+
+    /// <summary>
+    /// The method waits: a key that is there already needs no wait, and no
+    /// signal to end one; a wait follows the token and this thread's
+    /// PowerShell pipeline (<see cref="PipelineStop"/>).
+    /// </summary>
+    private bool WaitForAfter(object key, long? afterVersion, TimeSpan timeout, CancellationToken cancel)
+    {
+        NativeTimeout(timeout); // refuses a bad timeout before anything is tried
+        if (!cancel.IsCancellationRequested)
+        {
+            if (WaitForValue(key, afterVersion, TimeSpan.Zero, 0, out _)) return true;
+            if (timeout == TimeSpan.Zero) return false;
+        }
         return PipelineStop.Run(cancel, signal => WaitForValue(key, afterVersion, timeout, signal, out _));
     }
 

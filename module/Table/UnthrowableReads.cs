@@ -58,8 +58,7 @@ public static class UnthrowableReads
 
     /// <summary>
     /// Whether PowerShell's serializer (InternalSerializer: Export-Clixml,
-    /// Start-Job and remoting arguments, PSSerializer) is enumerating the
-    /// table: it swallows what GetEnumerator throws and writes an empty
+    /// PSSerializer) is enumerating the table: it swallows what GetEnumerator throws and writes an empty
     /// dictionary. Looked up only on the failure path; a few frames suffice
     /// (the serializer calls GetEnumerator directly).
     /// </summary>

@@ -314,17 +314,20 @@ Describe 'Wait-SyncTable' {
         # Another runspace holds key 'held' until 'release' is written.
         $holder = [powershell]::Create().AddScript({ param($t) $t.Lock('held', [Action]{ $t.holding = 1; $null = $t.WaitFor('release', [timespan]::FromSeconds(30)) }) }).AddArgument($t)
         $holding = $holder.BeginInvoke()
+        # Each script marks that it reached its wait (entered<n>), so the stop lands inside the wait.
         $waits = @(
-            'param($t) $null = $t.WaitFor(''never'', -1); $t.after = ''WaitFor'''
-            'param($t) $null = $t.WaitForChange(''changing'', $t.GetVersion(''changing''), [timespan]::FromMilliseconds(-1)); $t.after = ''WaitForChange'''
-            'param($t) $t.Lock(''held'', [Action]{ }); $t.after = ''Lock'''
+            'param($t) $t.entered1 = 1; $null = $t.WaitFor(''never'', -1); $t.after = ''WaitFor'''
+            'param($t) $t.entered2 = 1; $null = $t.WaitForChange(''changing'', $t.GetVersion(''changing''), [timespan]::FromMilliseconds(-1)); $t.after = ''WaitForChange'''
+            'param($t) $t.entered3 = 1; $t.Lock(''held'', [Action]{ }); $t.after = ''Lock'''
         )
         try {
             $t.WaitFor('holding', [timespan]::FromSeconds(10)) | Should -BeTrue
-            foreach ($wait in $waits) {
+            for ($n = 1; $n -le $waits.Count; $n++) {
+                $wait = $waits[$n - 1]
                 $ps = [powershell]::Create().AddScript($wait).AddArgument($t)
                 $running = $ps.BeginInvoke()
-                $running.AsyncWaitHandle.WaitOne(300) | Should -BeFalse -Because "$wait waits"
+                $t.WaitFor("entered$n", [timespan]::FromSeconds(10)) | Should -BeTrue
+                $running.AsyncWaitHandle.WaitOne(200) | Should -BeFalse -Because "$wait waits"
                 $sw = [Diagnostics.Stopwatch]::StartNew()
                 $stopping = $ps.BeginStop($null, $null)
                 $stopping.AsyncWaitHandle.WaitOne(5000) | Should -BeTrue -Because "stopping the pipeline ends $wait"
@@ -333,10 +336,21 @@ Describe 'Wait-SyncTable' {
                 $t.ContainsKey('after') | Should -BeFalse -Because 'the statement after the wait does not run'
                 $ps.Dispose()
             }
+            # A stop still runs finally blocks; a wait there waits, as Wait-SyncTable's does.
+            $ps = [powershell]::Create().AddScript('param($t) try { $t.entered4 = 1; $null = $t.WaitFor(''never'', -1) } finally { $t.cleanup = $t.WaitFor(''late'', [timespan]::FromSeconds(10)) }').AddArgument($t)
+            $running = $ps.BeginInvoke()
+            $t.WaitFor('entered4', [timespan]::FromSeconds(10)) | Should -BeTrue
+            Start-Sleep -Milliseconds 200
+            $stopping = $ps.BeginStop($null, $null)
+            $stopping.AsyncWaitHandle.WaitOne(500) | Should -BeFalse -Because 'the finally block waits for its key'
+            $t.late = 1
+            $stopping.AsyncWaitHandle.WaitOne(5000) | Should -BeTrue
+            $t.cleanup | Should -BeTrue -Because 'the wait in the finally block saw its key'
+            $ps.Dispose()
         }
         finally {
             # Frees whatever still waits, should the test fail.
-            $t.release = 1; $t.never = 1; $t.changing = 2; $null = $holding.AsyncWaitHandle.WaitOne(10000); $holder.Dispose()
+            $t.release = 1; $t.never = 1; $t.changing = 2; $t.late = 1; $null = $holding.AsyncWaitHandle.WaitOne(10000); $holder.Dispose()
         }
     }
 
