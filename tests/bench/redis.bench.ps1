@@ -12,7 +12,8 @@
          start signal through the table, then increments), against
          redis-benchmark -c 4 -P 1 -t incr: total ops/s, goal >= 0.7x; the total is
          checked to be exact. For reference (no goal), the same INCR from 4 separate
-         redis-benchmark processes (-c 1 each), which is our process model.
+         redis-benchmark processes (-c 1 each), which is our process model, and our
+         increment's own command from 4 such processes (the ceiling of that row).
       For reference (no goal) in both: redis-benchmark sending the very command our
       Increment sends (EVALSHA of the increment script with the same keys and
       arguments, caught with redis-cli MONITOR), which separates what our client adds
@@ -124,21 +125,23 @@ function Get-IncrementCommand($Table) {
     finally { $monitor.Kill(); $monitor.WaitForExit() }
 }
 
-function Get-SeparateBenchmarkOps([int] $Processes, [int] $Requests) {
+function Get-SeparateBenchmarkOps([int] $Processes, [int] $Requests, [string[]] $Command) {
     # The process model of our 4-process case: separate client processes, one
-    # connection each, started together; the wall time of all of them.
+    # connection each, started together; the wall time of all of them. INCR, or
+    # with -Command that command, as in Get-BenchmarkOps.
     $exe = (Get-Command redis-benchmark).Source
+    $what = if ($Command) { $Command } else { '-t', 'incr' }
     $sw = [Diagnostics.Stopwatch]::StartNew()
     $runs = 1..$Processes | ForEach-Object {
         $psi = [Diagnostics.ProcessStartInfo]::new($exe)
-        foreach ($a in '-h', '127.0.0.1', '-p', $port, '-c', 1, '-P', 1, '-t', 'incr', '-n', [int]($Requests / $Processes), '-q') { $psi.ArgumentList.Add([string]$a) }
+        foreach ($a in @('-h', '127.0.0.1', '-p', $port, '-c', 1, '-P', 1, '-n', [int]($Requests / $Processes), '-q') + $what) { $psi.ArgumentList.Add([string]$a) }
         $psi.UseShellExecute = $false; $psi.RedirectStandardOutput = $true
         $p = [Diagnostics.Process]::Start($psi)
         [pscustomobject]@{ Process = $p; Out = $p.StandardOutput.ReadToEndAsync() }
     }
     foreach ($r in $runs) { if (-not $r.Process.WaitForExit(120000)) { $r.Process.Kill(); throw 'redis-benchmark did not finish' } }
     $sw.Stop()
-    foreach ($r in $runs) { if ($r.Out.Result -notmatch 'INCR:\s*[\d.]+\s*requests per second') { throw "Unexpected redis-benchmark output: $($r.Out.Result)" } }
+    foreach ($r in $runs) { if ($r.Out.Result -notmatch ':\s*[\d.]+\s*requests per second') { throw "Unexpected redis-benchmark output: $($r.Out.Result)" } }
     $Requests / $sw.Elapsed.TotalSeconds
 }
 
@@ -183,6 +186,13 @@ $name = 'bench-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
 $t = New-SyncTable -Name $name -Redis $uri
 $failures = [Collections.Generic.List[string]]::new()
 
+# redis-benchmark counts error replies (NOSCRIPT...) as requests too: a run of our
+# increment's command must have incremented the probe key once per request.
+function Assert-ProbeGrew($Before, [long] $Requests, [string] $What) {
+    $grew = $t.probe - $Before
+    if ($grew -ne $Requests) { $failures.Add("redis-benchmark sending our increment ($What) incremented the probe $grew times for $Requests requests") }
+}
+
 # ---- 1. one runspace -----------------------------------------------------------
 $warmUp1 = Invoke-WarmUp $t   # JIT, script cache, connection
 $null = Get-BenchmarkOps 1 10000
@@ -195,11 +205,13 @@ for ($r = 0; $r -lt $Rounds; $r++) {
     if ($t.c -ne $Increments) { $failures.Add("one runspace: total $($t.c), expected $Increments") }
     $ours1 += $Increments / $sw.Elapsed.TotalSeconds
     $theirs1 += Get-BenchmarkOps 1 $Increments
+    $before = $t.probe
     $same1 += Get-BenchmarkOps 1 $Increments $incrementCommand
+    Assert-ProbeGrew $before $Increments '-c 1'
 }
 
 # ---- 2. several processes -------------------------------------------------------
-$ours4 = @(); $theirs4 = @(); $separate4 = @(); $same4 = @(); $warmUps4 = @()
+$ours4 = @(); $theirs4 = @(); $separate4 = @(); $same4 = @(); $separateSame4 = @(); $warmUps4 = @()
 for ($r = 0; $r -lt $Rounds; $r++) {
     $t.c = 0; $t.Remove('go'); $t.ready = 0; $t.finished = 0
     $child = "`$ErrorActionPreference = 'Stop'; Import-Module '$ModulePath'; `$t = New-SyncTable -Name '$name' -Redis '$uri'`n$clientCode`n" +
@@ -227,7 +239,12 @@ for ($r = 0; $r -lt $Rounds; $r++) {
     $ours4 += $total / $sw.Elapsed.TotalSeconds
     $theirs4 += Get-BenchmarkOps $Processes $total
     $separate4 += Get-SeparateBenchmarkOps $Processes $total
+    $before = $t.probe
     $same4 += Get-BenchmarkOps $Processes $total $incrementCommand
+    Assert-ProbeGrew $before $total "-c $Processes"
+    $before = $t.probe
+    $separateSame4 += Get-SeparateBenchmarkOps $Processes $total $incrementCommand
+    Assert-ProbeGrew $before ($Processes * [int]($total / $Processes)) "$Processes processes"
 }
 
 # ---- 3. import and snapshot ------------------------------------------------------
@@ -280,7 +297,9 @@ Reference, no goal: redis-benchmark sending the very command our Increment sends
 
 Reference, no goal: the same INCR from $Processes separate redis-benchmark processes (-c 1 each, started together; the process model of the row above) made $(Pair $separate4) ops/s, $(Ratio $separate4 $theirs4) of -c $Processes; ours is $(Ratio $ours4 $separate4) of that. On a machine with fewer cores than processes plus the server, the clients and the server share the cores.
 
-Totals: $(if ($failures.Count) { 'NOT exact: ' + ($failures -join '; ') } else { "exact in every round ($('{0:N0}' -f $Increments) and $('{0:N0}' -f ($Processes * $ProcessIncrements)))" }).
+Reference, no goal: the very command our Increment sends, from $Processes separate redis-benchmark processes (-c 1 each, started together), made $(Pair $separateSame4) ops/s, $(Ratio $separateSame4 $theirs4) of INCR with -c $Processes: what redis-benchmark's own lean C client reaches with this script in our process model on this machine, the practical ceiling of the row above; ours is $(Ratio $ours4 $separateSame4) of it.
+
+Totals: $(if ($failures.Count) { 'NOT exact: ' + (($failures -join '; ') -replace '[{}]', '$0$0') } else { "exact in every round ($('{0:N0}' -f $Increments) and $('{0:N0}' -f ($Processes * $ProcessIncrements)))" }).
 
 ## $('{0:N0}' -f $Entries) entries, seconds (best / median)
 
