@@ -407,6 +407,33 @@ for ($i = 1; $i -le 15; $i++) { Start-Sleep -Milliseconds 150; $t.tick = [DateTi
         }
     }
 
+    It 'the methods $t.WaitFor and $t.Lock on a Redis table end when their pipeline is stopped (Ctrl+C)' {
+        $name = New-TableName
+        $t = New-SyncTable -Name $name -Redis $Uri -LockExpirySeconds 1
+        $holder = Start-ChildPwsh -Command ((Get-ChildPreamble $name -Extra '-LockExpirySeconds 1') + 'Lock-SyncTable $t res { $t.holding = $PID; Start-Sleep -Seconds 600 }')
+        try {
+            Wait-SyncTable $t -Key holding -Timeout 60 | Out-Null
+            $n = 0
+            foreach ($wait in 'param($t) $t.entered1 = 1; $null = $t.WaitFor(''never'', -1); $t.after = 1', 'param($t) $t.entered2 = 1; $t.Lock(''res'', [Action]{ }); $t.after = 1') {
+                $n++
+                $ps = [powershell]::Create().AddScript($wait).AddArgument($t)
+                $running = $ps.BeginInvoke()
+                Wait-SyncTable $t -Key "entered$n" -Timeout 30 | Should -BeTrue
+                $running.AsyncWaitHandle.WaitOne(1500) | Should -BeFalse -Because "$wait waits (the live holder renews its lock)"
+                $stopping = $ps.BeginStop($null, $null)
+                $stopping.AsyncWaitHandle.WaitOne(5000) | Should -BeTrue -Because "stopping the pipeline ends $wait"
+                $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+                $t.ContainsKey('after') | Should -BeFalse
+                $ps.Dispose()
+            }
+        }
+        finally {
+            if (-not $holder.Process.HasExited) { $holder.Process.Kill($true) }
+            $t.never = 1
+            Remove-SyncTable $t -DeleteData -Confirm:$false
+        }
+    }
+
     It 'the seed''s case: Start-Job, pwsh -Command and Start-ParallelTask all update the caller''s table' {
         $name = New-TableName
         $t = New-SyncTable -Name $name -Redis $Uri
