@@ -297,7 +297,7 @@ Reference, no goal: redis-benchmark sending the very command our Increment sends
 
 Reference, no goal: the same INCR from $Processes separate redis-benchmark processes (-c 1 each, started together; the process model of the row above) made $(Pair $separate4) ops/s, $(Ratio $separate4 $theirs4) of -c $Processes; ours is $(Ratio $ours4 $separate4) of that. On a machine with fewer cores than processes plus the server, the clients and the server share the cores.
 
-Reference, no goal: the very command our Increment sends, from $Processes separate redis-benchmark processes (-c 1 each, started together), made $(Pair $separateSame4) ops/s, $(Ratio $separateSame4 $theirs4) of INCR with -c $Processes: what redis-benchmark's own lean C client reaches with this script in our process model on this machine, the practical ceiling of the row above; ours is $(Ratio $ours4 $separateSame4) of it.
+Reference, no goal: the very command our Increment sends, from $Processes separate redis-benchmark processes (-c 1 each, started together), made $(Pair $separateSame4) ops/s, $(Ratio $separateSame4 $theirs4) of INCR with -c $($Processes): what redis-benchmark's own lean C client reaches with this script in our process model on this machine, the practical ceiling of the row above; ours is $(Ratio $ours4 $separateSame4) of it.
 
 Totals: $(if ($failures.Count) { 'NOT exact: ' + (($failures -join '; ') -replace '[{}]', '$0$0') } else { "exact in every round ($('{0:N0}' -f $Increments) and $('{0:N0}' -f ($Processes * $ProcessIncrements)))" }).
 
