@@ -100,9 +100,26 @@ internal sealed class PipelineStop : IDisposable
         }
         catch (OperationCanceledException) when (stop._pipelineStopped)
         {
+            stop.AwaitPowerShellStopping();
             PowerShellPipelines.ThrowStopped();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Waits, briefly, until PowerShell has marked the pipeline as stopping.
+    /// It raises StateChanged (Stopping) first and sets that mark just after,
+    /// on the stopping thread, with no event of its own. A script that went
+    /// on before the mark would enter its finally blocks unprotected (the
+    /// mark is what lets them run to the end during a stop) and have them cut
+    /// short when the mark lands. Microseconds in practice; at most a second.
+    /// </summary>
+    private void AwaitPowerShellStopping()
+    {
+        if (_pipeline is null || _members?.IsStopping is not { } isStopping) return;
+        var spin = new SpinWait();
+        long until = Environment.TickCount64 + 1000;
+        while (isStopping.GetValue(_pipeline) is not true && Environment.TickCount64 < until) spin.SpinOnce();
     }
 
     public void Dispose()
@@ -136,12 +153,13 @@ internal sealed class PipelineStop : IDisposable
         return members;
     }
 
-    /// <summary>A pipeline type's StateChanged event and PipelineStateInfo property.</summary>
-    private sealed record PipelineMembers(Type Type, EventInfo StateChanged, PropertyInfo StateInfo)
+    /// <summary>A pipeline type's StateChanged event, PipelineStateInfo property and internal IsStopping mark (null if absent).</summary>
+    private sealed record PipelineMembers(Type Type, EventInfo StateChanged, PropertyInfo StateInfo, PropertyInfo? IsStopping)
     {
         public static PipelineMembers? Of(Type type) =>
             type.GetEvent("StateChanged") is { EventHandlerType: not null } stateChanged && type.GetProperty("PipelineStateInfo") is { } stateInfo
-                ? new PipelineMembers(type, stateChanged, stateInfo)
+                ? new PipelineMembers(type, stateChanged, stateInfo,
+                    type.GetProperty("IsStopping", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public) is { PropertyType: var t } p && t == typeof(bool) ? p : null)
                 : null;
 
         /// <summary>Whether the pipeline is stopping or stopped.</summary>

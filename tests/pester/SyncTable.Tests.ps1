@@ -354,6 +354,26 @@ Describe 'Wait-SyncTable' {
         }
     }
 
+    It 'runs the finally blocks of a script whose method wait was stopped to their end, as after a stopped cmdlet' {
+        # PowerShell marks a pipeline as stopping (which lets finally blocks run through) just
+        # after it announces the stop; a wait that ended on the announcement must not let the
+        # script reach its finally block before the mark.
+        $t = New-SyncTable
+        $completed = 0
+        for ($i = 0; $i -lt 10; $i++) {
+            $t.Remove('done')
+            $job = Start-ThreadJob { $x = $using:t; try { $x.entered = 1; $null = $x.WaitFor('never', -1) } finally { Start-Sleep -Milliseconds 50; $x.done = 1 } }
+            try {
+                $t.WaitFor('entered', [timespan]::FromSeconds(10)) | Should -BeTrue
+                Start-Sleep -Milliseconds 100
+                $job | Stop-Job
+                if ($t.done) { $completed++ }
+            }
+            finally { $t.Remove('entered'); $job | Remove-Job -Force }
+        }
+        $completed | Should -Be 10 -Because 'every finally block ran to its end'
+    }
+
     It 'ends at once with SyncPool.Disposed when another runspace removes the table' {
         $t = New-SyncTable
         $ps = [powershell]::Create().AddCommand('Import-Module').AddArgument($env:SYNCPOOL_MODULE_PATH).AddStatement().AddCommand('Wait-SyncTable').AddParameter('Table', $t).AddParameter('Key', 'never')
