@@ -77,7 +77,7 @@ internal static class BatchRunner
                 runspace.Serve(null);
             }
             if (cursor.Abandoned) return DiscardContext;
-            return healthy && Reset(runspace) ? KeepContext : DiscardContext;
+            return healthy && !runspace.Unfit && Reset(runspace) ? KeepContext : DiscardContext;
         }
         catch (Exception e)
         {

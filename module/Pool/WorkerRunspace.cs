@@ -20,10 +20,8 @@ internal sealed class WorkerRunspace : IDisposable
         Runspace = runspace;
         RootDriveCheck.TurnOff(runspace);
         Location = runspace.SessionStateProxy.Path.CurrentFileSystemLocation.ProviderPath;
-        Shell = PowerShell.Create();
-        Shell.Runspace = runspace;
         Output = new PSDataCollection<PSObject>();
-        Route(Shell, Output);
+        Shell = NewShell();
         IsFullLanguage = runspace.SessionStateProxy.LanguageMode == PSLanguageMode.FullLanguage;
     }
 
@@ -33,7 +31,14 @@ internal sealed class WorkerRunspace : IDisposable
     public Runspace Runspace { get; }
 
     /// <summary>Runs every batch's pipeline (commands replaced each time).</summary>
-    public PowerShell Shell { get; }
+    public PowerShell Shell { get; private set; }
+
+    /// <summary>
+    /// Whether the runspace should be replaced after this batch: its shell
+    /// had to be replaced (see <see cref="Reuse"/>), so the runspace went
+    /// through a stop that did not end cleanly.
+    /// </summary>
+    public bool Unfit { get; private set; }
 
     public PSDataCollection<PSObject> Output { get; }
 
@@ -46,8 +51,29 @@ internal sealed class WorkerRunspace : IDisposable
     /// <summary>A fresh command list for the next pipeline.</summary>
     public PowerShell Reuse()
     {
+        if (Shell.InvocationStateInfo.State is PSInvocationState.Stopping or PSInvocationState.Running)
+        {
+            // A stop whose script sat in a wait Thread.Interrupt cannot end (a
+            // native wait in a finally block) and that the interrupt then hit
+            // inside PowerShell's own completion leaves the instance Stopping for
+            // good: it refuses every later Invoke ("a command is currently
+            // stopping"). Its pipeline has ended (Invoke returned), so a new
+            // instance takes over the runspace for the rest of the batch. The
+            // old one is not disposed: disposing a Stopping instance stops it,
+            // and may wait.
+            Shell = NewShell();
+            Unfit = true;
+        }
         Shell.Commands.Clear();
         return Shell;
+    }
+
+    private PowerShell NewShell()
+    {
+        var shell = PowerShell.Create();
+        shell.Runspace = Runspace;
+        Route(shell, Output);
+        return shell;
     }
 
     /// <summary>Moves the runspace to <paramref name="directory"/> unless it is there already.</summary>

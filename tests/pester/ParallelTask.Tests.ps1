@@ -353,6 +353,22 @@ Describe 'Timeouts, failures and stopping' {
         $task.State | Should -Be 'Stopped'
     }
 
+    It 'keeps its workers usable after stopping a task whose finally block sat in a wait the interrupt cannot end' {
+        # The stop escalates to Thread.Interrupt after 0.5 s; a native wait in a finally block
+        # outlasts that, and the interrupt then hit PowerShell's own completion of the stop,
+        # which left the worker's PowerShell instance Stopping for good.
+        $t = New-SyncTable
+        $task = Start-ParallelTask { $x = $using:t; try { $x.entered = 1; Start-Sleep -Seconds 30 } finally { $null = Wait-SyncTable $x late -Timeout 1 -ErrorAction SilentlyContinue } }
+        $t.WaitFor('entered', [timespan]::FromSeconds(30)) | Should -BeTrue
+        $task | Stop-ParallelTask
+        $task | Wait-ParallelTask -Timeout 10 | Out-Null
+        $task.State | Should -Be 'Stopped'
+        Start-Sleep -Seconds 2   # the finally block's wait is over
+        $next = @(1..8 | Start-ParallelTask { 'ok' } -ThrottleLimit 4)
+        @($next | Wait-ParallelTask -Timeout 60 -Receive) | Should -Be (@('ok') * 8)
+        @($next | Where-Object State -ne 'Completed' | ForEach-Object { "$($_.State): $($_.StatusMessage)" }) | Should -BeNullOrEmpty
+    }
+
     It 'returns promptly when a waiting pipeline is stopped (Ctrl+C), stopping what it waited on' {
         $task = Start-ParallelTask { Start-Sleep -Seconds 60 }
         $ready = New-SyncTable
