@@ -8,7 +8,8 @@ namespace SyncPool.Cmdlets;
 /// <summary>
 /// Lock-SyncTable: runs a scriptblock while holding one key's lock, the
 /// cmdlet form of $t.Lock(key, { ... }). The wait for the lock blocks in the
-/// core and is interrupted by Ctrl+C (StopProcessing's signal); the block runs in the caller's scope (variables it sets stay set, as with
+/// core and is interrupted by Ctrl+C (StopProcessing's signal); the block
+/// runs in the caller's scope (variables it sets stay set, as with
 /// ForEach-Object) and its output is written. The lock is released however
 /// the block ends; when the block failed and the release failed too (a Redis
 /// lock the server lost meanwhile), both are reported, the release's first.

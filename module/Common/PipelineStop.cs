@@ -23,7 +23,7 @@ namespace SyncPool;
 /// </remarks>
 internal sealed class PipelineStop : IDisposable
 {
-    private static readonly PipelineStop Nothing = new(null, null, default);
+    private static readonly PipelineStop Nothing = new(null, null, null, default);
 
     // PowerShellStandard.Library, which the module compiles against, lacks the
     // Pipeline types, so they are reached by reflection: the internal
@@ -48,13 +48,13 @@ internal sealed class PipelineStop : IDisposable
     private readonly CancellationTokenRegistration _registration;
     private volatile bool _pipelineStopped;
 
-    private PipelineStop(CancelSignal? signal, object? pipeline, CancellationToken token)
+    private PipelineStop(CancelSignal? signal, object? pipeline, PipelineMembers? members, CancellationToken token)
     {
         _signal = signal;
         if (signal is null) return;
         // The native signal exists before anything can fire it.
         _ = signal.Id;
-        if (pipeline is not null && MembersOf(pipeline.GetType()) is { } members)
+        if (pipeline is not null && members is not null)
         {
             _handler = Delegate.CreateDelegate(members.StateChanged.EventHandlerType!, this, StateChangedMethod);
             members.StateChanged.AddEventHandler(pipeline, _handler);
@@ -77,9 +77,10 @@ internal sealed class PipelineStop : IDisposable
     private static PipelineStop Follow(CancellationToken token)
     {
         var pipeline = RunningPipeline();
-        if (pipeline is not null && MembersOf(pipeline.GetType()) is { } members && members.Ends(pipeline)) pipeline = null;
+        var members = pipeline is null ? null : MembersOf(pipeline.GetType());
+        if (members is null || members.Ends(pipeline!)) pipeline = null;
         if (pipeline is null && !token.CanBeCanceled) return Nothing;
-        return new PipelineStop(new CancelSignal(), pipeline, token);
+        return new PipelineStop(new CancelSignal(), pipeline, members, token);
     }
 
     /// <summary>

@@ -486,7 +486,7 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
         bool taken = !cancel.IsCancellationRequested && Take(key, owner, TimeSpan.Zero, 0);
         if (!taken && (timeout != TimeSpan.Zero || cancel.IsCancellationRequested))
             taken = PipelineStop.Run(cancel, signal => Take(key, owner, timeout, signal));
-        if (!taken) throw new TimeoutException($"Could not lock key '{key}' within {timeout}.");
+        if (!taken) throw LockTimeout(key, timeout);
         RunHolding(key, owner, body);
     }
 
@@ -495,9 +495,11 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
     {
         ArgumentNullException.ThrowIfNull(body);
         ulong owner = LockOwner;
-        if (!Take(key, owner, timeout, cancel)) throw new TimeoutException($"Could not lock key '{key}' within {timeout}.");
+        if (!Take(key, owner, timeout, cancel)) throw LockTimeout(key, timeout);
         RunHolding(key, owner, body);
     }
+
+    private static TimeoutException LockTimeout(object key, TimeSpan timeout) => new($"Could not lock key '{key}' within {timeout}.");
 
     /// <summary>Takes the key's lock for <paramref name="owner"/>, waiting up to <paramref name="timeout"/>; false when it did not.</summary>
     private unsafe bool Take(object key, ulong owner, TimeSpan timeout, ulong cancel)
@@ -568,19 +570,14 @@ public sealed partial class SyncTable : IDictionary, IDictionary<object, object?
 
     public bool WaitFor(object key, int timeoutMilliseconds) => WaitFor(key, TimeSpan.FromMilliseconds(timeoutMilliseconds));
 
-    public bool WaitFor(object key, TimeSpan timeout, CancellationToken cancel)
-    {
-        return WaitForAfter(key, null, timeout, cancel);
-    }
+    public bool WaitFor(object key, TimeSpan timeout, CancellationToken cancel) => WaitForAfter(key, null, timeout, cancel);
 
     /// <summary>
     /// Blocks until the key's version exceeds <paramref name="afterVersion"/>
     /// (see <see cref="GetVersion"/>); ends as <see cref="WaitFor(object, TimeSpan, CancellationToken)"/> does.
     /// </summary>
-    public bool WaitForChange(object key, long afterVersion, TimeSpan timeout, CancellationToken cancel = default)
-    {
-        return WaitForAfter(key, afterVersion, timeout, cancel);
-    }
+    public bool WaitForChange(object key, long afterVersion, TimeSpan timeout, CancellationToken cancel = default) =>
+        WaitForAfter(key, afterVersion, timeout, cancel);
 
     /// <summary>
     /// The method waits: a key that is there already needs no wait, and no
