@@ -188,7 +188,10 @@ public sealed class BatchCursor
                     _pipeline.BeginStop(null, null);
                     break;
                 case 1:
-                    // Ends a Thread.Sleep, WaitOne, Monitor.Wait or Join the script is stuck in.
+                    // Ends a Thread.Sleep, WaitOne, Monitor.Wait or Join the script is stuck in,
+                    // unless the script runs a finally block, which a stop lets finish (the
+                    // engine's last step, giving up on the worker, still comes at its time).
+                    if (_pipeline is not null && FinallyBlocks.RunDuringStop(_pipeline)) return;
                     _interrupted = true;
                     Thread.Interrupt();
                     break;

@@ -369,6 +369,26 @@ Describe 'Timeouts, failures and stopping' {
         @($next | Where-Object State -ne 'Completed' | ForEach-Object { "$($_.State): $($_.StatusMessage)" }) | Should -BeNullOrEmpty
     }
 
+    It 'lets the finally block of a stopped task run to its end, also past the stop''s interrupt step' {
+        # PowerShell runs finally blocks through a stop (it suspends the stop while one
+        # runs). The stop's second step, a Thread.Interrupt 0.5 s after asking, cut such a
+        # block short in its first wait (Start-Sleep, or a .NET Sleep), so cleanup code that
+        # took longer than that never finished.
+        $t = New-SyncTable
+        $task = Start-ParallelTask {
+            $x = $using:t
+            try { $x.entered = 1; Start-Sleep -Seconds 30 }
+            finally { Start-Sleep -Milliseconds 1200; [Threading.Thread]::Sleep(300); $x.cleaned = 1 }
+        }
+        $t.WaitFor('entered', [timespan]::FromSeconds(30)) | Should -BeTrue
+        $task | Stop-ParallelTask
+        $t.WaitFor('cleaned', [timespan]::FromSeconds(10)) | Should -BeTrue -Because 'the finally block ran to its end'
+        $task | Wait-ParallelTask -Timeout 10 | Out-Null
+        $task.State | Should -Be 'Stopped'
+        $next = @(1..4 | Start-ParallelTask { 'ok' } -ThrottleLimit 2)
+        @($next | Wait-ParallelTask -Timeout 60 -Receive) | Should -Be (@('ok') * 4)
+    }
+
     It 'returns promptly when a waiting pipeline is stopped (Ctrl+C), stopping what it waited on' {
         $task = Start-ParallelTask { Start-Sleep -Seconds 60 }
         $ready = New-SyncTable
