@@ -114,10 +114,13 @@ internal static class PowerShellData
                 w.Bytes(bytes);
                 return;
             case DateTime date:
+            {
+                var (ticks, kind) = DateForms.Hold(date);
                 w.Tag(DataTag.DateTime);
-                w.I64(date.Ticks);
-                w.U8((byte)date.Kind);
+                w.I64(ticks);
+                w.U8(kind);
                 return;
+            }
             case DateTimeOffset offset:
                 w.Tag(DataTag.DateTimeOffset);
                 w.I64(offset.Ticks);
@@ -264,7 +267,7 @@ internal static class PowerShellData
             case DataTag.DateTime:
             {
                 long ticks = r.I64();
-                return new DateTime(ticks, (DateTimeKind)r.U8());
+                return DateForms.Restore(ticks, r.U8());
             }
             case DataTag.DateTimeOffset:
             {

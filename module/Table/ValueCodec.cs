@@ -90,7 +90,11 @@ internal readonly ref struct EncodedValue
             case float f: return new EncodedValue(DoubleKind, real: f);
             case string s: return new EncodedValue(TextKind, bytes: StrictUtf8.Encode(s, scratch, "value"));
             case byte[] bytes: return new EncodedValue(BytesKind, bytes: bytes); // copied by the core during the call
-            case DateTime date: return new EncodedValue(DateTimeKind, date.Ticks, flag: (byte)date.Kind);
+            case DateTime date:
+            {
+                var (ticks, kind) = DateForms.Hold(date);
+                return new EncodedValue(DateTimeKind, ticks, flag: kind);
+            }
             default:
                 if (forRedisKey is not null)
                 {
@@ -168,7 +172,7 @@ internal static class ValueCodec
         if (kind.IsDouble) return read.real;
         if (kind.IsBool) return read.number != 0 ? True : False;
         if (kind.IsNull) return null;
-        if (kind.IsDateTime) return new DateTime(read.number, (DateTimeKind)read.flag);
+        if (kind.IsDateTime) return DateForms.Restore(read.number, read.flag);
         if (kind.IsBytes) return read.parked == 0 ? new ReadOnlySpan<byte>(buffer, checked((int)read.length)).ToArray() : TakeParked(read);
         if (kind.IsData || kind.IsClixml)
         {
@@ -209,7 +213,7 @@ internal static class ValueCodec
         if (value.IsDateTime)
         {
             var when = value.AsDateTime();
-            return new DateTime(when.ticks, (DateTimeKind)when.flag);
+            return DateForms.Restore(when.ticks, when.flag);
         }
         if (value.IsData) return RemoteForms.Decode(isData: true, NativeBytes.Copy(value.AsData()));
         if (value.IsClixml) return RemoteForms.Decode(isData: false, NativeBytes.Copy(value.AsClixml()));

@@ -106,6 +106,68 @@ Describe 'JSON export keeps PowerShell data as data' {
         (Get-Content $again -Raw) -replace '(?s)\{\s*"key": "day".*?\}', '' | Should -BeExactly ((Get-Content $path -Raw) -replace '(?s)\{\s*"key": "day".*?\}', '')
     }
 
+    It 'keeps a local DateTime the same moment on a machine in another time zone, at the top and nested' {
+        # A Local DateTime was saved as its wall-clock ticks: read in Tokyo, 12:00 in New
+        # York (16:00Z) became 12:00 Tokyo time (03:00Z). Export-Clixml keeps the moment.
+        $path = Join-Path $TestDrive 'zones.json'
+        $write = @"
+Import-Module '$($env:SYNCPOOL_MODULE_PATH)'
+`$when = [datetime]::new(2024, 6, 1, 12, 0, 0, [DateTimeKind]::Local)
+`$t = New-SyncTable
+`$t.top = `$when
+`$t.nested = [pscustomobject]@{ TimeFinished = `$when; List = @(`$when) }
+`$t.utc = [datetime]::new(2024, 6, 1, 12, 0, 0, [DateTimeKind]::Utc)
+`$t.plain = [datetime]::new(2024, 6, 1, 12, 0, 0, [DateTimeKind]::Unspecified)
+`$t.same = `$t.top -eq `$when -and `$t.top.Kind -eq 'Local'
+Export-SyncTable `$t '$path'
+`$when.ToUniversalTime().ToString('o')
+"@
+        $writer = Invoke-ChildPwsh -Command $write -Environment @{ TZ = 'America/New_York' }
+        $writer.Error | Should -BeNullOrEmpty
+        $writer.Output | Should -Be '2024-06-01T16:00:00.0000000Z'
+        $read = @"
+Import-Module '$($env:SYNCPOOL_MODULE_PATH)'
+`$t = Import-SyncTable '$path'
+`$t.top.ToUniversalTime().ToString('o'), `$t.top.Kind
+`$t.nested.TimeFinished.ToUniversalTime().ToString('o'), `$t.nested.TimeFinished.Kind
+`$t.nested.List[0].ToUniversalTime().ToString('o')
+`$t.utc.ToString('o'), `$t.plain.ToString('o'), `$t.same
+"@
+        $reader = Invoke-ChildPwsh -Command $read -Environment @{ TZ = 'Asia/Tokyo' }
+        $reader.Error | Should -BeNullOrEmpty
+        $reader.Output | Should -Be @(
+            '2024-06-01T16:00:00.0000000Z', 'Local'
+            '2024-06-01T16:00:00.0000000Z', 'Local'
+            '2024-06-01T16:00:00.0000000Z'
+            '2024-06-01T12:00:00.0000000Z', '2024-06-01T12:00:00.0000000', 'True')
+    }
+
+    It 'keeps every local DateTime exactly, also ones whose UTC moment does not give them back' {
+        # A time daylight saving skips, one in the hour it repeats, and the ends of the
+        # range, in and out of the table and through a file, at the top and nested.
+        $path = Join-Path $TestDrive 'edges.json'
+        $script = @"
+Import-Module '$($env:SYNCPOOL_MODULE_PATH)'
+`$cases = @(
+    [datetime]::new(2024, 3, 10, 2, 30, 0, [DateTimeKind]::Local)
+    [datetime]::new(2024, 11, 3, 1, 30, 0, [DateTimeKind]::Local)
+    [datetime]::SpecifyKind([datetime]::MaxValue, [DateTimeKind]::Local)
+    [datetime]::SpecifyKind([datetime]::MinValue, [DateTimeKind]::Local))
+`$t = New-SyncTable
+for (`$i = 0; `$i -lt `$cases.Count; `$i++) { `$t["top`$i"] = `$cases[`$i]; `$t["nested`$i"] = @{ d = `$cases[`$i] } }
+Export-SyncTable `$t '$path'
+`$u = Import-SyncTable '$path'
+for (`$i = 0; `$i -lt `$cases.Count; `$i++) {
+    foreach (`$got in `$t["top`$i"], `$t["nested`$i"].d, `$u["top`$i"], `$u["nested`$i"].d) {
+        '{0} {1} {2}' -f `$i, (`$got.Ticks -eq `$cases[`$i].Ticks), `$got.Kind
+    }
+}
+"@
+        $child = Invoke-ChildPwsh -Command $script -Environment @{ TZ = 'America/New_York' }
+        $child.Error | Should -BeNullOrEmpty
+        $child.Output | Should -Be @(foreach ($i in 0..3) { @("$i True Local") * 4 })
+    }
+
     It 'names every key that is not data, with category InvalidData, and points to -AsClixml' {
         $t = New-SyncTable
         $t.fine = 1

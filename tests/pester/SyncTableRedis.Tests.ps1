@@ -104,6 +104,22 @@ $t.Kept = 2; $t.FromChild = 'yes'
         finally { Remove-SyncTable $t -DeleteData -Confirm:$false }
     }
 
+    It 'gives a process in another time zone the same moment for a local DateTime, at the top and nested' {
+        $name = New-TableName
+        $writer = Invoke-ChildPwsh -TimeoutSeconds 90 -Environment @{ TZ = 'America/New_York' } -Command ((Get-ChildPreamble $name) + @'
+$when = [datetime]::new(2024, 6, 1, 12, 0, 0, [DateTimeKind]::Local)
+$t.top = $when
+$t.nested = [pscustomobject]@{ TimeFinished = $when }
+'@)
+        $writer.Error | Should -BeNullOrEmpty
+        $reader = Invoke-ChildPwsh -TimeoutSeconds 90 -Environment @{ TZ = 'Asia/Tokyo' } -Command ((Get-ChildPreamble $name) + @'
+$t.top.ToUniversalTime().ToString('o'), $t.top.Kind, $t.nested.TimeFinished.ToUniversalTime().ToString('o')
+Remove-SyncTable $t -DeleteData -Confirm:$false
+'@)
+        $reader.Error | Should -BeNullOrEmpty
+        $reader.Output | Should -Be @('2024-06-01T16:00:00.0000000Z', 'Local', '2024-06-01T16:00:00.0000000Z')
+    }
+
     It 'refuses live objects, naming the key' {
         $t = New-SyncTable -Name (New-TableName) -Redis $Uri
         try {

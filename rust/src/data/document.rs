@@ -2,7 +2,7 @@
 //!
 //! ```json
 //! {
-//!   "format": "syncpool-table/2",
+//!   "format": "syncpool-table/3",
 //!   "caseSensitive": false,
 //!   "entries": [
 //!     { "key": 7,        "type": "int",    "value": 42 },
@@ -21,8 +21,12 @@
 //!   exporting the same data twice gives the same text.
 //! - `caseSensitive` records the exporting table's mode; an import always
 //!   uses the mode of the table it loads into.
-//! - Reading also accepts `syncpool-table/1` files (the same, with fewer
-//!   types) and plain JSON objects, whose members become entries (see
+//! - A local `datetime` (kind 2) is written as its UTC moment, so a machine
+//!   in another time zone reads the same moment. `syncpool-table/1` and
+//!   `/2` files held local times as wall-clock ticks; reading them gives
+//!   those kind 3 (local, zone unknown), which reads back as before.
+//! - Reading also accepts `syncpool-table/1` and `/2` files (the same, with
+//!   fewer types) and plain JSON objects, whose members become entries (see
 //!   [`plain`](super::plain)). A file is typed when its top-level `format`
 //!   member is a text starting with `syncpool-table/`.
 //!
@@ -36,10 +40,14 @@ use super::json_tree::JsonTree;
 use super::{Data, IntKind, Path, json, plain};
 
 /// The `format` marker this version writes.
-pub const FORMAT: &str = "syncpool-table/2";
+pub const FORMAT: &str = "syncpool-table/3";
 
 /// Markers this version reads.
-const READS: [&str; 2] = ["syncpool-table/1", FORMAT];
+const READS: [&str; 3] = ["syncpool-table/1", "syncpool-table/2", FORMAT];
+
+/// Markers of files whose local times (datetime kind 2) are wall-clock
+/// ticks: read, they become kind 3 (see [`Data::DateTime`]).
+const WALL_CLOCK_LOCAL_TIMES: [&str; 2] = ["syncpool-table/1", "syncpool-table/2"];
 
 /// Why a document could not be written or read.
 #[derive(Debug, Clone, PartialEq)]
@@ -172,6 +180,7 @@ fn read_typed(top: &[(String, JsonTree)], format: &str) -> Result<Vec<(Data, Dat
     let Some((_, JsonTree::Array(items))) = top.iter().find(|(name, _)| name == "entries") else {
         return Err(bad("\"entries\" must be present and be an array".to_owned()));
     };
+    let wall_clock = WALL_CLOCK_LOCAL_TIMES.contains(&format);
     items
         .iter()
         .enumerate()
@@ -188,8 +197,11 @@ fn read_typed(top: &[(String, JsonTree)], format: &str) -> Result<Vec<(Data, Dat
                 Some(_) => return Err(bad(format!("entries[{index}]: \"key\" must be a string or an integer"))),
                 None => return Err(bad(format!("entries[{index}] has no \"key\""))),
             };
-            let value = json::read_node(members, &["key"])
+            let mut value = json::read_node(members, &["key"])
                 .map_err(|why| bad(format!("entries[{index}] (key '{}'): {why}", key_text(&key))))?;
+            if wall_clock {
+                value.mark_local_times_wall_clock();
+            }
             Ok((key, value))
         })
         .collect()
@@ -292,6 +304,34 @@ mod tests {
     }
 
     #[test]
+    fn local_times_of_older_files_read_as_wall_clock_times() {
+        let local = |kind| Data::DateTime { ticks: 638_000_000_000_000_000, kind };
+        let entries = |format: &str| {
+            read(&format!(
+                r#"{{"format":"{format}","entries":[
+                {{"key":"top","type":"datetime","value":{{"ticks":638000000000000000,"kind":2}}}},
+                {{"key":"utc","type":"datetime","value":{{"ticks":638000000000000000,"kind":1}}}},
+                {{"key":"nested","type":"pscustomobject","value":[{{"name":"At","type":"list","value":[
+                    {{"type":"datetime","value":{{"ticks":638000000000000000,"kind":2}}}}]}}]}}]}}"#
+            ))
+            .unwrap()
+        };
+        let nested = |kind| Data::Object { type_names: vec![], properties: vec![("At".into(), Data::List(vec![local(kind)]))] };
+        for older in ["syncpool-table/1", "syncpool-table/2"] {
+            let read = entries(older);
+            assert_eq!((&read[0].1, &read[1].1, &read[2].1), (&local(3), &local(1), &nested(3)), "{older}");
+        }
+        let read = entries(FORMAT);
+        assert_eq!((&read[0].1, &read[1].1, &read[2].1), (&local(2), &local(1), &nested(2)), "this version's files keep kind 2");
+        let written = write(&[(text("w"), local(3))], false).unwrap();
+        assert_eq!(read_one(&written), local(3), "a wall-clock time is written and read back as one");
+    }
+
+    fn read_one(text: &str) -> Data {
+        read(text).unwrap().remove(0).1
+    }
+
+    #[test]
     fn reads_a_plain_json_object_with_its_members_as_entries() {
         let entries = read("\u{feff}{\"host1\": {\"Ping\": true, \"Ms\": 12}, \"log\": [\"a\", \"b\"], \"format\": \"not ours\"}").unwrap();
         assert_eq!(entries.len(), 3);
@@ -307,15 +347,15 @@ mod tests {
             ("not json", "not valid JSON"),
             ("[]", "expected a JSON object"),
             (r#"{"format":"syncpool-table/9","entries":[]}"#, "unsupported format 'syncpool-table/9'"),
-            (r#"{"format":"syncpool-table/2"}"#, "\"entries\" must be present"),
-            (r#"{"format":"syncpool-table/2","caseSensitive":"no","entries":[]}"#, "caseSensitive"),
-            (r#"{"format":"syncpool-table/2","entries":[],"extra":1}"#, "unknown top-level member"),
-            (r#"{"format":"syncpool-table/2","entries":[{"key":"ok","type":"int","value":1},{"key":"x","type":"int","value":"1"}]}"#, "entries[1] (key 'x')"),
-            (r#"{"format":"syncpool-table/2","entries":[{"key":1.5,"type":"int","value":1}]}"#, "key 1.5 is not a whole number"),
-            (r#"{"format":"syncpool-table/2","entries":[{"key":true,"type":"int","value":1}]}"#, "\"key\" must be a string or an integer"),
-            (r#"{"format":"syncpool-table/2","entries":[{"type":"int","value":1}]}"#, "has no \"key\""),
-            (r#"{"format":"syncpool-table/2","entries":[{"key":"d","type":"decimal","value":"1e5"}]}"#, "is not a decimal"),
-            (r#"{"format":"syncpool-table/2","entries":[{"key":"b","type":"byte","value":256}]}"#, "does not fit in a byte"),
+            (r#"{"format":"syncpool-table/3"}"#, "\"entries\" must be present"),
+            (r#"{"format":"syncpool-table/3","caseSensitive":"no","entries":[]}"#, "caseSensitive"),
+            (r#"{"format":"syncpool-table/3","entries":[],"extra":1}"#, "unknown top-level member"),
+            (r#"{"format":"syncpool-table/3","entries":[{"key":"ok","type":"int","value":1},{"key":"x","type":"int","value":"1"}]}"#, "entries[1] (key 'x')"),
+            (r#"{"format":"syncpool-table/3","entries":[{"key":1.5,"type":"int","value":1}]}"#, "key 1.5 is not a whole number"),
+            (r#"{"format":"syncpool-table/3","entries":[{"key":true,"type":"int","value":1}]}"#, "\"key\" must be a string or an integer"),
+            (r#"{"format":"syncpool-table/3","entries":[{"type":"int","value":1}]}"#, "has no \"key\""),
+            (r#"{"format":"syncpool-table/3","entries":[{"key":"d","type":"decimal","value":"1e5"}]}"#, "is not a decimal"),
+            (r#"{"format":"syncpool-table/3","entries":[{"key":"b","type":"byte","value":256}]}"#, "does not fit in a byte"),
             (r#"{"a":1,"a":2}"#, "\"a\" is given twice"),
             (r#"{"o":{"x":1,"X":2}}"#, "'X' appears twice"),
         ];
