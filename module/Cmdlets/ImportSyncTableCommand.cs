@@ -72,8 +72,12 @@ public sealed class ImportSyncTableCommand : SyncPoolCmdlet
         try
         {
             bytes = AsUtf8(bytes);
-            var table = Table ?? (created = Name is null ? new SyncTable(CaseSensitive) : SyncTableRegistry.Create(Name, CaseSensitive));
-            if (IsClixml(bytes))
+            bool clixml = IsClixml(bytes);
+            bool caseSensitive = MyInvocation.BoundParameters.ContainsKey(nameof(CaseSensitive)) || clixml
+                ? CaseSensitive.IsPresent
+                : ExportedCaseSensitive(bytes);
+            var table = Table ?? (created = Name is null ? new SyncTable(caseSensitive) : SyncTableRegistry.Create(Name, caseSensitive));
+            if (clixml)
             {
                 var data = PSSerializer.Deserialize(new System.Text.UTF8Encoding(false).GetString(bytes));
                 if ((data as PSObject)?.BaseObject is not IDictionary entries)
@@ -122,6 +126,40 @@ public sealed class ImportSyncTableCommand : SyncPoolCmdlet
             throw new SyncPoolException(ErrorCode.BadFormat, $"The file starts with a {encoding.EncodingName} byte order mark but is not valid {encoding.EncodingName} text: {e.Message}");
         }
         return System.Text.Encoding.UTF8.GetBytes(text);
+    }
+
+    /// <summary>
+    /// The "caseSensitive" member of an Export-SyncTable JSON file, so a new
+    /// table gets the mode of the table that was exported (false for any
+    /// other file: in a plain JSON object such a member is data). Only the
+    /// top level is looked at, and Export-SyncTable writes "format" and
+    /// "caseSensitive" before the entries, so this reads a few tokens; whether
+    /// the file is valid is the core's to decide when it loads it (a file this
+    /// cannot read is reported there).
+    /// </summary>
+    private static bool ExportedCaseSensitive(byte[] utf8)
+    {
+        var text = utf8.AsSpan();
+        if (text.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) text = text[3..];
+        var reader = new System.Text.Json.Utf8JsonReader(text);
+        bool? ours = null, caseSensitive = null;
+        try
+        {
+            if (!reader.Read() || reader.TokenType != System.Text.Json.JsonTokenType.StartObject) return false;
+            while (ours is null || caseSensitive is null)
+            {
+                if (!reader.Read() || reader.TokenType != System.Text.Json.JsonTokenType.PropertyName) break;
+                bool isFormat = reader.ValueTextEquals("format"), isMode = reader.ValueTextEquals("caseSensitive");
+                if (!reader.Read()) break;
+                if (isFormat) ours = reader.TokenType == System.Text.Json.JsonTokenType.String && reader.GetString()!.StartsWith("syncpool-table/", StringComparison.Ordinal);
+                else if (isMode) caseSensitive = reader.TokenType == System.Text.Json.JsonTokenType.True;
+                else reader.Skip();
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+        }
+        return ours == true && caseSensitive == true;
     }
 
     /// <summary>Whether the file is CLIXML (Export-SyncTable -AsClixml) rather than JSON.</summary>

@@ -168,6 +168,28 @@ for (`$i = 0; `$i -lt `$cases.Count; `$i++) {
         $child.Output | Should -Be @(foreach ($i in 0..3) { @("$i True Local") * 4 })
     }
 
+    It 'gives a new table the exported table''s case sensitivity, unless -CaseSensitive says otherwise' {
+        $path = Join-Path $TestDrive 'cased.json'
+        $c = New-SyncTable -CaseSensitive
+        $c.A = 1; $c.a = 2
+        Export-SyncTable $c $path
+        $copy = Import-SyncTable $path
+        $copy.CaseSensitive | Should -BeTrue
+        $copy.Count | Should -Be 2
+        $copy['A'], $copy['a'] | Should -Be 1, 2
+        { Import-SyncTable $path -CaseSensitive:$false -ErrorAction Stop } | Should -Throw -ErrorId 'SyncPool.BadFormat,SyncPool.Cmdlets.ImportSyncTableCommand'
+        (Import-SyncTable $path -Table (New-SyncTable -CaseSensitive)).Count | Should -Be 2
+        $i = New-SyncTable; $i.x = 1
+        Export-SyncTable $i $path -Force
+        (Import-SyncTable $path).CaseSensitive | Should -BeFalse
+        (Import-SyncTable $path -CaseSensitive).CaseSensitive | Should -BeTrue
+        # In a plain JSON object, a member of that name is data.
+        '{"caseSensitive": true, "x": 1}' | Set-Content $path
+        $plain = Import-SyncTable $path
+        $plain.get_CaseSensitive() | Should -BeFalse
+        $plain['caseSensitive'] | Should -BeTrue
+    }
+
     It 'names every key that is not data, with category InvalidData, and points to -AsClixml' {
         $t = New-SyncTable
         $t.fine = 1

@@ -19,8 +19,9 @@
 //!   and `1` stay different keys.
 //! - Entries are sorted (integer keys first, then text keys ordinally), so
 //!   exporting the same data twice gives the same text.
-//! - `caseSensitive` records the exporting table's mode; an import always
-//!   uses the mode of the table it loads into.
+//! - `caseSensitive` records the exporting table's mode: Import-SyncTable
+//!   gives a new table that mode (unless told otherwise); an import into an
+//!   existing table uses that table's mode.
 //! - A local `datetime` (kind 2) is written as its UTC moment, so a machine
 //!   in another time zone reads the same moment. `syncpool-table/1` and
 //!   `/2` files held local times as wall-clock ticks; reading them gives
