@@ -29,9 +29,11 @@ namespace SyncPool.Table;
 /// Anything else (a live $host, a service, a scriptblock, a SyncTable) is
 /// not data: it is marked with its type, and the export refuses it, naming
 /// where it was. Other members of a wrapped value (a string's PSPath note) are
-/// not saved, just as the table itself stores the bare string; script and
-/// alias properties of a [PSCustomObject] are computed, not data, and are
-/// left out. Containers nest at most <see cref="MaxDepth"/> levels.
+/// not saved, just as the table itself stores the bare string. The script,
+/// alias and code properties of a [PSCustomObject] are saved with the value
+/// they give at that moment, as ConvertTo-Json and Export-Clixml save them,
+/// and read back as note properties; one whose getter fails is not data,
+/// and the export names it. Containers nest at most <see cref="MaxDepth"/> levels.
 /// </para>
 /// <para>
 /// PowerShell types are only touched when a PSObject is met or a
@@ -233,16 +235,26 @@ internal static class PowerShellData
         }
         w.Length(ownNames.Count);
         foreach (var name in ownNames) w.Text(name);
-        var notes = new System.Collections.Generic.List<PSNoteProperty>();
+        var properties = new System.Collections.Generic.List<PSPropertyInfo>();
         foreach (var property in wrapped.Properties)
         {
-            if (property is PSNoteProperty note) notes.Add(note);
+            if (property is PSNoteProperty or PSScriptProperty or PSAliasProperty or PSCodeProperty) properties.Add(property);
         }
-        w.Length(notes.Count);
-        foreach (var note in notes)
+        w.Length(properties.Count);
+        foreach (var property in properties)
         {
-            w.Text(note.Name);
-            Write(w, note.Value, depth + 1);
+            w.Text(property.Name);
+            object? current;
+            try
+            {
+                current = property.Value;
+            }
+            catch (ExtendedTypeSystemException e)
+            {
+                Unsavable(w, $"{property.MemberType} whose getter failed ({(e.InnerException ?? e).Message})");
+                continue;
+            }
+            Write(w, current, depth + 1);
         }
     }
 

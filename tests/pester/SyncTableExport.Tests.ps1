@@ -190,6 +190,29 @@ for (`$i = 0; `$i -lt `$cases.Count; `$i++) {
         $plain['caseSensitive'] | Should -BeTrue
     }
 
+    It 'saves the script, alias and code properties of a [PSCustomObject] with their values, as ConvertTo-Json does' {
+        # They were left out without a word: only the note properties came back.
+        $o = [pscustomobject]@{ A = 1 }
+        $o | Add-Member ScriptProperty B { $this.A + 1 }
+        $o | Add-Member AliasProperty AA A
+        $t = New-SyncTable
+        $t.o = $o
+        $path = Join-Path $TestDrive 'computed.json'
+        Export-SyncTable $t $path
+        $copy = (Import-SyncTable $path).o
+        $copy.psobject.Properties.Name -join ',' | Should -Be 'A,B,AA'
+        $copy.A, $copy.B, $copy.AA | Should -Be 1, 2, 1
+        ($copy.psobject.Properties.MemberType | Select-Object -Unique) | Should -Be 'NoteProperty'
+        $bad = [pscustomobject]@{ Fine = 1 }
+        $bad | Add-Member ScriptProperty Broken { throw 'no value' }
+        $t.bad = $bad
+        $err = $null
+        Export-SyncTable $t $path -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SyncPool.NotSerializable,*'
+        $err[0].Exception.Message | Should -BeLike "*'bad' holds a ScriptProperty whose getter failed (no value)*Broken*"
+    }
+
     It 'names every key that is not data, with category InvalidData, and points to -AsClixml' {
         $t = New-SyncTable
         $t.fine = 1
