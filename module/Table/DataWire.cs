@@ -32,6 +32,8 @@ internal enum DataTag : byte
     Dictionary = 16,
     Object = 17,
     Unsavable = 18,
+    Single = 19,
+    BigInteger = 20,
 }
 
 /// <summary>The .NET integer type of an integer, in the order of Rust's <c>IntKind::ALL</c>.</summary>
@@ -76,6 +78,7 @@ internal sealed class DataWriter
     public void U16(ushort value) => BinaryPrimitives.WriteUInt16LittleEndian(Reserve(2), value);
     public void I16(short value) => BinaryPrimitives.WriteInt16LittleEndian(Reserve(2), value);
     public void I64(long value) => BinaryPrimitives.WriteInt64LittleEndian(Reserve(8), value);
+    public void U32(uint value) => BinaryPrimitives.WriteUInt32LittleEndian(Reserve(4), value);
     public void U64(ulong value) => BinaryPrimitives.WriteUInt64LittleEndian(Reserve(8), value);
     public void Length(int count) => BinaryPrimitives.WriteUInt32LittleEndian(Reserve(4), checked((uint)count));
 
@@ -128,6 +131,7 @@ internal ref struct DataReader
     public ushort U16() => BinaryPrimitives.ReadUInt16LittleEndian(Take(2));
     public short I16() => BinaryPrimitives.ReadInt16LittleEndian(Take(2));
     public long I64() => BinaryPrimitives.ReadInt64LittleEndian(Take(8));
+    public uint U32() => BinaryPrimitives.ReadUInt32LittleEndian(Take(4));
     public ulong U64() => BinaryPrimitives.ReadUInt64LittleEndian(Take(8));
     public int Length() => checked((int)BinaryPrimitives.ReadUInt32LittleEndian(Take(4)));
     public string Text() => Encoding.UTF8.GetString(Take(Length()));

@@ -16,7 +16,7 @@ namespace SyncPool.Table;
 /// <remarks>
 /// <para>
 /// Saved as data, and read back as the same type: $null, bool, every integer
-/// type, double (float becomes double), decimal (with its scale), string,
+/// type, double, float ([single]), decimal (with its scale), [bigint], string,
 /// char, byte[], DateTime (with its Kind), DateTimeOffset, TimeSpan, Guid,
 /// Uri, Version; arrays and lists (read back as object[]); hashtables and
 /// other dictionaries (read back as a PowerShell @{} hashtable, keys ignoring
@@ -100,8 +100,12 @@ internal static class PowerShellData
                 w.U64(BitConverter.DoubleToUInt64Bits(d));
                 return;
             case float f:
-                w.Tag(DataTag.Double);
-                w.U64(BitConverter.DoubleToUInt64Bits(f));
+                w.Tag(DataTag.Single);
+                w.U32(BitConverter.SingleToUInt32Bits(f));
+                return;
+            case System.Numerics.BigInteger big:
+                w.Tag(DataTag.BigInteger);
+                w.Text(big.ToString(CultureInfo.InvariantCulture));
                 return;
             case decimal m:
                 w.Tag(DataTag.Decimal);
@@ -272,6 +276,8 @@ internal static class PowerShellData
                 return IntegerValue(kind, bits);
             }
             case DataTag.Double: return BitConverter.UInt64BitsToDouble(r.U64());
+            case DataTag.Single: return BitConverter.UInt32BitsToSingle(r.U32());
+            case DataTag.BigInteger: return System.Numerics.BigInteger.Parse(r.Text(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
             case DataTag.Decimal: return decimal.Parse(r.Text(), NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
             case DataTag.Text: return r.Text();
             case DataTag.Char: return (char)r.U16();

@@ -74,7 +74,7 @@ public class TableDataExportTests
         Assert.Equal(t["offset"], offset);
         Assert.Equal(TimeSpan.FromHours(-5.5), offset.Offset);
         Assert.Equal('é', copy["char"]);
-        Assert.Equal(new object[] { 5L, (short)6, (byte)7, (sbyte)-8, (ushort)9, 10u, ulong.MaxValue, 1.5 }, Assert.IsType<object?[]>(copy["long"]));
+        Assert.Equal(new object[] { 5L, (short)6, (byte)7, (sbyte)-8, (ushort)9, 10u, ulong.MaxValue, 1.5f }, Assert.IsType<object?[]>(copy["long"]));
         Assert.Equal(copy.ExportJson(), RoundTrip(copy).ExportJson()); // deterministic, and stable once read back
     }
 

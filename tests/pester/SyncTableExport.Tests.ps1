@@ -213,6 +213,24 @@ for (`$i = 0; `$i -lt `$cases.Count; `$i++) {
         $err[0].Exception.Message | Should -BeLike "*'bad' holds a ScriptProperty whose getter failed (no value)*Broken*"
     }
 
+    It 'keeps [single] and [bigint] values, at the top and nested' {
+        # A nested [single] came back as [double] (1.100000023841858), and a [bigint]
+        # was refused as a live object.
+        $t = New-SyncTable
+        $t.big = [bigint]::Parse('-123456789012345678901234567890')
+        $t.nested = @{ s = [single]1.1; b = [bigint]5; list = @([single]::NaN, [single]-0.0) }
+        $path = Join-Path $TestDrive 'numbers.json'
+        Export-SyncTable $t $path
+        $copy = Import-SyncTable $path
+        $copy.big | Should -BeOfType [bigint]
+        "$($copy.big)" | Should -Be '-123456789012345678901234567890'
+        $copy.nested.s | Should -BeOfType [single]
+        $copy.nested.s | Should -Be ([single]1.1)
+        $copy.nested.b | Should -BeOfType [bigint]
+        [single]::IsNaN($copy.nested.list[0]) | Should -BeTrue
+        [BitConverter]::SingleToInt32Bits($copy.nested.list[1]) | Should -Be ([BitConverter]::SingleToInt32Bits([single]-0.0))
+    }
+
     It 'names every key that is not data, with category InvalidData, and points to -AsClixml' {
         $t = New-SyncTable
         $t.fine = 1

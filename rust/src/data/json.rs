@@ -6,7 +6,9 @@
 //! {"type": "long",     "value": 42}                 (also short, byte, sbyte, ushort, uint, ulong)
 //! {"type": "double",   "value": "0.1"}              (shortest text that reads back to the same bits;
 //!                                                    "NaN" / "Infinity" / "-Infinity", a NaN with "bits")
+//! {"type": "single",   "value": "1.1"}              (the same for a [single]; a NaN's "bits" are 8 digits)
 //! {"type": "decimal",  "value": "1.10"}
+//! {"type": "bigint",   "value": "123456789012345678901234567890"}
 //! {"type": "string",   "value": "Ada"}
 //! {"type": "char",     "value": 97}                 (the UTF-16 code unit)
 //! {"type": "bool",     "value": true}
@@ -30,7 +32,7 @@
 //! integer: the enum type may not exist where the file is read.
 
 use super::json_tree::JsonTree;
-use super::text_forms::{double_text, parse_double_text};
+use super::text_forms::{double_text, parse_double_text, parse_single_text, single_text};
 use super::{Data, IntKind, base64};
 use serde_json::Number;
 
@@ -50,7 +52,13 @@ pub(crate) fn node(first: Vec<(String, JsonTree)>, data: &Data) -> JsonTree {
                 put("bits", format!("{:016x}", x.to_bits()).into());
             }
         }
-        Data::Decimal(text) | Data::Text(text) | Data::Guid(text) | Data::Uri(text) | Data::Version(text) => {
+        Data::Single(x) => {
+            put("value", single_text(*x).into());
+            if x.is_nan() {
+                put("bits", format!("{:08x}", x.to_bits()).into());
+            }
+        }
+        Data::Decimal(text) | Data::BigInteger(text) | Data::Text(text) | Data::Guid(text) | Data::Uri(text) | Data::Version(text) => {
             put("value", text.as_str().into())
         }
         Data::Char(c) => put("value", i64::from(*c).into()),
@@ -149,7 +157,7 @@ pub(crate) fn read_node(members: &[(String, JsonTree)], consumed: &[&str]) -> Re
         None => return Err("\"type\" is missing".to_owned()),
     };
     let allowed: &[&str] = match type_name {
-        "double" => &["bits"],
+        "double" | "single" => &["bits"],
         "enum" => &["enumType", "enumName", "underlying"],
         "pscustomobject" => &["typeNames"],
         _ => &[],
@@ -177,7 +185,9 @@ pub(crate) fn read_node(members: &[(String, JsonTree)], consumed: &[&str]) -> Re
             _ => return Err(wrong("true or false")),
         },
         "double" => Data::Double(read_double(value, get("bits"))?),
+        "single" => Data::Single(read_single(value, get("bits"))?),
         "decimal" => Data::Decimal(text()?),
+        "bigint" => Data::BigInteger(text()?),
         "string" => Data::Text(text()?),
         "guid" => Data::Guid(text()?),
         "uri" => Data::Uri(text()?),
@@ -311,6 +321,25 @@ fn read_parts(value: &JsonTree, names: &[&str]) -> Result<Vec<i64>, String> {
         .collect()
 }
 
+fn read_single(value: &JsonTree, bits: Option<&JsonTree>) -> Result<f32, String> {
+    let parsed = match value {
+        JsonTree::String(text) => parse_single_text(text)?,
+        other => return Err(format!("a single value must be a string, found {}", other.kind())),
+    };
+    let Some(bits) = bits else { return Ok(parsed) };
+    let exact = match bits {
+        JsonTree::String(hex) if hex.len() == 8 => u32::from_str_radix(hex, 16).ok(),
+        _ => None,
+    }
+    .map(f32::from_bits)
+    .ok_or_else(|| "\"bits\" must be 8 hexadecimal digits".to_owned())?;
+    if exact.is_nan() && parsed.is_nan() || exact.to_bits() == parsed.to_bits() {
+        Ok(exact)
+    } else {
+        Err("\"bits\" do not match the value".to_owned())
+    }
+}
+
 fn read_double(value: &JsonTree, bits: Option<&JsonTree>) -> Result<f64, String> {
     let parsed = match value {
         JsonTree::String(text) => parse_double_text(text)?,
@@ -349,7 +378,11 @@ pub(crate) mod tests {
             Data::Double(-0.0),
             Data::Double(f64::from_bits(0xfff8_0000_0000_0001)),
             Data::Double(f64::INFINITY),
+            Data::Single(1.1),
+            Data::Single(-0.0),
+            Data::Single(f32::from_bits(0xffc0_0001)),
             Data::Decimal("1.10".into()),
+            Data::BigInteger("-123456789012345678901234567890".into()),
             Data::Text("héllo \"wörld\"\n\u{0}\u{1F600}".into()),
             Data::Char(0xd800),
             Data::Bytes((0..=255).collect()),
@@ -385,6 +418,7 @@ pub(crate) mod tests {
     fn same(a: &Data, b: &Data) -> bool {
         match (a, b) {
             (Data::Double(x), Data::Double(y)) => x.to_bits() == y.to_bits(),
+            (Data::Single(x), Data::Single(y)) => x.to_bits() == y.to_bits(),
             (Data::List(x), Data::List(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b)),
             _ => a == b,
         }

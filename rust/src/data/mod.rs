@@ -101,9 +101,14 @@ pub enum Data {
     /// An integer of the given .NET type (the value is within its range).
     Integer(IntKind, i128),
     Double(f64),
+    /// A `[single]` (`[float]`).
+    Single(f32),
     /// A `[decimal]` in its invariant text form, which keeps its scale
     /// (`1.10` stays `1.10`).
     Decimal(String),
+    /// A `[bigint]` (System.Numerics.BigInteger) in decimal digits, with an
+    /// optional leading '-'.
+    BigInteger(String),
     Text(String),
     /// A `[char]`: one UTF-16 code unit.
     Char(u16),
@@ -198,6 +203,8 @@ impl Data {
             Data::Bool(_) => "bool",
             Data::Integer(kind, _) => kind.name(),
             Data::Double(_) => "double",
+            Data::Single(_) => "single",
+            Data::BigInteger(_) => "bigint",
             Data::Decimal(_) => "decimal",
             Data::Text(_) => "string",
             Data::Char(_) => "char",
@@ -280,6 +287,7 @@ impl Data {
                 }
             }
             Data::Decimal(text) => text_forms::check_decimal(text).map_err(at)?,
+            Data::BigInteger(text) => text_forms::check_big_integer(text).map_err(at)?,
             Data::Guid(text) => text_forms::check_guid(text).map_err(at)?,
             Data::Version(text) => text_forms::check_version(text).map_err(at)?,
             Data::DateTime { ticks, kind } => text_forms::check_datetime(*ticks, *kind).map_err(at)?,

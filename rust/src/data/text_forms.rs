@@ -86,6 +86,40 @@ pub(crate) fn check_version(text: &str) -> Result<(), String> {
     if ok { Ok(()) } else { Err(format!("'{text}' is not a version like 1.2 or 1.2.3.4")) }
 }
 
+/// A `[bigint]` in invariant text: an optional '-' and decimal digits
+/// (what `BigInteger.Parse` reads back exactly, without a sign of '+').
+pub(crate) fn check_big_integer(text: &str) -> Result<(), String> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(format!("'{text}' is not a bigint (decimal digits with an optional '-')"))
+    }
+}
+
+/// Shortest text that parses back to the same single, as [`double_text`] does for doubles.
+pub(crate) fn single_text(x: f32) -> String {
+    if x.is_nan() {
+        "NaN".to_owned()
+    } else if x == f32::INFINITY {
+        "Infinity".to_owned()
+    } else if x == f32::NEG_INFINITY {
+        "-Infinity".to_owned()
+    } else {
+        format!("{x:?}")
+    }
+}
+
+/// The single a [`single_text`] text stands for.
+pub(crate) fn parse_single_text(text: &str) -> Result<f32, String> {
+    match text {
+        "NaN" => Ok(f32::NAN),
+        "Infinity" => Ok(f32::INFINITY),
+        "-Infinity" => Ok(f32::NEG_INFINITY),
+        other => other.parse::<f32>().map_err(|_| format!("'{other}' is not a number")),
+    }
+}
+
 /// Shortest text that parses back to the same double; .NET spellings for the
 /// values JSON has no number for.
 pub(crate) fn double_text(x: f64) -> String {
@@ -114,6 +148,21 @@ pub(crate) fn parse_double_text(text: &str) -> Result<f64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn big_integers_and_singles() {
+        for good in ["0", "-0", "123456789012345678901234567890", "-18446744073709551616"] {
+            assert!(check_big_integer(good).is_ok(), "{good}");
+        }
+        for bad in ["", "-", "+1", "1.0", "1e5", " 1", "0x10"] {
+            assert!(check_big_integer(bad).is_err(), "{bad}");
+        }
+        for x in [1.1f32, -0.0, f32::MAX, f32::MIN_POSITIVE, 1e-45, f32::INFINITY, f32::NEG_INFINITY] {
+            assert_eq!(parse_single_text(&single_text(x)).unwrap().to_bits(), x.to_bits(), "{x}");
+        }
+        assert_eq!(single_text(1.1), "1.1", "the single's own shortest text, not its double widening");
+        assert!(parse_single_text(&single_text(f32::NAN)).unwrap().is_nan());
+    }
 
     #[test]
     fn decimals() {

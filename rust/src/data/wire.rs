@@ -22,6 +22,8 @@
 //!     16  Dictionary      ordered:u8 count:u32 (key:value value:value)*
 //!     17  Object          count:u32 typeName:text* count:u32 (name:text value:value)*
 //!     18  Unsavable       typeName:text
+//!     19  Single          bits:u32
+//!     20  BigInteger      text
 //! text    := len:u32 UTF-8
 //! entries := count:u32 (key:value value:value)*       (a whole table)
 //! ```
@@ -48,6 +50,11 @@ pub fn encode(data: &Data, out: &mut Vec<u8>) {
             out.extend_from_slice(&x.to_bits().to_le_bytes());
         }
         Data::Decimal(text) => tagged_text(out, 4, text),
+        Data::Single(x) => {
+            out.push(19);
+            out.extend_from_slice(&x.to_bits().to_le_bytes());
+        }
+        Data::BigInteger(text) => tagged_text(out, 20, text),
         Data::Text(text) => tagged_text(out, 5, text),
         Data::Char(c) => {
             out.push(6);
@@ -235,6 +242,8 @@ impl Reader<'_> {
             }
             3 => Data::Double(f64::from_bits(self.u64()?)),
             4 => Data::Decimal(self.text()?),
+            19 => Data::Single(f32::from_bits(u32::from_le_bytes(self.array()?))),
+            20 => Data::BigInteger(self.text()?),
             5 => Data::Text(self.text()?),
             6 => Data::Char(u16::from_le_bytes(self.array()?)),
             7 => {
