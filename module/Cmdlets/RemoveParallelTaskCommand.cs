@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Management.Automation;
 using SyncPool.Native;
 using SyncPool.Pool;
@@ -19,14 +20,37 @@ public sealed class RemoveParallelTaskCommand : ParallelTaskCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    private const string Message = "stopped: removed with Remove-ParallelTask -Force";
+
+    /// <summary>Unfinished tasks to stop and remove once the input has ended (stopped together, see <see cref="TaskStops"/>).</summary>
+    private readonly List<ParallelTask> _unfinished = new();
+
     protected override void ProcessRecord()
     {
         foreach (var task in SelectedTasks()) Remove(task);
     }
 
+    protected override void EndProcessing()
+    {
+        if (_unfinished.Count == 0) return;
+        bool stopped = TaskStops.Together(_unfinished, Message);
+        foreach (var task in _unfinished)
+        {
+            try
+            {
+                if (!stopped) NativeArgs.WithUtf8(Message, text => NativeCall.Run(() => task.Native.Stop(false, text)));
+                NativeCall.Run(() => task.Native.Forget());
+            }
+            catch (Exception e) when (e is not PipelineStoppedException)
+            {
+                WriteFailure(e, task);
+            }
+        }
+    }
+
     private void Remove(ParallelTask? task)
     {
-        if (task is null || task.IsRemoved) return;
+        if (task is null || task.IsRemoved || _unfinished.Contains(task)) return;
         if (!ShouldProcess(task.ToString(), Force ? "Stop and remove parallel task" : "Remove parallel task")) return;
         try
         {
@@ -39,7 +63,8 @@ public sealed class RemoveParallelTaskCommand : ParallelTaskCmdlet
                         "SyncPool.NotFinished", ErrorCategory.InvalidOperation, task));
                     return;
                 }
-                NativeArgs.WithUtf8("stopped: removed with Remove-ParallelTask -Force", text => NativeCall.Run(() => task.Native.Stop(false, text)));
+                _unfinished.Add(task);
+                return;
             }
             NativeCall.Run(() => task.Native.Forget());
         }

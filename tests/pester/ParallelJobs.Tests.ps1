@@ -126,6 +126,19 @@ Describe 'Job states and reasons' {
         ($job.ChildJobs | ForEach-Object { $_.State }) | Should -Be @('Completed', 'Completed', 'Completed')
     }
 
+    It 'Stop-Job never runs the scripts of the job''s queued tasks' {
+        # Each running task's stop freed a slot a queued task took before its own stop (QA: 4 to 100 of 100 ran).
+        $ran = New-SyncTable
+        $ran.count = 0
+        $job = 1..60 | Start-ParallelTask { [void]($using:ran).Increment('count'); Start-Sleep -Seconds 30 } -ThrottleLimit 3 -AsJob
+        $ran.WaitFor('count', [timespan]::FromSeconds(30)) | Should -BeTrue
+        while (@($job.ChildJobs | Where-Object State -eq 'Running').Count -lt 3) { Start-Sleep -Milliseconds 20 }
+        $job | Stop-Job
+        Start-Sleep -Milliseconds 500
+        $ran.count | Should -Be 3
+        $job.State | Should -Be 'Stopped'
+    }
+
     It 'Stop-Job stops every task at once and ends Stopped' {
         $job = 1..4 | Start-ParallelTask { Start-Sleep 30 } -ThrottleLimit 2 -AsJob
         Start-Sleep -Milliseconds 300

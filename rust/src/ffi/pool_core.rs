@@ -648,11 +648,8 @@ impl TaskWait {
         guard(|| {
             let to = if timed_out.is() { TaskState::TimedOut } else { TaskState::Stopped };
             let message = text(message)?;
-            let e = engine()?;
             let unfinished = self.wait.unfinished();
-            for task in &unfinished {
-                e.stop_task(task, to, &message);
-            }
+            engine()?.stop_tasks(&unfinished, to, &message);
             Ok(unfinished.len() as u64)
         })
     }

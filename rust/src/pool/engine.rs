@@ -300,6 +300,20 @@ impl Engine {
         task.state()
     }
 
+    /// Ends every unfinished task of `tasks` in `to` with `message`, the
+    /// queued ones first: stopping a running task frees its slot at once,
+    /// and a queued task of the same set would start in it (its script
+    /// running, though it ends Stopped) before its own turn came. Returns
+    /// how many were unfinished.
+    pub fn stop_tasks(&self, tasks: &[Arc<Task>], to: TaskState, message: &str) -> usize {
+        let (queued, started): (Vec<&Arc<Task>>, Vec<&Arc<Task>>) =
+            tasks.iter().filter(|t| !t.is_finished()).partition(|t| t.state() == TaskState::Queued);
+        for task in queued.iter().chain(&started) {
+            self.stop_task(task, to, message);
+        }
+        queued.len() + started.len()
+    }
+
     /// The first step of stopping a running script, and the timer for the next.
     pub(crate) fn escalate(&self, task: &Arc<Task>, worker: super::task::WorkerId, batch: BatchId) {
         host::stop(&*self.host, worker, task.id, StopLevel::Ask);
