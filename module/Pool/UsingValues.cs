@@ -70,6 +70,8 @@ internal static class UsingValues
         var variable = UsingExpressionAst.ExtractUsingVariable(usingAst);
         string path = variable.VariablePath.UserPath;
         object? value = caller.SessionState.PSVariable.GetValue(path, Undefined);
+        // GetValue also answers the default for a variable that holds $null.
+        if (ReferenceEquals(value, Undefined) && caller.SessionState.PSVariable.Get(path) is not null) value = null;
         if (ReferenceEquals(value, Undefined))
         {
             throw new UsingValueException(new ErrorRecord(

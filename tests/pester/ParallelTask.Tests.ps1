@@ -103,6 +103,14 @@ Describe '$using:, -Variable, -ImportFunction, -ImportModule' {
         { Start-ParallelTask { $using:syncPoolNoSuchVariable42 } } | Should -Throw -ErrorId 'SyncPool.UsingVariableUndefined,*'
     }
 
+    It 'passes a $using: variable that holds $null as $null, as ForEach-Object -Parallel does' {
+        # PSVariable.GetValue answers its default for a $null value too, which read as undefined.
+        function Test-NullUsing($Cred) { Start-ParallelTask { $null -eq $using:Cred; $null -eq $using:Cred.Name } | Wait-ParallelTask -Receive -Timeout 30 }
+        Test-NullUsing | Should -Be @($true, $true)
+        $unset = $null
+        Start-ParallelTask { "[$using:unset]" } | Wait-ParallelTask -Receive -Timeout 30 | Should -Be '[]'
+    }
+
     It 'leaves $using: inside a nested Start-ParallelTask to that call' {
         $outer = 5
         $r = Start-ParallelTask {
