@@ -52,7 +52,16 @@ public sealed class GetParallelTaskCommand : SyncPoolCmdlet
         else
         {
             // The engine filters by pool and state; names are PowerShell wildcards.
-            tasks = TaskEngine.Tasks(Pool, State);
+            try
+            {
+                tasks = TaskEngine.Tasks(Pool, State);
+            }
+            catch (SyncPoolException e) when (e.Code.IsUnknownPool && Pool is not null)
+            {
+                // A pool object whose pool was removed: as for a name or id that matches none.
+                WriteError(ParallelLookup.PoolNotFound(Pool.Name ?? (object)Pool.Id));
+                return;
+            }
             if (Name is not null)
             {
                 var patterns = Name.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();

@@ -12,11 +12,10 @@ namespace SyncPool.Pool;
 /// </summary>
 public sealed class TaskPool
 {
-    private TaskPool(string? name, int throttleLimit, bool perCall, RunspaceSettings settings,
+    private TaskPool(string? name, bool perCall, RunspaceSettings settings,
         IReadOnlyList<KeyValuePair<string, object?>> variables)
     {
         Name = name;
-        ThrottleLimit = throttleLimit;
         IsPerCall = perCall;
         Settings = settings;
         Variables = variables;
@@ -46,7 +45,7 @@ public sealed class TaskPool
         IReadOnlyList<KeyValuePair<string, object?>> variables, TimeSpan? defaultTimeout)
     {
         TaskEngine.EnsureStarted();
-        var pool = new TaskPool(name, throttleLimit, perCall, settings, variables);
+        var pool = new TaskPool(name, perCall, settings, variables);
         ulong registered = ObjectRegistry.Register(pool);
         try
         {
@@ -74,7 +73,11 @@ public sealed class TaskPool
 
     public string? Name { get; }
 
-    public int ThrottleLimit { get; }
+    /// <summary>
+    /// Tasks of the pool that run at once: the engine's, which gives a pool
+    /// made without -ThrottleLimit its default (not the 0 it was asked for).
+    /// </summary>
+    public int ThrottleLimit => (int)Info().throttle;
 
     /// <summary>Made for one Start-ParallelTask call rather than by New-ParallelPool.</summary>
     public bool IsPerCall { get; }

@@ -180,6 +180,7 @@ Describe 'Consistent errors' {
             @{ Id = 'SyncPool.PoolNotFound'; Run = { Get-ParallelPool -Name 'no-such-pool' -ErrorAction Stop } }
             @{ Id = 'SyncPool.PoolNotFound'; Run = { Start-ParallelTask { 1 } -Pool 'no-such-pool' } }
             @{ Id = 'SyncPool.PoolNotFound'; Run = { Get-ParallelTask -Pool 987654 -ErrorAction Stop } }
+            @{ Id = 'SyncPool.PoolNotFound'; Run = { $p = New-ParallelPool; $p | Remove-ParallelPool; Get-ParallelTask -Pool $p -ErrorAction Stop } }
             @{ Id = 'SyncPool.PoolNotFound'; Run = { Remove-ParallelPool -Name 'no-such-pool' -ErrorAction Stop } }
             @{ Id = 'SyncPool.TaskNotFound'; Run = { Get-ParallelTask -Id 987654 -ErrorAction Stop } }
             @{ Id = 'SyncPool.TaskNotFound'; Run = { Get-ParallelTask -Name 'no-such-task' -ErrorAction Stop } }
@@ -195,6 +196,30 @@ Describe 'Consistent errors' {
             $caught.FullyQualifiedErrorId | Should -BeLike "$($case.Id),*" -Because "$($case.Run)"
             $caught.CategoryInfo.Category | Should -Be 'ObjectNotFound' -Because "$($case.Run)"
         }
+    }
+
+    It 'shows the throttle a pool made without -ThrottleLimit really has, not 0' {
+        $p = New-ParallelPool
+        try {
+            $p.ThrottleLimit | Should -BeGreaterThan 0
+            $tasks = 1..($p.ThrottleLimit + 2) | Start-ParallelTask { Start-Sleep 30 } -Pool $p
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            while (@($tasks | Where-Object State -eq 'Running').Count -lt $p.ThrottleLimit -and $sw.Elapsed.TotalSeconds -lt 30) { Start-Sleep -Milliseconds 20 }
+            @($tasks | Where-Object State -eq 'Running').Count | Should -Be $p.ThrottleLimit
+            $tasks | Stop-ParallelTask
+        }
+        finally { $p | Remove-ParallelPool }
+        $call = Start-ParallelTask { 1 }
+        $call.Pool.ThrottleLimit | Should -BeGreaterThan 0
+        $null = $call | Wait-ParallelTask -Receive
+    }
+
+    It 'lets -ErrorAction SilentlyContinue silence Get-ParallelTask -Pool of a removed pool object' {
+        $p = New-ParallelPool
+        $p | Remove-ParallelPool
+        $err = $null
+        Get-ParallelTask -Pool $p -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SyncPool.PoolNotFound,*'
     }
 
     It 'returns nothing, and no error, for a wildcard that matches nothing' {
