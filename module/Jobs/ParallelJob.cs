@@ -22,7 +22,9 @@ namespace SyncPool.Jobs;
 /// job the final state and takes the task out of Get-ParallelTask (what it
 /// wrote is on the child job). When the last has finished, the job takes its
 /// final state: Completed if every task completed, Stopped after Stop-Job,
-/// otherwise Failed (the first failed child's reason).
+/// otherwise Failed. As with Start-Job's jobs, a failure's reason is on the
+/// failed child only: Receive-Job writes the reason of every Failed job it
+/// reads, so one on the parent too wrote each failure twice.
 /// </remarks>
 public sealed class ParallelJob : Job2
 {
@@ -150,7 +152,7 @@ public sealed class ParallelJob : Job2
         }
         var failed = _children.FirstOrDefault(c => c.JobStateInfo.State != JobState.Completed);
         if (failed is null) SetFinalState(JobState.Completed, null);
-        else SetFinalState(JobState.Failed, failed.JobStateInfo.Reason);
+        else SetFinalState(JobState.Failed, null);
     }
 
     private void SetFinalState(JobState state, Exception? reason)

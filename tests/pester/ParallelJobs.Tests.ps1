@@ -100,13 +100,18 @@ Describe 'Job states and reasons' {
     BeforeEach { Register-CurrentTest }
     AfterEach { Remove-AllJobs }
 
-    It 'is Failed with the terminating error as the reason when a task fails' {
+    It 'is Failed with the terminating error as the failed child''s reason when a task fails' {
         $job = 1..2 | Start-ParallelTask { if ($_ -eq 2) { throw 'boom' }; 'fine' } -AsJob
         $job | Wait-Job -Timeout 30 | Out-Null
         $job.State | Should -Be 'Failed'
-        $job.JobStateInfo.Reason.Message | Should -Be 'boom'
+        $failed = $job.ChildJobs | Where-Object { $_.JobStateInfo.State -eq 'Failed' }
+        $failed.JobStateInfo.Reason.Message | Should -Be 'boom'
         ($job.ChildJobs | ForEach-Object { $_.JobStateInfo.State }) | Sort-Object | Should -Be @('Completed', 'Failed')
-        ($job | Receive-Job -ErrorAction SilentlyContinue) | Should -Be 'fine'
+        ($job | Receive-Job -ErrorAction SilentlyContinue -ErrorVariable got) | Should -Be 'fine'
+        # As with Start-Job, the parent carries no reason of its own, which Receive-Job
+        # would write a second time: the error record, and the child's reason.
+        $job.JobStateInfo.Reason | Should -BeNullOrEmpty
+        @($got | Where-Object { "$_" -eq 'boom' }).Count | Should -Be 2
     }
 
     It 'is Failed with a TimeoutException as the reason when a task times out, keeping its output' {
@@ -117,6 +122,7 @@ Describe 'Job states and reasons' {
         # Receive-Job writes a failed job's reason as an error, after what it wrote.
         $job | Receive-Job -ErrorAction SilentlyContinue -ErrorVariable got | Should -Be 'before'
         "$got" | Should -Match 'timed out after 0.5 s'
+        @($got | Where-Object { "$_" -match 'timed out after' }).Count | Should -Be 1 -Because 'the reason is written once (it was also on the parent)'
     }
 
     It 'goes NotStarted -> Running -> Completed in the child jobs as the tasks are queued and run' {
