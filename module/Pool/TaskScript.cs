@@ -256,8 +256,11 @@ public sealed class TaskScript
     /// <summary>
     /// <paramref name="text"/> with the statements between the offsets put in
     /// a <c>process {}</c> block; what comes before (comments, <c>using</c>
-    /// statements, the param block) and after stays where it was. Newlines
-    /// keep a trailing comment in the body from swallowing the brace.
+    /// statements, the param block) and after stays where it was. The opening
+    /// brace goes on the body's first line, so every line keeps its number
+    /// (errors and stack traces name the user's lines, as ForEach-Object
+    /// -Parallel's do); the closing one goes on a line of its own, so a
+    /// trailing comment in the body cannot swallow it.
     /// </summary>
     public static string WrapBodyInProcessBlock(string text, int bodyStart, int bodyEnd)
     {
@@ -266,7 +269,7 @@ public sealed class TaskScript
             throw new ArgumentOutOfRangeException(nameof(bodyStart), $"The body [{bodyStart}, {bodyEnd}) is outside the script (length {text.Length}).");
         var sb = new StringBuilder(text.Length + 16);
         sb.Append(text, 0, bodyStart);
-        sb.Append("process {\n");
+        sb.Append("process { ");
         sb.Append(text, bodyStart, bodyEnd - bodyStart);
         sb.Append("\n}");
         sb.Append(text, bodyEnd, text.Length - bodyEnd);

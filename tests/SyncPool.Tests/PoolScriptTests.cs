@@ -30,7 +30,7 @@ public class PoolScriptTests
         Assert.Equal(new object?[] { 1, 2, 3 }, script.PipelineInputFor(batch, true, true));
         Assert.Equal(new object?[] { "a", "b" }, script.ArgumentsFor(batch, true, true));
 
-        Assert.Equal("process {\n$_ * 2\n}", script.TextFor(hasInput: true));
+        Assert.Equal("process { $_ * 2\n}", script.TextFor(hasInput: true));
         Assert.Equal("$_ * 2", script.TextFor(hasInput: false)); // runs once on its own: as written
 
         Assert.Equal(InputDelivery.None, script.DeliveryFor(false, false));
@@ -70,7 +70,7 @@ public class PoolScriptTests
         int end = text.IndexOf(" # times", StringComparison.Ordinal) + " # times".Length;
         var shape = new ScriptShape { HasParameters = true, BodyStart = start, BodyEnd = end };
         var script = TaskScript.Create(text, shape);
-        Assert.Equal("param($factor)\nprocess {\n$_ * $factor # times\n}\n", script.RunText);
+        Assert.Equal("param($factor)\nprocess { $_ * $factor # times\n}\n", script.RunText);
         Assert.Equal(text, script.Text);
     }
 
@@ -105,7 +105,7 @@ public class PoolScriptTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => TaskScript.WrapBodyInProcessBlock("abc", 2, 9));
         Assert.Throws<ArgumentOutOfRangeException>(() => TaskScript.WrapBodyInProcessBlock("abc", -1, 2));
-        Assert.Equal("process {\nabc\n}", TaskScript.WrapBodyInProcessBlock("abc", 0, 3));
+        Assert.Equal("process { abc\n}", TaskScript.WrapBodyInProcessBlock("abc", 0, 3));
     }
 
     [Fact]
@@ -142,12 +142,12 @@ public class PoolScriptTests
     public void A_plain_body_runs_as_one_process_block_over_the_items_and_other_scripts_once_per_task_in_a_loop()
     {
         var plain = TaskScript.Create("$_ * 2", Plain);
-        Assert.Equal(("__SyncPoolEachItem", "process {\n$_ * 2\n}"), plain.BatchDriverFor(hasInput: true));
+        Assert.Equal(("__SyncPoolEachItem", "process { $_ * 2\n}"), plain.BatchDriverFor(hasInput: true));
 
         var withParam = TaskScript.Create("param($x) $x", new ScriptShape { HasParameters = true, BodyStart = 10, BodyEnd = 12 });
         var (driver, body) = withParam.BatchDriverFor(hasInput: true);
         Assert.Equal("__SyncPoolEachPiped", driver); // piped to the process block, and $x gets it as an argument
-        Assert.Equal("param($x) process {\n$x\n}", body);
+        Assert.Equal("param($x) process { $x\n}", body);
 
         // $input: piped, left unwrapped, so $_ is set too.
         var withInput = TaskScript.Create("$input", new ScriptShape { UsesInputVariable = true, BodyStart = 0, BodyEnd = 6 });

@@ -327,6 +327,21 @@ Describe 'Timeouts, failures and stopping' {
         $tasks[1] | Stop-ParallelTask
     }
 
+    It 'reports the lines of the user''s own script in errors and stack traces, as Start-ThreadJob does' {
+        # The body of a script without named blocks is run inside a process block; the
+        # block's opening line pushed every line down by one.
+        $body = [scriptblock]::Create("'first'`n`$null = 1`nGet-Item -LiteralPath '/no/such/path/42'")
+        $task = 'x' | Start-ParallelTask $body | Wait-ParallelTask -Timeout 30
+        $ours = $task.Errors[0].InvocationInfo.ScriptLineNumber
+        $job = Start-ThreadJob $body -InputObject 'x'
+        $null = $job | Wait-Job -Timeout 30
+        $null = $job | Receive-Job -ErrorAction SilentlyContinue -ErrorVariable got
+        $theirs = $got[0].InvocationInfo.ScriptLineNumber
+        $job | Remove-Job -Force
+        $ours | Should -Be 3
+        $ours | Should -Be $theirs
+    }
+
     It 'marks a task with a terminating error Failed and keeps the ErrorRecord' {
         $task = Start-ParallelTask { 'before'; throw 'boom' } | Wait-ParallelTask
         $task.State | Should -Be 'Failed'
