@@ -59,11 +59,20 @@ public sealed class ExportSyncTableCommand : SyncPoolCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Files this command wrote, so a second table piped to the same file cannot silently replace the first.</summary>
+    private readonly System.Collections.Generic.HashSet<string> _written = new(StringComparer.Ordinal);
+
     protected override void ProcessRecord()
     {
         bool literal = ParameterSetName == LiteralPathSet;
         string? file = SyncTableFiles.ForWriting(this, literal ? LiteralPath : Path, literal);
         if (file is null) return;
+        if (_written.Contains(file))
+        {
+            WriteError(new ErrorRecord(new IOException($"The file '{file}' already holds a table this command exported; a file holds one table. Export each table to its own file."),
+                "SyncPool.FileExists", ErrorCategory.ResourceExists, file));
+            return;
+        }
         if (File.Exists(file) && !Force)
         {
             WriteError(new ErrorRecord(new IOException($"The file '{file}' already exists. Use -Force to overwrite it."),
@@ -85,6 +94,7 @@ public sealed class ExportSyncTableCommand : SyncPoolCmdlet
         try
         {
             File.WriteAllText(file, text, new System.Text.UTF8Encoding(false));
+            _written.Add(file);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

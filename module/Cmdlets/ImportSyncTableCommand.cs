@@ -13,7 +13,7 @@ namespace SyncPool.Cmdlets;
 /// or into -Table. JSON is checked completely before anything is loaded.
 /// Files are found like the built-in file cmdlets find theirs.
 /// </summary>
-[Cmdlet(VerbsData.Import, "SyncTable", DefaultParameterSetName = PathSet)]
+[Cmdlet(VerbsData.Import, "SyncTable", DefaultParameterSetName = PathSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(SyncTable))]
 public sealed class ImportSyncTableCommand : SyncPoolCmdlet
 {
@@ -58,6 +58,9 @@ public sealed class ImportSyncTableCommand : SyncPoolCmdlet
 
     private void Import(string file)
     {
+        // Loading into -Table changes it (and -Replace clears it first): -WhatIf and -Confirm apply.
+        string action = Table is null ? "Import into a new SyncTable" : Replace ? $"Replace the contents of {Table} with" : $"Load into {Table}";
+        if (!ShouldProcess(file, action)) return;
         byte[] bytes;
         try
         {
@@ -79,7 +82,16 @@ public sealed class ImportSyncTableCommand : SyncPoolCmdlet
             var table = Table ?? (created = Name is null ? new SyncTable(caseSensitive) : SyncTableRegistry.Create(Name, caseSensitive));
             if (clixml)
             {
-                var data = PSSerializer.Deserialize(new System.Text.UTF8Encoding(false).GetString(bytes));
+                object data;
+                try
+                {
+                    data = PSSerializer.Deserialize(new System.Text.UTF8Encoding(false).GetString(bytes));
+                }
+                catch (System.Xml.XmlException e)
+                {
+                    // Malformed, or nested deeper than PowerShell's reader allows (as Import-Clixml reports it).
+                    throw new SyncPoolException(ErrorCode.BadFormat, $"'{file}' is CLIXML that PowerShell cannot read: {e.Message}");
+                }
                 if ((data as PSObject)?.BaseObject is not IDictionary entries)
                     throw new ArgumentException($"'{file}' is CLIXML but does not hold a table.");
                 if (Replace) table.Clear();

@@ -276,6 +276,17 @@ for (`$i = 0; `$i -lt `$cases.Count; `$i++) {
         $err[0].Exception.Message | Should -Match "entries\[1\] \(key 'b'\)"
         $t.Count | Should -Be 1
         $t.keep | Should -Be 1
+        # CLIXML that PowerShell's reader refuses (here: nested deeper than it reads) is a bad file too.
+        $deep = @{}
+        $inner = $deep
+        foreach ($i in 1..49) { $next = @{}; $inner.x = $next; $inner = $next }
+        $d = New-SyncTable
+        $d.deep = $deep
+        $xml = Join-Path $TestDrive 'deep.xml'
+        Export-SyncTable $d $xml -AsClixml
+        Import-SyncTable $xml -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SyncPool.BadFormat,*'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
     }
 }
 
@@ -360,6 +371,27 @@ Describe 'Export-SyncTable and Import-SyncTable find files like the built-in cmd
         Import-SyncTable -LiteralPath $bad -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $err[0].FullyQualifiedErrorId | Should -BeLike 'SyncPool.BadFormat,*'
         $err[0].Exception.Message | Should -BeLike '*byte order mark*'
+    }
+
+    It 'honours -WhatIf on Import-SyncTable, which with -Table -Replace would clear the table' {
+        $path = Join-Path $TestDrive 'whatif.json'
+        Export-SyncTable (New-SyncTable -InitialValue @{ new = 1 }) $path
+        $t = New-SyncTable -InitialValue @{ keep = 1 }
+        Import-SyncTable $path -Table $t -Replace -WhatIf | Should -BeNullOrEmpty
+        $t.Keys | Should -Be 'keep'
+        Import-SyncTable $path -WhatIf | Should -BeNullOrEmpty
+        (Import-SyncTable $path -Table $t -Replace).Keys | Should -Be 'new'
+    }
+
+    It 'refuses a second table piped to the same file instead of keeping only the last' {
+        $path = Join-Path $TestDrive 'one.json'
+        $a = New-SyncTable -InitialValue @{ a = 1 }
+        $b = New-SyncTable -InitialValue @{ b = 2 }
+        $err = $null
+        $a, $b | Export-SyncTable $path -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SyncPool.FileExists,*'
+        (Import-SyncTable $path).a | Should -Be 1 -Because 'the first table stays in the file'
     }
 
     It 'writes through a wildcard only when it matches exactly one file' {
