@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using SyncPool.Jobs;
+using SyncPool.Native;
 using SyncPool.Pool;
 
 namespace SyncPool.Cmdlets;
@@ -208,7 +209,9 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
         }
         catch (Exception e) when (e is not PipelineStoppedException)
         {
-            foreach (var task in _jobTasks) task.Stop("stopped: its job could not be made");
+            ParallelTask[] tasks;
+            lock (_jobTasks) tasks = _jobTasks.ToArray();
+            StopUnclaimed(tasks, "stopped: its job could not be made");
             ThrowFailure(e, null);
         }
     }
@@ -245,18 +248,30 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
             _jobAbandoned = true;
             started = _jobTasks.ToArray();
         }
-        foreach (var task in started) StopUnclaimed(task);
+        StopUnclaimed(started, AbandonedMessage);
     }
 
-    private static void StopUnclaimed(ParallelTask task)
+    private const string AbandonedMessage = "stopped: the Start-ParallelTask -AsJob that started it was stopped";
+
+    /// <summary>
+    /// Stops tasks no job will ever hold, together (so none of the queued ones
+    /// starts in a slot a running one frees, see <see cref="TaskStops"/>), and
+    /// takes them out of Get-ParallelTask: nobody has a handle on them.
+    /// </summary>
+    private static void StopUnclaimed(IReadOnlyList<ParallelTask> tasks, string message)
     {
-        try
+        bool together = TaskStops.Together(tasks, message);
+        foreach (var task in tasks)
         {
-            task.Stop("stopped: the Start-ParallelTask -AsJob that started it was stopped");
-        }
-        catch (Exception e) when (e is not PipelineStoppedException)
-        {
-            TaskEngine.ReportFault("Stopping a task of a stopped -AsJob call failed", e);
+            try
+            {
+                if (!together) task.Stop(message);
+                NativeCall.Run(() => task.Native.Forget());
+            }
+            catch (Exception e) when (e is not PipelineStoppedException)
+            {
+                TaskEngine.ReportFault("Stopping a task of a stopped -AsJob call failed", e);
+            }
         }
     }
 
@@ -334,7 +349,7 @@ public sealed class StartParallelTaskCommand : SyncPoolCmdlet, IDisposable
                 _jobTasks.Add(task);
                 abandoned = _jobAbandoned;
             }
-            if (abandoned) StopUnclaimed(task);
+            if (abandoned) StopUnclaimed([task], AbandonedMessage);
         }
         else
         {

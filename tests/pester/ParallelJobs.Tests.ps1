@@ -238,6 +238,8 @@ Describe 'Removing jobs and what they leave' {
         $null = $handle
         $ps.Dispose()
         $task.State | Should -Be 'Stopped'
+        # No job holds them, so nobody could ever receive or remove them: they are not left listed.
+        @(Get-ParallelTask -Name $name -ErrorAction SilentlyContinue).Count | Should -Be 0
     }
 }
 
