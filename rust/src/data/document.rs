@@ -22,10 +22,10 @@
 //! - `caseSensitive` records the exporting table's mode: Import-SyncTable
 //!   gives a new table that mode (unless told otherwise); an import into an
 //!   existing table uses that table's mode.
-//! - A local `datetime` (kind 2) is written as its UTC moment, so a machine
-//!   in another time zone reads the same moment. `syncpool-table/1` and
-//!   `/2` files held local times as wall-clock ticks; reading them gives
-//!   those kind 3 (local, zone unknown), which reads back as before.
+//! - A local `datetime` is written as its UTC moment (kind 4), so a machine
+//!   in another time zone reads the same moment. `syncpool-table/1` and `/2`
+//!   files held local times as wall-clock ticks (kind 2), which still read
+//!   back as before.
 //! - Reading also accepts `syncpool-table/1` and `/2` files (the same, with
 //!   fewer types) and plain JSON objects, whose members become entries (see
 //!   [`plain`](super::plain)). A file is typed when its top-level `format`
@@ -45,10 +45,6 @@ pub const FORMAT: &str = "syncpool-table/3";
 
 /// Markers this version reads.
 const READS: [&str; 3] = ["syncpool-table/1", "syncpool-table/2", FORMAT];
-
-/// Markers of files whose local times (datetime kind 2) are wall-clock
-/// ticks: read, they become kind 3 (see [`Data::DateTime`]).
-const WALL_CLOCK_LOCAL_TIMES: [&str; 2] = ["syncpool-table/1", "syncpool-table/2"];
 
 /// Why a document could not be written or read.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,7 +177,6 @@ fn read_typed(top: &[(String, JsonTree)], format: &str) -> Result<Vec<(Data, Dat
     let Some((_, JsonTree::Array(items))) = top.iter().find(|(name, _)| name == "entries") else {
         return Err(bad("\"entries\" must be present and be an array".to_owned()));
     };
-    let wall_clock = WALL_CLOCK_LOCAL_TIMES.contains(&format);
     items
         .iter()
         .enumerate()
@@ -198,11 +193,8 @@ fn read_typed(top: &[(String, JsonTree)], format: &str) -> Result<Vec<(Data, Dat
                 Some(_) => return Err(bad(format!("entries[{index}]: \"key\" must be a string or an integer"))),
                 None => return Err(bad(format!("entries[{index}] has no \"key\""))),
             };
-            let mut value = json::read_node(members, &["key"])
+            let value = json::read_node(members, &["key"])
                 .map_err(|why| bad(format!("entries[{index}] (key '{}'): {why}", key_text(&key))))?;
-            if wall_clock {
-                value.mark_local_times_wall_clock();
-            }
             Ok((key, value))
         })
         .collect()
@@ -305,27 +297,26 @@ mod tests {
     }
 
     #[test]
-    fn local_times_of_older_files_read_as_wall_clock_times() {
+    fn local_times_of_older_files_read_as_they_were_written() {
         let local = |kind| Data::DateTime { ticks: 638_000_000_000_000_000, kind };
-        let entries = |format: &str| {
+        let entries = |format: &str, kind: u8| {
             read(&format!(
                 r#"{{"format":"{format}","entries":[
-                {{"key":"top","type":"datetime","value":{{"ticks":638000000000000000,"kind":2}}}},
-                {{"key":"utc","type":"datetime","value":{{"ticks":638000000000000000,"kind":1}}}},
+                {{"key":"top","type":"datetime","value":{{"ticks":638000000000000000,"kind":{kind}}}}},
                 {{"key":"nested","type":"pscustomobject","value":[{{"name":"At","type":"list","value":[
-                    {{"type":"datetime","value":{{"ticks":638000000000000000,"kind":2}}}}]}}]}}]}}"#
+                    {{"type":"datetime","value":{{"ticks":638000000000000000,"kind":{kind}}}}}]}}]}}]}}"#
             ))
-            .unwrap()
         };
         let nested = |kind| Data::Object { type_names: vec![], properties: vec![("At".into(), Data::List(vec![local(kind)]))] };
-        for older in ["syncpool-table/1", "syncpool-table/2"] {
-            let read = entries(older);
-            assert_eq!((&read[0].1, &read[1].1, &read[2].1), (&local(3), &local(1), &nested(3)), "{older}");
+        for format in ["syncpool-table/1", "syncpool-table/2", FORMAT] {
+            let read = entries(format, 2).unwrap();
+            assert_eq!((&read[0].1, &read[1].1), (&local(2), &nested(2)), "{format}: wall-clock local times stay so");
         }
-        let read = entries(FORMAT);
-        assert_eq!((&read[0].1, &read[1].1, &read[2].1), (&local(2), &local(1), &nested(2)), "this version's files keep kind 2");
-        let written = write(&[(text("w"), local(3))], false).unwrap();
-        assert_eq!(read_one(&written), local(3), "a wall-clock time is written and read back as one");
+        let read = entries(FORMAT, 4).unwrap();
+        assert_eq!((&read[0].1, &read[1].1), (&local(4), &nested(4)), "local moments");
+        assert!(entries(FORMAT, 3).is_err(), "kind 3 is no kind");
+        let written = write(&[(text("w"), local(4))], false).unwrap();
+        assert_eq!(read_one(&written), local(4));
     }
 
     fn read_one(text: &str) -> Data {

@@ -199,7 +199,7 @@ pub(crate) fn read_node(members: &[(String, JsonTree)], consumed: &[&str]) -> Re
         "bytes" => Data::Bytes(base64::decode(&text()?)?),
         "datetime" => {
             let parts = read_parts(value, &["ticks", "kind"]).map_err(|why| wrong(&why))?;
-            Data::DateTime { ticks: parts[0], kind: u8::try_from(parts[1]).map_err(|_| "datetime kind must be 0, 1 or 2".to_owned())? }
+            Data::DateTime { ticks: parts[0], kind: u8::try_from(parts[1]).map_err(|_| "datetime kind must be 0, 1, 2 or 4".to_owned())? }
         }
         "datetimeoffset" => {
             let parts = read_parts(value, &["ticks", "offsetMinutes"]).map_err(|why| wrong(&why))?;

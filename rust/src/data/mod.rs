@@ -26,7 +26,7 @@ pub mod wire;
 
 pub(crate) mod base64;
 mod json_tree;
-mod text_forms;
+pub(crate) mod text_forms;
 
 use std::fmt;
 
@@ -113,12 +113,11 @@ pub enum Data {
     /// A `[char]`: one UTF-16 code unit.
     Char(u16),
     Bytes(Vec<u8>),
-    /// .NET ticks and a kind: 0 (Unspecified) and 1 (Utc) as .NET has them;
-    /// 2, a local time held as the moment it names (the ticks are UTC, so
-    /// another time zone reads the same moment, as with Export-Clixml); 3, a
-    /// local time held as wall-clock ticks of a time zone nobody recorded
-    /// (local times read from older files, and ones whose UTC moment does not
-    /// give them back). The C# side converts (module/Table/DateForms.cs).
+    /// .NET ticks and a kind: 0 (Unspecified), 1 (Utc) and 2 (Local, wall-clock
+    /// ticks of a time zone nobody recorded) as .NET has them; 4, a local time
+    /// held as the moment it names (UTC ticks, so another time zone reads the
+    /// same moment, as with Export-Clixml). The C# side converts
+    /// (module/Table/DateForms.cs).
     DateTime { ticks: i64, kind: u8 },
     /// Local ticks and the offset from UTC in minutes.
     DateTimeOffset { ticks: i64, offset_minutes: i16 },
@@ -171,22 +170,6 @@ impl fmt::Display for Path {
 }
 
 impl Data {
-    /// Turns every local time in this value (kind 2) into a wall-clock one
-    /// (kind 3): what the local times of files written before their ticks
-    /// became UTC moments are (see [`Data::DateTime`]).
-    pub(crate) fn mark_local_times_wall_clock(&mut self) {
-        match self {
-            Data::DateTime { kind, .. } if *kind == 2 => *kind = 3,
-            Data::List(items) => items.iter_mut().for_each(Data::mark_local_times_wall_clock),
-            Data::Dictionary { entries, .. } => entries.iter_mut().for_each(|(key, value)| {
-                key.mark_local_times_wall_clock();
-                value.mark_local_times_wall_clock();
-            }),
-            Data::Object { properties, .. } => properties.iter_mut().for_each(|(_, value)| value.mark_local_times_wall_clock()),
-            _ => {}
-        }
-    }
-
     /// A key as it appears in messages: text quoted, anything else as is.
     pub fn display_key(&self) -> String {
         match self {

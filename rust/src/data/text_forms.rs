@@ -3,12 +3,12 @@
 
 /// `DateTime.MaxValue.Ticks` in .NET.
 pub(crate) const MAX_DATETIME_TICKS: i64 = 3_155_378_975_999_999_999;
-/// Highest datetime kind: .NET's `DateTimeKind` (0 Unspecified, 1 Utc, 2
-/// Local, whose ticks are the UTC moment) and SyncPool's 3, a local time
-/// held as wall-clock ticks of an unknown time zone (see [`Data::DateTime`]).
+/// SyncPool's datetime kind beside .NET's `DateTimeKind` (0 Unspecified,
+/// 1 Utc, 2 Local with wall-clock ticks): a local time held as its UTC
+/// moment (see [`Data::DateTime`]).
 ///
 /// [`Data::DateTime`]: super::Data::DateTime
-pub(crate) const MAX_DATETIME_KIND: u8 = 3;
+pub(crate) const LOCAL_MOMENT: u8 = 4;
 /// `DateTimeOffset` offsets are at most 14 hours either way.
 const MAX_OFFSET_MINUTES: i16 = 14 * 60;
 
@@ -16,8 +16,8 @@ pub(crate) fn check_datetime(ticks: i64, kind: u8) -> Result<(), String> {
     if !(0..=MAX_DATETIME_TICKS).contains(&ticks) {
         return Err(format!("datetime ticks must be from 0 to {MAX_DATETIME_TICKS}, not {ticks}"));
     }
-    if kind > MAX_DATETIME_KIND {
-        return Err("datetime kind must be 0 (Unspecified), 1 (Utc), 2 (Local, UTC ticks) or 3 (Local, wall-clock ticks)".to_owned());
+    if kind > 2 && kind != LOCAL_MOMENT {
+        return Err("datetime kind must be 0 (Unspecified), 1 (Utc), 2 (Local, wall-clock ticks) or 4 (Local, UTC ticks)".to_owned());
     }
     Ok(())
 }
@@ -183,7 +183,7 @@ mod tests {
         assert!(check_version("1").is_err() && check_version("1.2.3.4.5").is_err() && check_version("1.-2").is_err());
         assert!(check_version("1.2147483648").is_err());
         assert!(check_datetime(MAX_DATETIME_TICKS, 2).is_ok());
-        assert!(check_datetime(-1, 0).is_err() && check_datetime(0, 3).is_ok() && check_datetime(0, 4).is_err());
+        assert!(check_datetime(-1, 0).is_err() && check_datetime(0, 3).is_err() && check_datetime(0, 4).is_ok() && check_datetime(0, 5).is_err());
         assert!(check_datetime_offset(MAX_DATETIME_TICKS, 0).is_ok());
         assert!(check_datetime_offset(0, 60).is_err(), "UTC would be before year 1");
         assert!(check_datetime_offset(1_000_000_000_000, 900).is_err());

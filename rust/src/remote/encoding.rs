@@ -83,7 +83,10 @@ pub fn decode(bytes: &[u8]) -> Result<Remote<'_>, String> {
         DATETIME if payload.len() == 9 => {
             let mut ticks = [0u8; 8];
             ticks.copy_from_slice(&payload[1..]);
-            Remote::DateTime { ticks: i64::from_le_bytes(ticks), kind: payload[0] }
+            let (ticks, kind) = (i64::from_le_bytes(ticks), payload[0]);
+            // A value another program wrote may hold what .NET would refuse.
+            crate::data::text_forms::check_datetime(ticks, kind).map_err(|_| bad())?;
+            Remote::DateTime { ticks, kind }
         }
         DATA => Remote::Data(payload),
         CLIXML => Remote::Clixml(payload),
@@ -171,6 +174,17 @@ mod tests {
         }
         assert!(matches!(decode(&encode(Remote::Double(f64::NAN))).unwrap(), Remote::Double(x) if x.is_nan()));
         assert!(decode(b"").is_err() && decode(b"zzz").is_err() && decode(b"12x").is_err());
+    }
+
+    #[test]
+    fn datetimes_of_every_kind_read_back_and_foreign_ones_are_refused() {
+        // Kind 2 (local, wall-clock ticks) is what earlier versions wrote; it reads as it was.
+        for kind in [0, 1, 2, 4] {
+            let value = Remote::DateTime { ticks: 638_000_000_000_000_000, kind };
+            assert_eq!(decode(&encode(value)).unwrap(), value, "kind {kind}");
+        }
+        assert!(decode(&encode(Remote::DateTime { ticks: 1, kind: 3 })).is_err(), "no kind 3");
+        assert!(decode(&encode(Remote::DateTime { ticks: -1, kind: 1 })).is_err(), "ticks before year 1");
     }
 
     #[test]

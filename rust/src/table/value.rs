@@ -62,10 +62,9 @@ pub enum Value {
     Double(f64),
     Text(String),
     Bytes(Vec<u8>),
-    /// A .NET `DateTime` as ticks and a kind: 0 Unspecified and 1 Utc as in
-    /// .NET, 2 a local time held as its UTC moment, 3 a local time held as
-    /// wall-clock ticks (see `Data::DateTime`; module/Table/DateForms.cs
-    /// converts).
+    /// A .NET `DateTime` as ticks and a kind: 0 Unspecified, 1 Utc and 2 Local
+    /// (wall-clock ticks) as in .NET, 4 a local time held as its UTC moment
+    /// (see `Data::DateTime`; module/Table/DateForms.cs converts).
     DateTime {
         ticks: i64,
         kind: u8,
