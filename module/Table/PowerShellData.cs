@@ -29,11 +29,15 @@ namespace SyncPool.Table;
 /// Anything else (a live $host, a service, a scriptblock, a SyncTable) is
 /// not data: it is marked with its type, and the export refuses it, naming
 /// where it was. Other members of a wrapped value (a string's PSPath note) are
-/// not saved, just as the table itself stores the bare string. The script,
-/// alias and code properties of a [PSCustomObject] are saved with the value
-/// they give at that moment, as ConvertTo-Json and Export-Clixml save them,
-/// and read back as note properties; one whose getter fails is not data,
-/// and the export names it. Containers nest at most <see cref="MaxDepth"/> levels.
+/// not saved, just as the table itself stores the bare string. Of a
+/// [PSCustomObject]'s own members, alias properties of note properties and
+/// code properties are saved with the value they give, and read back as note
+/// properties. A script property is not data: its scriptblock belongs to the
+/// runspace that made it, and running it from another thread waits for that
+/// runspace (which may be busy for ever), so the export names it instead of
+/// dropping it without a word. Members from type data are not the object's
+/// own and are left out (they come back with its PSTypeName). Containers nest
+/// at most <see cref="MaxDepth"/> levels.
 /// </para>
 /// <para>
 /// PowerShell types are only touched when a PSObject is met or a
@@ -242,18 +246,28 @@ internal static class PowerShellData
         var properties = new System.Collections.Generic.List<PSPropertyInfo>();
         foreach (var property in wrapped.Properties)
         {
-            if (property is PSNoteProperty or PSScriptProperty or PSAliasProperty or PSCodeProperty) properties.Add(property);
+            if (property.IsInstance && property is PSNoteProperty or PSScriptProperty or PSAliasProperty or PSCodeProperty) properties.Add(property);
         }
         w.Length(properties.Count);
         foreach (var property in properties)
         {
             w.Text(property.Name);
+            if (property is PSNoteProperty note)
+            {
+                Write(w, note.Value, depth + 1);
+                continue;
+            }
+            if (property is PSScriptProperty || property is PSAliasProperty alias && wrapped.Properties[alias.ReferencedMemberName] is not PSNoteProperty)
+            {
+                Unsavable(w, $"{property.MemberType} (computed by a scriptblock; make it a note property, or use -AsClixml)");
+                continue;
+            }
             object? current;
             try
             {
                 current = property.Value;
             }
-            catch (ExtendedTypeSystemException e)
+            catch (ExtendedTypeSystemException e) when (e.InnerException is not PipelineStoppedException)
             {
                 Unsavable(w, $"{property.MemberType} whose getter failed ({(e.InnerException ?? e).Message})");
                 continue;

@@ -190,27 +190,30 @@ for (`$i = 0; `$i -lt `$cases.Count; `$i++) {
         $plain['caseSensitive'] | Should -BeTrue
     }
 
-    It 'saves the script, alias and code properties of a [PSCustomObject] with their values, as ConvertTo-Json does' {
-        # They were left out without a word: only the note properties came back.
+    It 'saves the alias properties of a [PSCustomObject] with their values, and names its script properties instead of dropping them' {
+        # Both were left out without a word: only the note properties came back. A script
+        # property's scriptblock belongs to the runspace that made it, so it is not run.
         $o = [pscustomobject]@{ A = 1 }
-        $o | Add-Member ScriptProperty B { $this.A + 1 }
         $o | Add-Member AliasProperty AA A
         $t = New-SyncTable
         $t.o = $o
         $path = Join-Path $TestDrive 'computed.json'
         Export-SyncTable $t $path
         $copy = (Import-SyncTable $path).o
-        $copy.psobject.Properties.Name -join ',' | Should -Be 'A,B,AA'
-        $copy.A, $copy.B, $copy.AA | Should -Be 1, 2, 1
+        $copy.psobject.Properties.Name -join ',' | Should -Be 'A,AA'
+        $copy.A, $copy.AA | Should -Be 1, 1
         ($copy.psobject.Properties.MemberType | Select-Object -Unique) | Should -Be 'NoteProperty'
-        $bad = [pscustomobject]@{ Fine = 1 }
-        $bad | Add-Member ScriptProperty Broken { throw 'no value' }
-        $t.bad = $bad
+        $scripted = [pscustomobject]@{ Fine = 1 }
+        $scripted | Add-Member ScriptProperty Computed { $this.Fine + 1 }
+        $t.scripted = $scripted
         $err = $null
         Export-SyncTable $t $path -Force -ErrorVariable err -ErrorAction SilentlyContinue
         $err.Count | Should -Be 1
         $err[0].FullyQualifiedErrorId | Should -BeLike 'SyncPool.NotSerializable,*'
-        $err[0].Exception.Message | Should -BeLike "*'bad' holds a ScriptProperty whose getter failed (no value)*Broken*"
+        $err[0].Exception.Message | Should -BeLike "*'scripted' holds a ScriptProperty (computed by a scriptblock*Computed*"
+        # -AsClixml saves it, as Export-Clixml does.
+        Export-SyncTable $t $path -Force -AsClixml
+        (Import-SyncTable $path).scripted.Computed | Should -Be 2
     }
 
     It 'keeps [single] and [bigint] values, at the top and nested' {
