@@ -168,8 +168,9 @@ public sealed class ImportSyncTableCommand : SyncPoolCmdlet
                 else reader.Skip();
             }
         }
-        catch (System.Text.Json.JsonException)
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
         {
+            // Not JSON this can read (GetString refuses invalid UTF-8 and lone surrogates): the core reports it.
         }
         return ours == true && caseSensitive == true;
     }

@@ -120,7 +120,7 @@ internal static class ParallelSettings
                 if (!seen.Add(function.Name)) continue;
                 // Functions travel as text, like scripts: each runspace defines its own copy.
                 string body = function.Definition;
-                if (function is FilterInfo) body = "process {\n" + body + "\n}";
+                if (function is FilterInfo) body = "process { " + body + "\n}"; // on its first line: line numbers stay the filter's
                 yield return new KeyValuePair<string, string>(function.Name, body);
             }
         }

@@ -24,6 +24,7 @@ public sealed class RemoveParallelTaskCommand : ParallelTaskCmdlet
 
     /// <summary>Unfinished tasks to stop and remove once the input has ended (stopped together, see <see cref="TaskStops"/>).</summary>
     private readonly List<ParallelTask> _unfinished = new();
+    private readonly HashSet<ParallelTask> _queued = new(ReferenceEqualityComparer.Instance);
 
     protected override void ProcessRecord()
     {
@@ -50,7 +51,7 @@ public sealed class RemoveParallelTaskCommand : ParallelTaskCmdlet
 
     private void Remove(ParallelTask? task)
     {
-        if (task is null || task.IsRemoved || _unfinished.Contains(task)) return;
+        if (task is null || task.IsRemoved || _queued.Contains(task)) return;
         if (!ShouldProcess(task.ToString(), Force ? "Stop and remove parallel task" : "Remove parallel task")) return;
         try
         {
@@ -64,6 +65,7 @@ public sealed class RemoveParallelTaskCommand : ParallelTaskCmdlet
                     return;
                 }
                 _unfinished.Add(task);
+                _queued.Add(task);
                 return;
             }
             NativeCall.Run(() => task.Native.Forget());

@@ -65,6 +65,7 @@ public sealed class TaskPool
             ObjectRegistry.Forget(registered);
             throw;
         }
+        pool.ThrottleLimit = (int)pool.Info().throttle;
         return pool;
     }
 
@@ -74,10 +75,12 @@ public sealed class TaskPool
     public string? Name { get; }
 
     /// <summary>
-    /// Tasks of the pool that run at once: the engine's, which gives a pool
-    /// made without -ThrottleLimit its default (not the 0 it was asked for).
+    /// Tasks of the pool that run at once, fixed for its lifetime: what the
+    /// engine gave it when it was made (its default for a pool made without
+    /// -ThrottleLimit, not the 0 it was asked for). Read then, because the
+    /// engine forgets a pool once it is removed.
     /// </summary>
-    public int ThrottleLimit => (int)Info().throttle;
+    public int ThrottleLimit { get; private set; }
 
     /// <summary>Made for one Start-ParallelTask call rather than by New-ParallelPool.</summary>
     public bool IsPerCall { get; }

@@ -209,9 +209,11 @@ Describe 'Consistent errors' {
             $tasks | Stop-ParallelTask
         }
         finally { $p | Remove-ParallelPool }
+        $p.ThrottleLimit | Should -BeGreaterThan 0 -Because 'a removed pool keeps its throttle'
         $call = Start-ParallelTask { 1 }
         $call.Pool.ThrottleLimit | Should -BeGreaterThan 0
         $null = $call | Wait-ParallelTask -Receive
+        $call.Pool.ThrottleLimit | Should -BeGreaterThan 0 -Because 'so does a per-call pool that is done'
     }
 
     It 'lets -ErrorAction SilentlyContinue silence Get-ParallelTask -Pool of a removed pool object' {
