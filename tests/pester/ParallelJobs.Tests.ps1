@@ -135,13 +135,13 @@ Describe 'Job states and reasons' {
     It 'Stop-Job never runs the scripts of the job''s queued tasks' {
         # Each running task's stop freed a slot a queued task took before its own stop (QA: 4 to 100 of 100 ran).
         $ran = New-SyncTable
-        $ran.count = 0
-        $job = 1..60 | Start-ParallelTask { [void]($using:ran).Increment('count'); Start-Sleep -Seconds 30 } -ThrottleLimit 3 -AsJob
-        $ran.WaitFor('count', [timespan]::FromSeconds(30)) | Should -BeTrue
-        while (@($job.ChildJobs | Where-Object State -eq 'Running').Count -lt 3) { Start-Sleep -Milliseconds 20 }
+        $job = 1..60 | Start-ParallelTask { ($using:ran)["ran$_"] = 1; Start-Sleep -Seconds 30 } -ThrottleLimit 3 -AsJob
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        while ($ran.Count -lt 3 -and $sw.Elapsed.TotalSeconds -lt 30) { Start-Sleep -Milliseconds 20 }
+        $ran.Count | Should -Be 3 -Because 'three scripts run at once'
         $job | Stop-Job
         Start-Sleep -Milliseconds 500
-        $ran.count | Should -Be 3
+        $ran.Count | Should -Be 3
         $job.State | Should -Be 'Stopped'
     }
 

@@ -397,13 +397,13 @@ Describe 'Timeouts, failures and stopping' {
         # task took before its own stop came: 23 to 100 of 100 scripts ran (QA).
         foreach ($how in 'Stop', 'Remove') {
             $ran = New-SyncTable
-            $ran.count = 0
-            $tasks = 1..60 | Start-ParallelTask { [void]($using:ran).Increment('count'); Start-Sleep -Seconds 30 } -ThrottleLimit 3
-            $ran.WaitFor('count', [timespan]::FromSeconds(30)) | Should -BeTrue
-            while (@($tasks | Where-Object State -eq 'Running').Count -lt 3) { Start-Sleep -Milliseconds 20 }
+            $tasks = 1..60 | Start-ParallelTask { ($using:ran)["ran$_"] = 1; Start-Sleep -Seconds 30 } -ThrottleLimit 3
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            while ($ran.Count -lt 3 -and $sw.Elapsed.TotalSeconds -lt 30) { Start-Sleep -Milliseconds 20 }
+            $ran.Count | Should -Be 3 -Because 'three scripts run at once'
             if ($how -eq 'Stop') { $tasks | Stop-ParallelTask } else { $tasks | Remove-ParallelTask -Force }
             Start-Sleep -Milliseconds 500
-            $ran.count | Should -Be 3 -Because "only the three running scripts ran ($how)"
+            $ran.Count | Should -Be 3 -Because "only the three running scripts ran ($how)"
             @($tasks | Where-Object State -ne 'Stopped').Count | Should -Be 0
         }
     }
