@@ -33,7 +33,7 @@ internal sealed class PipelineStop : IDisposable
     // or a PowerShell version lacks one; method waits then follow the token
     // only. Nothing here names a PowerShell type outside PowerShellPipelines,
     // so this class loads without PowerShell.
-    private static readonly Func<object?>? RunningPipelineOnThisThread = PowerShellPipelines.TryBind();
+    private static readonly Func<object?, object?>? RunningPipelineOn = PowerShellPipelines.TryBind();
 
     private static readonly MethodInfo StateChangedMethod =
         typeof(PipelineStop).GetMethod(nameof(OnStateChanged), BindingFlags.Instance | BindingFlags.NonPublic)!;
@@ -143,7 +143,19 @@ internal sealed class PipelineStop : IDisposable
         _signal?.Signal();
     }
 
-    private static object? RunningPipeline() => RunningPipelineOnThisThread?.Invoke();
+    private static object? RunningPipeline() => RunningPipelineOn?.Invoke(null);
+
+    /// <summary>
+    /// PowerShell's stopping mark of the pipeline running on
+    /// <paramref name="runspace"/> (a Runspace): null when it runs none, or
+    /// the mark cannot be read. A stop sets the mark; PowerShell clears it
+    /// while a finally block runs during the stop, and sets it again after.
+    /// </summary>
+    internal static bool? StoppingMarkOn(object runspace)
+    {
+        var pipeline = RunningPipelineOn?.Invoke(runspace);
+        return pipeline is null ? null : MembersOf(pipeline.GetType())?.IsStopping?.GetValue(pipeline) as bool?;
+    }
 
     private static PipelineMembers? MembersOf(Type type)
     {
@@ -178,8 +190,8 @@ internal sealed class PipelineStop : IDisposable
     /// </summary>
     private static class PowerShellPipelines
     {
-        /// <summary>A function giving the pipeline running on this thread's runspace (or null); null without PowerShell.</summary>
-        public static Func<object?>? TryBind()
+        /// <summary>A function giving the pipeline running on a runspace (null: this thread's), or null; null without PowerShell.</summary>
+        public static Func<object?, object?>? TryBind()
         {
             try
             {
@@ -192,13 +204,13 @@ internal sealed class PipelineStop : IDisposable
         }
 
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-        private static Func<object?>? Bind()
+        private static Func<object?, object?>? Bind()
         {
             var method = typeof(Runspace).GetMethod("GetCurrentlyRunningPipeline", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public, Type.EmptyTypes);
             if (method is null) return null;
-            return () =>
+            return given =>
             {
-                if (Runspace.DefaultRunspace is not { } runspace) return null;
+                if ((given as Runspace ?? Runspace.DefaultRunspace) is not { } runspace) return null;
                 try
                 {
                     return method.Invoke(runspace, null);

@@ -16,23 +16,20 @@ internal static class TaskStops
 {
     /// <summary>
     /// Stops every unfinished task of <paramref name="tasks"/> with
-    /// <paramref name="message"/>; false when the set could not be made (a
-    /// task was removed meanwhile: a wait refuses removed tasks) and nothing
-    /// was stopped, so the caller stops each alone, reporting its own failure.
+    /// <paramref name="message"/> (the engine skips tasks no longer listed,
+    /// which are finished); false when the engine could not be called, and
+    /// nothing was stopped, so the caller stops each alone, reporting its own
+    /// failure.
     /// </summary>
     public static bool Together(IReadOnlyList<ParallelTask> tasks, string message)
     {
-        var listed = new List<ParallelTask>(tasks.Count);
+        if (tasks.Count == 0) return true;
+        var ids = new ulong[tasks.Count];
+        for (int i = 0; i < ids.Length; i++) ids[i] = (ulong)tasks[i].Id;
         try
         {
-            foreach (var task in tasks)
-            {
-                // A task no longer listed was removed, which only a finished task can be.
-                if (NativeCall.Run(() => task.Native.Settle(false)).was_listed.Is) listed.Add(task);
-            }
-            if (listed.Count == 0) return true;
-            using var set = TaskSet.Create(listed);
-            set.StopUnfinished(timedOut: false, message);
+            NativeCall.Run(() => NativeArgs.WithUtf8(message, text =>
+                NativeArgs.WithIds(ids, slice => Interop.syncpool_tasks_stop(slice, false, text).AsOk())));
             return true;
         }
         catch (Exception e) when (e is not PipelineStoppedException)

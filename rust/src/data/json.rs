@@ -32,7 +32,7 @@
 //! integer: the enum type may not exist where the file is read.
 
 use super::json_tree::JsonTree;
-use super::text_forms::{double_text, parse_double_text, parse_single_text, single_text};
+use super::text_forms::{Float, float_text, parse_float_text};
 use super::{Data, IntKind, base64};
 use serde_json::Number;
 
@@ -46,18 +46,8 @@ pub(crate) fn node(first: Vec<(String, JsonTree)>, data: &Data) -> JsonTree {
         Data::Null => {}
         Data::Bool(b) => put("value", (*b).into()),
         Data::Integer(_, n) => put("value", integer(*n)),
-        Data::Double(x) => {
-            put("value", double_text(*x).into());
-            if x.is_nan() {
-                put("bits", format!("{:016x}", x.to_bits()).into());
-            }
-        }
-        Data::Single(x) => {
-            put("value", single_text(*x).into());
-            if x.is_nan() {
-                put("bits", format!("{:08x}", x.to_bits()).into());
-            }
-        }
+        Data::Double(x) => put_float(&mut put, *x),
+        Data::Single(x) => put_float(&mut put, *x),
         Data::Decimal(text) | Data::BigInteger(text) | Data::Text(text) | Data::Guid(text) | Data::Uri(text) | Data::Version(text) => {
             put("value", text.as_str().into())
         }
@@ -184,8 +174,8 @@ pub(crate) fn read_node(members: &[(String, JsonTree)], consumed: &[&str]) -> Re
             JsonTree::Bool(b) => Data::Bool(*b),
             _ => return Err(wrong("true or false")),
         },
-        "double" => Data::Double(read_double(value, get("bits"))?),
-        "single" => Data::Single(read_single(value, get("bits"))?),
+        "double" => Data::Double(read_float(value, get("bits"), Some(|n: &Number| n.as_f64()), "a double value must be a string or a number")?),
+        "single" => Data::Single(read_float(value, get("bits"), None, "a single value must be a string")?),
         "decimal" => Data::Decimal(text()?),
         "bigint" => Data::BigInteger(text()?),
         "string" => Data::Text(text()?),
@@ -321,40 +311,36 @@ fn read_parts(value: &JsonTree, names: &[&str]) -> Result<Vec<i64>, String> {
         .collect()
 }
 
-fn read_single(value: &JsonTree, bits: Option<&JsonTree>) -> Result<f32, String> {
-    let parsed = match value {
-        JsonTree::String(text) => parse_single_text(text)?,
-        other => return Err(format!("a single value must be a string, found {}", other.kind())),
-    };
-    let Some(bits) = bits else { return Ok(parsed) };
-    let exact = match bits {
-        JsonTree::String(hex) if hex.len() == 8 => u32::from_str_radix(hex, 16).ok(),
-        _ => None,
-    }
-    .map(f32::from_bits)
-    .ok_or_else(|| "\"bits\" must be 8 hexadecimal digits".to_owned())?;
-    if exact.is_nan() && parsed.is_nan() || exact.to_bits() == parsed.to_bits() {
-        Ok(exact)
-    } else {
-        Err("\"bits\" do not match the value".to_owned())
+/// A double's or single's value and, for a NaN, its "bits".
+fn put_float<F: Float>(put: &mut impl FnMut(&str, JsonTree), x: F) {
+    put("value", float_text(x).into());
+    if x.is_nan() {
+        put("bits", format!("{:0width$x}", x.bits(), width = F::BIT_DIGITS).into());
     }
 }
 
-fn read_double(value: &JsonTree, bits: Option<&JsonTree>) -> Result<f64, String> {
-    let parsed = match value {
-        JsonTree::String(text) => parse_double_text(text)?,
-        JsonTree::Number(n) => n.as_f64().ok_or_else(|| format!("{n} is not a double"))?,
-        other => return Err(format!("a double value must be a string or a number, found {}", other.kind())),
+/// A double or single written by [`put_float`]: its text, or (where
+/// `from_number` is given) a JSON number, refined by "bits".
+fn read_float<F: Float>(
+    value: &JsonTree,
+    bits: Option<&JsonTree>,
+    from_number: Option<fn(&Number) -> Option<F>>,
+    expected: &str,
+) -> Result<F, String> {
+    let parsed = match (value, from_number) {
+        (JsonTree::String(text), _) => parse_float_text(text)?,
+        (JsonTree::Number(n), Some(from_number)) => from_number(n).ok_or_else(|| format!("{n} is not a double"))?,
+        (other, _) => return Err(format!("{expected}, found {}", other.kind())),
     };
     let Some(bits) = bits else { return Ok(parsed) };
     let exact = match bits {
-        JsonTree::String(hex) if hex.len() == 16 => u64::from_str_radix(hex, 16).ok(),
+        JsonTree::String(hex) if hex.len() == F::BIT_DIGITS => u64::from_str_radix(hex, 16).ok(),
         _ => None,
     }
-    .map(f64::from_bits)
-    .ok_or_else(|| "\"bits\" must be 16 hexadecimal digits".to_owned())?;
+    .map(F::from_bits)
+    .ok_or_else(|| format!("\"bits\" must be {} hexadecimal digits", F::BIT_DIGITS))?;
     // The bits refine the value (which NaN); they may not contradict it.
-    if exact.is_nan() && parsed.is_nan() || exact.to_bits() == parsed.to_bits() {
+    if exact.is_nan() && parsed.is_nan() || exact.bits() == parsed.bits() {
         Ok(exact)
     } else {
         Err("\"bits\" do not match the value".to_owned())

@@ -97,37 +97,60 @@ pub(crate) fn check_big_integer(text: &str) -> Result<(), String> {
     }
 }
 
-/// Shortest text that parses back to the same single, as [`double_text`] does for doubles.
-pub(crate) fn single_text(x: f32) -> String {
-    if x.is_nan() {
-        "NaN".to_owned()
-    } else if x == f32::INFINITY {
-        "Infinity".to_owned()
-    } else if x == f32::NEG_INFINITY {
-        "-Infinity".to_owned()
-    } else {
-        format!("{x:?}")
+/// What doubles and singles share in their text forms.
+pub(crate) trait Float: Copy + PartialEq + std::fmt::Debug + std::str::FromStr {
+    const NAN: Self;
+    const INFINITY: Self;
+    const NEG_INFINITY: Self;
+    /// Hexadecimal digits of the bits (a NaN's "bits" in JSON).
+    const BIT_DIGITS: usize;
+    fn is_nan(self) -> bool;
+    fn bits(self) -> u64;
+    /// The value of `bits`, which has at most [`BIT_DIGITS`](Float::BIT_DIGITS) digits.
+    fn from_bits(bits: u64) -> Self;
+}
+
+impl Float for f64 {
+    const NAN: Self = f64::NAN;
+    const INFINITY: Self = f64::INFINITY;
+    const NEG_INFINITY: Self = f64::NEG_INFINITY;
+    const BIT_DIGITS: usize = 16;
+    fn is_nan(self) -> bool {
+        f64::is_nan(self)
+    }
+    fn bits(self) -> u64 {
+        self.to_bits()
+    }
+    fn from_bits(bits: u64) -> Self {
+        f64::from_bits(bits)
     }
 }
 
-/// The single a [`single_text`] text stands for.
-pub(crate) fn parse_single_text(text: &str) -> Result<f32, String> {
-    match text {
-        "NaN" => Ok(f32::NAN),
-        "Infinity" => Ok(f32::INFINITY),
-        "-Infinity" => Ok(f32::NEG_INFINITY),
-        other => other.parse::<f32>().map_err(|_| format!("'{other}' is not a number")),
+impl Float for f32 {
+    const NAN: Self = f32::NAN;
+    const INFINITY: Self = f32::INFINITY;
+    const NEG_INFINITY: Self = f32::NEG_INFINITY;
+    const BIT_DIGITS: usize = 8;
+    fn is_nan(self) -> bool {
+        f32::is_nan(self)
+    }
+    fn bits(self) -> u64 {
+        u64::from(self.to_bits())
+    }
+    fn from_bits(bits: u64) -> Self {
+        f32::from_bits(bits as u32)
     }
 }
 
-/// Shortest text that parses back to the same double; .NET spellings for the
-/// values JSON has no number for.
-pub(crate) fn double_text(x: f64) -> String {
+/// Shortest text that parses back to the same double (or single: its own
+/// shortest text, not its double widening's); .NET spellings for the values
+/// JSON has no number for.
+pub(crate) fn float_text<F: Float>(x: F) -> String {
     if x.is_nan() {
         "NaN".to_owned()
-    } else if x == f64::INFINITY {
+    } else if x == F::INFINITY {
         "Infinity".to_owned()
-    } else if x == f64::NEG_INFINITY {
+    } else if x == F::NEG_INFINITY {
         "-Infinity".to_owned()
     } else {
         // `{:?}` is shortest-round-trip and keeps the sign of -0.0.
@@ -135,13 +158,13 @@ pub(crate) fn double_text(x: f64) -> String {
     }
 }
 
-/// The double a [`double_text`] text stands for.
-pub(crate) fn parse_double_text(text: &str) -> Result<f64, String> {
+/// The number a [`float_text`] text stands for.
+pub(crate) fn parse_float_text<F: Float>(text: &str) -> Result<F, String> {
     match text {
-        "NaN" => Ok(f64::NAN),
-        "Infinity" => Ok(f64::INFINITY),
-        "-Infinity" => Ok(f64::NEG_INFINITY),
-        other => other.parse::<f64>().map_err(|_| format!("'{other}' is not a number")),
+        "NaN" => Ok(F::NAN),
+        "Infinity" => Ok(F::INFINITY),
+        "-Infinity" => Ok(F::NEG_INFINITY),
+        other => other.parse::<F>().map_err(|_| format!("'{other}' is not a number")),
     }
 }
 
@@ -158,10 +181,10 @@ mod tests {
             assert!(check_big_integer(bad).is_err(), "{bad}");
         }
         for x in [1.1f32, -0.0, f32::MAX, f32::MIN_POSITIVE, 1e-45, f32::INFINITY, f32::NEG_INFINITY] {
-            assert_eq!(parse_single_text(&single_text(x)).unwrap().to_bits(), x.to_bits(), "{x}");
+            assert_eq!(parse_float_text::<f32>(&float_text(x)).unwrap().to_bits(), x.to_bits(), "{x}");
         }
-        assert_eq!(single_text(1.1), "1.1", "the single's own shortest text, not its double widening");
-        assert!(parse_single_text(&single_text(f32::NAN)).unwrap().is_nan());
+        assert_eq!(float_text(1.1f32), "1.1", "the single's own shortest text, not its double widening");
+        assert!(parse_float_text::<f32>(&float_text(f32::NAN)).unwrap().is_nan());
     }
 
     #[test]
@@ -193,8 +216,8 @@ mod tests {
     fn double_text_round_trips() {
         let samples = [0.1, 1.0 / 3.0, 1e-320, 5e-324, 123456789012345680.0, -2.5e-10, f64::EPSILON, -0.0];
         for x in samples {
-            assert_eq!(parse_double_text(&double_text(x)).unwrap().to_bits(), x.to_bits(), "{x:?}");
+            assert_eq!(parse_float_text::<f64>(&float_text(x)).unwrap().to_bits(), x.to_bits(), "{x:?}");
         }
-        assert!(parse_double_text(&double_text(f64::NAN)).unwrap().is_nan());
+        assert!(parse_float_text::<f64>(&float_text(f64::NAN)).unwrap().is_nan());
     }
 }

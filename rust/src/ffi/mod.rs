@@ -51,6 +51,7 @@ pub fn inventory() -> RustInventory {
         .register(function!(pool_core::syncpool_pool_find))
         .register(function!(pool_core::syncpool_task_submit))
         .register(function!(pool_core::syncpool_task_list))
+        .register(function!(pool_core::syncpool_tasks_stop))
         .register(function!(pool_core::syncpool_task_find))
         .register(function!(pool_core::syncpool_batch_peek))
         .register(function!(pool_core::syncpool_batch_next))

@@ -371,6 +371,22 @@ pub fn syncpool_task_list(pool_id: u64, state_mask: u32) -> ffi::Result<ffi::Vec
     })
 }
 
+/// Ends every unfinished task among the listed tasks `ids` Stopped (or
+/// TimedOut) with `message`, the queued ones first (see
+/// [`Engine::stop_tasks`](crate::pool::Engine::stop_tasks)). Ids no longer
+/// listed are skipped: only a finished task can have been removed. Returns
+/// how many were unfinished.
+#[ffi]
+pub fn syncpool_tasks_stop(ids: ffi::Slice<u64>, timed_out: ffi::Bool, message: ffi::Slice<u8>) -> ffi::Result<u64, ErrorCode> {
+    guard(|| {
+        let to = if timed_out.is() { TaskState::TimedOut } else { TaskState::Stopped };
+        let message = text(message)?;
+        let e = engine()?;
+        let tasks: Vec<_> = ids.as_slice().iter().filter_map(|&id| e.task(id)).collect();
+        Ok(e.stop_tasks(&tasks, to, &message) as u64)
+    })
+}
+
 /// The C# object of the listed task `id`; id 0 if it is not listed.
 #[ffi]
 pub fn syncpool_task_find(id: u64) -> ffi::Result<ObjectLease, ErrorCode> {
