@@ -602,6 +602,19 @@ Describe 'Named tables and disposal' {
         }
     }
 
+    It 'a removed table that is shown (the prompt, Out-String, Format-Table, Format-List) is an error naming the removal' {
+        # The formatter enumerates the table; what it throws ends the statement (and, from
+        # Out-Default at a prompt or in a script, the script): an error, never an empty display.
+        $t = New-SyncTable -InitialValue @{ a = 1 }
+        Remove-SyncTable $t -Confirm:$false
+        foreach ($show in { $t | Out-String }, { $t | Format-Table | Out-String }, { $t | Format-List | Out-String }) {
+            $show | Should -Throw -ExceptionType ([ObjectDisposedException]) -ExpectedMessage '*removed*Remove-SyncTable*' -Because "$show must report the removal"
+        }
+        $child = Invoke-ChildPwsh -TimeoutSeconds 60 -Command "Import-Module '$env:SYNCPOOL_MODULE_PATH'; `$t = New-SyncTable -InitialValue @{ a = 1 }; Remove-SyncTable `$t; `$t"
+        $child.Error | Should -Match 'SyncTable has been removed'
+        $child.Output | Should -Not -Match 'Name\s+Value' -Because 'a removed table is not shown as an empty one'
+    }
+
     It 'cannot throw from $d.key, $d[key], $d.Count, $d.Keys or to the serializer: PowerShell swallows IDictionary exceptions (why the table reports instead)' {
         Add-Type -TypeDefinition @"
 using System;
