@@ -43,6 +43,7 @@ public sealed class ReceiveParallelTaskCommand : ParallelTaskCmdlet
     private TaskReceiver? _receiver;
     private readonly HashSet<long> _seen = new();
     private readonly List<ParallelTask> _waitFor = new();
+    private bool _waitBegan;
 
     protected override void BeginProcessing() => _receiver = new TaskReceiver(this, Keep, AsHashtable);
 
@@ -57,9 +58,16 @@ public sealed class ReceiveParallelTaskCommand : ParallelTaskCmdlet
 
     protected override void EndProcessing()
     {
+        _waitBegan = true;
         base.EndProcessing();
         if (Wait) TaskWaitLoop.Run(this, _waitFor, new TaskWaitLoop.Options(false, null, ValidateWaitTimeoutAttribute.Forever, _receiver, InputOrder));
         else _receiver!.Complete();
+    }
+
+    /// <summary>With -Wait, stopped while the tasks were still coming: the ones it had are stopped too.</summary>
+    protected override void OnStopped()
+    {
+        if (Wait && !_waitBegan) TaskWaitLoop.StopBeforeWait(this, _waitFor);
     }
 
     private void Receive(ParallelTask? task)

@@ -27,11 +27,31 @@ public abstract class SyncPoolCmdlet : PSCmdlet, IDisposable
 
     protected override void StopProcessing() => _stopSignal.Signal();
 
+    /// <summary>
+    /// PowerShell disposes every command of a pipeline when it ends; one that
+    /// was stopped (Ctrl+C) gets <see cref="OnStopped"/> first. A failure is
+    /// PowerShell's to report (it records what Dispose throws as the
+    /// pipeline's failure).
+    /// </summary>
     public void Dispose()
     {
-        _stopSignal.Dispose();
-        GC.SuppressFinalize(this);
+        try
+        {
+            if (_stopSignal.IsSignalled) OnStopped();
+        }
+        finally
+        {
+            _stopSignal.Dispose();
+            GC.SuppressFinalize(this);
+        }
     }
+
+    /// <summary>
+    /// What a stop still has to do once the pipeline has ended, whichever
+    /// block it came in (a stop while input was still coming ends the
+    /// command before its end block).
+    /// </summary>
+    protected virtual void OnStopped() { }
 
     /// <summary>Writes a non-terminating error for <paramref name="error"/>.</summary>
     protected void WriteFailure(Exception error, object? target) => WriteError(Describe(error, target));

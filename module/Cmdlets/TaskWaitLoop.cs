@@ -31,38 +31,54 @@ internal static class TaskWaitLoop
     /// <summary>Waits for <paramref name="given"/> (each once; removed ones are reported, the rest waited for).</summary>
     public static void Run(ParallelTaskCmdlet cmdlet, IEnumerable<ParallelTask> given, Options options)
     {
-        var tasks = ParallelLookup.Distinct(given);
-        if (tasks.Count == 0) return;
-        TaskSet set;
+        using var set = Listed(given, task => cmdlet.WriteError(ParallelLookup.Removed(task)));
+        if (set is null) return;
         try
         {
-            set = TaskSet.Create(tasks);
+            new Loop(cmdlet, set, options).Run();
+        }
+        catch (PipelineStoppedException)
+        {
+            // Ctrl+C, or a later command that needs no more (Select-Object -First):
+            // what was waited on and has not finished is stopped.
+            set.StopUnfinished(timedOut: false, StoppedMessage(cmdlet));
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// For a waiting cmdlet stopped before its wait began (Ctrl+C while its
+    /// input was still coming): the tasks it had been given are stopped, as
+    /// a stop during the wait would have stopped them. Removed ones are skipped.
+    /// </summary>
+    public static void StopBeforeWait(ParallelTaskCmdlet cmdlet, IEnumerable<ParallelTask> given)
+    {
+        using var set = Listed(given, removed: null);
+        set?.StopUnfinished(timedOut: false, StoppedMessage(cmdlet));
+    }
+
+    private static string StoppedMessage(ParallelTaskCmdlet cmdlet) =>
+        $"stopped: the {cmdlet.MyInvocation.MyCommand.Name} waiting for it was stopped";
+
+    /// <summary>The engine's set of <paramref name="given"/> (each once) without the removed ones, each handed to <paramref name="removed"/>; null if none is left.</summary>
+    private static TaskSet? Listed(IEnumerable<ParallelTask> given, Action<ParallelTask>? removed)
+    {
+        var tasks = ParallelLookup.Distinct(given);
+        if (tasks.Count == 0) return null;
+        try
+        {
+            return TaskSet.Create(tasks);
         }
         catch (SyncPoolException e) when (e.Code.IsUnknownTask)
         {
-            // Some were removed: say which, and wait for the rest.
+            // Some were removed: say which, and take the rest.
             var listed = new List<ParallelTask>(tasks.Count);
             foreach (var task in tasks)
             {
-                if (task.IsRemoved) cmdlet.WriteError(ParallelLookup.Removed(task));
+                if (task.IsRemoved) removed?.Invoke(task);
                 else listed.Add(task);
             }
-            if (listed.Count == 0) return;
-            set = TaskSet.Create(listed);
-        }
-        using (set)
-        {
-            try
-            {
-                new Loop(cmdlet, set, options).Run();
-            }
-            catch (PipelineStoppedException)
-            {
-                // Ctrl+C, or a later command that needs no more (Select-Object -First):
-                // what was waited on and has not finished is stopped.
-                set.StopUnfinished(timedOut: false, $"stopped: the {cmdlet.MyInvocation.MyCommand.Name} waiting for it was stopped");
-                throw;
-            }
+            return listed.Count == 0 ? null : TaskSet.Create(listed);
         }
     }
 

@@ -14,7 +14,8 @@ namespace SyncPool.Cmdlets;
 /// with -Any), showing an overall progress bar, then writes the tasks (or,
 /// with -Receive, what they produced, each task's as soon as it finishes).
 /// The wait blocks in the engine and is woken by each completion; Ctrl+C
-/// stops the tasks it waited on and returns at once.
+/// stops the tasks it waited on (or had been given, if its input was still
+/// coming) and returns at once.
 /// </summary>
 /// <remarks>
 /// -Timeout limits the wait: tasks not finished by then are stopped and end
@@ -52,6 +53,7 @@ public sealed class WaitParallelTaskCommand : ParallelTaskCmdlet
     public SwitchParameter InputOrder { get; set; }
 
     private readonly List<ParallelTask> _tasks = new();
+    private bool _waitBegan;
 
     /// <summary>Collects the tasks; removed ones are found when the wait is made (one crossing for all).</summary>
     protected override void ProcessRecord()
@@ -61,8 +63,15 @@ public sealed class WaitParallelTaskCommand : ParallelTaskCmdlet
 
     protected override void EndProcessing()
     {
+        _waitBegan = true;
         EngineFaults.Report(this);
         var receiver = Receive || AsHashtable ? new TaskReceiver(this, keep: false, asHashtable: AsHashtable) : null;
         TaskWaitLoop.Run(this, _tasks, new TaskWaitLoop.Options(Any, ValidateWaitTimeoutAttribute.Limit(Timeout), Timeout, receiver, InputOrder));
+    }
+
+    /// <summary>Stopped while the tasks were still coming: the ones it had are stopped too.</summary>
+    protected override void OnStopped()
+    {
+        if (!_waitBegan) TaskWaitLoop.StopBeforeWait(this, _tasks);
     }
 }

@@ -47,6 +47,21 @@ Describe 'Stopping what a wait waited on' {
         $tasks[0].Pool.Counts.Workers | Should -Be 0
     }
 
+    It 'Ctrl+C while the input still comes stops the tasks Wait-ParallelTask (and Receive-ParallelTask -Wait) had been given' {
+        foreach ($waiter in 'Wait-ParallelTask', 'Receive-ParallelTask -Wait') {
+            $ready = New-SyncTable
+            # The first three tasks reach the waiter; the fourth input never comes before the stop.
+            $script = "param(`$m, `$ready) Import-Module `$m; 1..4 | ForEach-Object { if (`$_ -eq 4) { `$ready.Go = 1; Start-Sleep -Seconds 60 }; `$_ } | Start-ParallelTask { `$t = `$using:ready; [void]`$t.Increment('started'); Start-Sleep -Seconds 30 } | ForEach-Object { `$ready[`"task`$(`$_.Id)`"] = `$_.Id; `$_ } | $waiter"
+            $took = Stop-LikeCtrlC $script @($env:SYNCPOOL_MODULE_PATH, $ready)
+            $took.TotalSeconds | Should -BeLessThan 2
+            $tasks = @(Get-ParallelTask -Id @(foreach ($key in $ready.Keys) { if ($key -like 'task*') { $ready[$key] } }))
+            $tasks.Count | Should -Be 3
+            @($tasks | Where-Object State -ne 'Stopped').Count | Should -Be 0 -Because "$waiter was stopped before its wait began: $(($tasks | ForEach-Object { "$($_.Id) $($_.State)" }) -join ', ')"
+            $tasks[0].StatusMessage | Should -Match ($waiter -split ' ')[0]
+            $tasks | Remove-ParallelTask
+        }
+    }
+
     It 'stops only the tasks it waited on' {
         $waited = 1..2 | Start-ParallelTask { Start-Sleep -Seconds 30 }
         $other = Start-ParallelTask { Start-Sleep -Seconds 30 }
