@@ -58,9 +58,12 @@ public sealed class ReceiveParallelTaskCommand : ParallelTaskCmdlet
 
     protected override void EndProcessing()
     {
-        _waitBegan = true;
         base.EndProcessing();
-        if (Wait) TaskWaitLoop.Run(this, _waitFor, new TaskWaitLoop.Options(false, null, ValidateWaitTimeoutAttribute.Forever, _receiver, InputOrder));
+        if (Wait)
+        {
+            _waitBegan = true; // from here a stop is the wait's to handle
+            TaskWaitLoop.Run(this, _waitFor, new TaskWaitLoop.Options(false, null, ValidateWaitTimeoutAttribute.Forever, _receiver, InputOrder));
+        }
         else _receiver!.Complete();
     }
 

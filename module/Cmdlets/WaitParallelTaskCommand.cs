@@ -63,9 +63,9 @@ public sealed class WaitParallelTaskCommand : ParallelTaskCmdlet
 
     protected override void EndProcessing()
     {
-        _waitBegan = true;
         EngineFaults.Report(this);
         var receiver = Receive || AsHashtable ? new TaskReceiver(this, keep: false, asHashtable: AsHashtable) : null;
+        _waitBegan = true; // from here a stop is the wait's to handle
         TaskWaitLoop.Run(this, _tasks, new TaskWaitLoop.Options(Any, ValidateWaitTimeoutAttribute.Limit(Timeout), Timeout, receiver, InputOrder));
     }
 
