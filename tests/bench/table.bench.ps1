@@ -226,6 +226,8 @@ $script:ContendedScripts = @{
     Locked     = 'param($h, $n, $ready, $gate) $null = $ready.Signal(); $gate.Wait(); for ($i = 0; $i -lt $n; $i++) { [Threading.Monitor]::Enter($h.SyncRoot); try { $h.c++ } finally { [Threading.Monitor]::Exit($h.SyncRoot) } }'
     Concurrent = 'param($d, $n, $ready, $gate) $add = [Func[string, object, object]] { param($key, $old) $old + 1 }; $null = $ready.Signal(); $gate.Wait(); for ($i = 0; $i -lt $n; $i++) { [void]$d.AddOrUpdate(''c'', 1, $add) }'
     Naive      = 'param($h, $n, $ready, $gate) $null = $ready.Signal(); $gate.Wait(); for ($i = 0; $i -lt $n; $i++) { $h.c++ }'
+    # The same loop updating nothing: what every variant pays before its update.
+    LoopAlone  = 'param($h, $n, $ready, $gate) $null = $ready.Signal(); $gate.Wait(); for ($i = 0; $i -lt $n; $i++) { }'
 }
 
 # Starts $Workers copies of $Script on $Pool, lets them all reach the start line, then
@@ -267,7 +269,7 @@ function Invoke-ContendedBench {
     $total = [long]$Runspaces * $IncrementsPerRunspace
     Write-Report "## 2. $Runspaces runspaces updating one key"
     Write-Report ''
-    Write-Report "A RunspacePool of $Runspaces, opened and warmed before timing; each runspace updates key 'c' $(Format-Number $IncrementsPerRunspace 'N0') times ($(Format-Number $total 'N0') in all) after one common start signal; the time runs from the signal until the last finishes. $Rounds rounds, the variants in turn; min and median."
+    Write-Report "A RunspacePool of $Runspaces, opened and warmed before timing; each runspace updates key 'c' $(Format-Number $IncrementsPerRunspace 'N0') times ($(Format-Number $total 'N0') in all) after one common start signal; the time runs from the signal until the last finishes. $Rounds rounds, the variants in turn; min and median. The last row runs the same loop with an empty body: each variant's time includes it."
     Write-Report ''
     $pool = [runspacefactory]::CreateRunspacePool($Runspaces, $Runspaces)
     $pool.Open()
@@ -277,8 +279,9 @@ function Invoke-ContendedBench {
             Locked     = [hashtable]::Synchronized(@{})
             Concurrent = [System.Collections.Concurrent.ConcurrentDictionary[string, object]]::new([StringComparer]::OrdinalIgnoreCase)
             Naive      = [hashtable]::Synchronized(@{})
+            LoopAlone  = @{}
         }
-        $names = 'SyncTable', 'Locked', 'Concurrent', 'Naive'
+        $names = 'SyncTable', 'Locked', 'Concurrent', 'Naive', 'LoopAlone'
         $times = @{}; $totals = @{}
         foreach ($name in $names) { $times[$name] = [System.Collections.Generic.List[double]]::new(); $totals[$name] = [System.Collections.Generic.List[long]]::new() }
         foreach ($name in $names) {
@@ -306,14 +309,16 @@ function Invoke-ContendedBench {
         Locked     = 'hashtable, `Monitor.Enter($h.SyncRoot); $h.c++`'
         Concurrent = 'ConcurrentDictionary `AddOrUpdate(''c'', 1, $add)`'
         Naive      = 'hashtable, naive `$h.c++` (not atomic)'
+        LoopAlone  = 'the loop alone, updating nothing (what each variant above includes)'
     }
     Write-Report '| variant | s (min / median) | updates/s (min time) | totals |'
     Write-Report '|---|---|---|---|'
     foreach ($name in $names) {
         $s = $summary[$name]
         $exact = @($totals[$name] | Where-Object { $_ -ne $total }).Count -eq 0
-        $totalText = if ($exact) { "exact ($(Format-Number $total 'N0') every round)" } else { "$(@($totals[$name] | ForEach-Object { Format-Number $_ 'N0' }) -join ' / ') of $(Format-Number $total 'N0')" }
-        Write-Report "| $($labels[$name]) | $(Format-Number $s.Min 'N3') / $(Format-Number $s.Median 'N3') | $(Format-Number ($total / $s.Min) 'N0') | $totalText |"
+        $totalText = if ($name -eq 'LoopAlone') { '' } elseif ($exact) { "exact ($(Format-Number $total 'N0') every round)" } else { "$(@($totals[$name] | ForEach-Object { Format-Number $_ 'N0' }) -join ' / ') of $(Format-Number $total 'N0')" }
+        $rate = if ($name -eq 'LoopAlone') { '' } else { Format-Number ($total / $s.Min) 'N0' }
+        Write-Report "| $($labels[$name]) | $(Format-Number $s.Min 'N3') / $(Format-Number $s.Median 'N3') | $rate | $totalText |"
     }
     $ratioMin = $summary.Locked.Min / $summary.SyncTable.Min
     $ratioMedian = $summary.Locked.Median / $summary.SyncTable.Median
@@ -322,6 +327,8 @@ function Invoke-ContendedBench {
     Write-Report '| ratio / check | value (min / median) | target | verdict |'
     Write-Report '|---|---|---|---|'
     Write-Report "| SyncTable speed-up over the Monitor-locked hashtable | $(Format-Number $ratioMin 'N2') / $(Format-Number $ratioMedian 'N2') | >= 2 | $(Get-Verdict $ratioMin 2 'AtLeast') |"
+    $updateOnly = { param($of) ($summary.Locked.$of - $summary.LoopAlone.$of) / [math]::Max(1e-9, $summary.SyncTable.$of - $summary.LoopAlone.$of) }
+    Write-Report "| the same, the loop alone taken off both (the updates themselves) | $(Format-Number (& $updateOnly 'Min') 'N2') / $(Format-Number (& $updateOnly 'Median') 'N2') | | info |"
     Write-Report "| SyncTable speed-up over ConcurrentDictionary.AddOrUpdate | $(Format-Number ($summary.Concurrent.Min / $summary.SyncTable.Min) 'N2') / $(Format-Number ($summary.Concurrent.Median / $summary.SyncTable.Median) 'N2') | | info |"
     Write-Report "| updates lost by SyncTable.Increment (worst round) | $(Format-Number $lost 'N0') | 0 | $(if ($lost -eq 0) { 'met' } else { 'FAIL' }) |"
     Write-Report ''
