@@ -86,7 +86,7 @@ public sealed class BatchCursor
     public void Fail(object error)
     {
         if (Current is not { } task) return;
-        task.Results.AddRecord(TaskStream.Error, error is PSObject { BaseObject: ErrorRecord record } ? record : error);
+        task.Results.AddRecord(TaskStream.Error, TaskErrorPositions.Clean(error is PSObject { BaseObject: ErrorRecord record } ? record : error));
         _failed = true;
     }
 

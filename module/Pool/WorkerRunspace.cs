@@ -125,7 +125,7 @@ internal sealed class WorkerRunspace : IDisposable
         ParallelTask? Now() => _cursor?.Current;
         output.DataAdded += (_, _) => { foreach (var item in output.ReadAll()) Now()?.Results.AddOutput(item); };
         var s = ps.Streams;
-        s.Error.DataAdded += (_, _) => { foreach (var r in s.Error.ReadAll()) Now()?.Results.AddRecord(TaskStream.Error, r); };
+        s.Error.DataAdded += (_, _) => { foreach (var r in s.Error.ReadAll()) Now()?.Results.AddRecord(TaskStream.Error, TaskErrorPositions.Clean(r)); };
         s.Warning.DataAdded += (_, _) => { foreach (var r in s.Warning.ReadAll()) Now()?.Results.AddRecord(TaskStream.Warning, r); };
         s.Verbose.DataAdded += (_, _) => { foreach (var r in s.Verbose.ReadAll()) Now()?.Results.AddRecord(TaskStream.Verbose, r); };
         s.Debug.DataAdded += (_, _) => { foreach (var r in s.Debug.ReadAll()) Now()?.Results.AddRecord(TaskStream.Debug, r); };

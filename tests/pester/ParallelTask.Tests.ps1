@@ -342,6 +342,30 @@ Describe 'Timeouts, failures and stopping' {
         $ours | Should -Be $theirs
     }
 
+    It 'shows no line of SyncPool''s own for a Write-Error in a task, as Start-ThreadJob and ForEach-Object -Parallel do' {
+        # Write-Error marks its record with the invocation of the script that called it:
+        # a task's script is called by SyncPool's batch driver, whose line is not the user's.
+        $plain = 1..2 | Start-ParallelTask { Write-Error "plain $_"; Get-Item -LiteralPath "/no/such/path/$_" }
+        $withArguments = Start-ParallelTask { param($a) Write-Error "argument $a" } -ArgumentList 7
+        $got = $null
+        $plain + $withArguments | Wait-ParallelTask -Receive -ErrorAction SilentlyContinue -ErrorVariable got
+        $got.Count | Should -Be 5
+        foreach ($record in $got) {
+            $shown = ($record | Out-String) + $record.InvocationInfo.Line + $record.InvocationInfo.PositionMessage
+            $shown | Should -Not -Match '__sp' -Because "the error '$($record.Exception.Message)' must not show the driver's line"
+        }
+        $writeErrors = @($got | Where-Object { $_.Exception.Message -like 'plain *' -or $_.Exception.Message -like 'argument *' })
+        $writeErrors.Count | Should -Be 3
+        $writeErrors.InvocationInfo.ScriptLineNumber | Should -Be @(0, 0, 0) -Because 'Start-ThreadJob shows such an error at no line'
+        # A cmdlet's own error still points at the user's line.
+        @($got | Where-Object { $_.FullyQualifiedErrorId -like 'PathNotFound*' })[0].InvocationInfo.Line | Should -Match 'Get-Item'
+        $job = Start-ThreadJob { Write-Error 'thread job' }
+        $null = $job | Wait-Job -Timeout 30
+        $null = $job | Receive-Job -ErrorAction SilentlyContinue -ErrorVariable theirs
+        $job | Remove-Job -Force
+        $theirs[0].InvocationInfo.ScriptLineNumber | Should -Be 0
+    }
+
     It 'marks a task with a terminating error Failed and keeps the ErrorRecord' {
         $task = Start-ParallelTask { 'before'; throw 'boom' } | Wait-ParallelTask
         $task.State | Should -Be 'Failed'
