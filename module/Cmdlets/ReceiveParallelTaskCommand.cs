@@ -67,8 +67,8 @@ public sealed class ReceiveParallelTaskCommand : ParallelTaskCmdlet
         else _receiver!.Complete();
     }
 
-    /// <summary>With -Wait, stopped while the tasks were still coming: the ones it had are stopped too.</summary>
-    protected override void OnStopped()
+    /// <summary>With -Wait, the pipeline ended before the wait began (Ctrl+C, or a terminating error while the tasks were still coming): the tasks it had been given are stopped.</summary>
+    protected override void OnPipelineEnded()
     {
         if (Wait && !_waitBegan) TaskWaitLoop.StopBeforeWait(this, _waitFor);
     }

@@ -28,16 +28,15 @@ public abstract class SyncPoolCmdlet : PSCmdlet, IDisposable
     protected override void StopProcessing() => _stopSignal.Signal();
 
     /// <summary>
-    /// PowerShell disposes every command of a pipeline when it ends; one that
-    /// was stopped (Ctrl+C) gets <see cref="OnStopped"/> first. A failure is
-    /// PowerShell's to report (it records what Dispose throws as the
-    /// pipeline's failure).
+    /// PowerShell disposes every command of a pipeline on the pipeline's
+    /// thread once the pipeline has ended, however it ended: after
+    /// <see cref="OnPipelineEnded"/>.
     /// </summary>
     public void Dispose()
     {
         try
         {
-            if (_stopSignal.IsSignalled) OnStopped();
+            OnPipelineEnded();
         }
         finally
         {
@@ -47,11 +46,14 @@ public abstract class SyncPoolCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>
-    /// What a stop still has to do once the pipeline has ended, whichever
-    /// block it came in (a stop while input was still coming ends the
-    /// command before its end block).
+    /// What is left to do once the pipeline has ended, also when it ended
+    /// before this command's end block (Ctrl+C or a terminating error while
+    /// input was still coming). Nothing can be written any more, and
+    /// PowerShell drops what is thrown here when a stop ended the pipeline:
+    /// failures go to the engine's fault queue, which the next parallel
+    /// cmdlet writes as SyncPool.InternalError.
     /// </summary>
-    protected virtual void OnStopped() { }
+    protected virtual void OnPipelineEnded() { }
 
     /// <summary>Writes a non-terminating error for <paramref name="error"/>.</summary>
     protected void WriteFailure(Exception error, object? target) => WriteError(Describe(error, target));

@@ -31,10 +31,17 @@ internal static class TaskWaitLoop
     /// <summary>Waits for <paramref name="given"/> (each once; removed ones are reported, the rest waited for).</summary>
     public static void Run(ParallelTaskCmdlet cmdlet, IEnumerable<ParallelTask> given, Options options)
     {
-        using var set = Listed(given, task => cmdlet.WriteError(ParallelLookup.Removed(task)));
-        if (set is null) return;
+        var removed = new List<ParallelTask>();
+        using var set = Listed(given, removed.Add);
+        if (set is null)
+        {
+            foreach (var task in removed) cmdlet.WriteError(ParallelLookup.Removed(task));
+            return;
+        }
         try
         {
+            // Written once the set exists, so a stop that comes while they are written stops the rest.
+            foreach (var task in removed) cmdlet.WriteError(ParallelLookup.Removed(task));
             new Loop(cmdlet, set, options).Run();
         }
         catch (PipelineStoppedException)
@@ -47,14 +54,24 @@ internal static class TaskWaitLoop
     }
 
     /// <summary>
-    /// For a waiting cmdlet stopped before its wait began (Ctrl+C while its
-    /// input was still coming): the tasks it had been given are stopped, as
-    /// a stop during the wait would have stopped them. Removed ones are skipped.
+    /// For a waiting cmdlet whose pipeline ended before its wait began
+    /// (Ctrl+C, or a terminating error, while its input was still coming):
+    /// nobody will wait for the tasks it had been given, so they are stopped,
+    /// as a stop during the wait would have stopped them. Removed ones are
+    /// skipped; a failure goes to the engine's fault queue (see
+    /// <see cref="SyncPoolCmdlet"/>'s OnPipelineEnded).
     /// </summary>
     public static void StopBeforeWait(ParallelTaskCmdlet cmdlet, IEnumerable<ParallelTask> given)
     {
-        using var set = Listed(given, removed: null);
-        set?.StopUnfinished(timedOut: false, StoppedMessage(cmdlet));
+        try
+        {
+            using var set = Listed(given, removed: null);
+            set?.StopUnfinished(timedOut: false, StoppedMessage(cmdlet));
+        }
+        catch (Exception e) // PowerShell would drop it: keep it for the next cmdlet to write
+        {
+            TaskEngine.ReportFault($"Stopping the tasks of a {cmdlet.MyInvocation.MyCommand.Name} whose pipeline ended before it waited failed", e);
+        }
     }
 
     private static string StoppedMessage(ParallelTaskCmdlet cmdlet) =>

@@ -69,8 +69,8 @@ public sealed class WaitParallelTaskCommand : ParallelTaskCmdlet
         TaskWaitLoop.Run(this, _tasks, new TaskWaitLoop.Options(Any, ValidateWaitTimeoutAttribute.Limit(Timeout), Timeout, receiver, InputOrder));
     }
 
-    /// <summary>Stopped while the tasks were still coming: the ones it had are stopped too.</summary>
-    protected override void OnStopped()
+    /// <summary>The pipeline ended before the wait began (Ctrl+C, or a terminating error while the tasks were still coming): the tasks it had been given are stopped.</summary>
+    protected override void OnPipelineEnded()
     {
         if (!_waitBegan) TaskWaitLoop.StopBeforeWait(this, _tasks);
     }

@@ -51,7 +51,7 @@ Describe 'Stopping what a wait waited on' {
         foreach ($waiter in 'Wait-ParallelTask', 'Receive-ParallelTask -Wait') {
             $ready = New-SyncTable
             # The first three tasks reach the waiter; the fourth input never comes before the stop.
-            $script = "param(`$m, `$ready) Import-Module `$m; 1..4 | ForEach-Object { if (`$_ -eq 4) { `$ready.Go = 1; Start-Sleep -Seconds 60 }; `$_ } | Start-ParallelTask { `$t = `$using:ready; [void]`$t.Increment('started'); Start-Sleep -Seconds 30 } | ForEach-Object { `$ready[`"task`$(`$_.Id)`"] = `$_.Id; `$_ } | $waiter"
+            $script = "param(`$m, `$ready) Import-Module `$m; 1..4 | ForEach-Object { if (`$_ -eq 4) { `$ready.Go = 1; Start-Sleep -Seconds 60 }; `$_ } | Start-ParallelTask { Start-Sleep -Seconds 30 } | ForEach-Object { `$ready[`"task`$(`$_.Id)`"] = `$_.Id; `$_ } | $waiter"
             $took = Stop-LikeCtrlC $script @($env:SYNCPOOL_MODULE_PATH, $ready)
             $took.TotalSeconds | Should -BeLessThan 2
             $tasks = @(Get-ParallelTask -Id @(foreach ($key in $ready.Keys) { if ($key -like 'task*') { $ready[$key] } }))
@@ -60,6 +60,15 @@ Describe 'Stopping what a wait waited on' {
             $tasks[0].StatusMessage | Should -Match ($waiter -split ' ')[0]
             $tasks | Remove-ParallelTask
         }
+    }
+
+    It 'a terminating error while the input still comes stops the tasks Wait-ParallelTask had been given (nobody waits for them)' {
+        $ids = New-SyncTable
+        { 1..4 | ForEach-Object { if ($_ -eq 4) { throw 'upstream failed' }; $_ } | Start-ParallelTask { Start-Sleep -Seconds 30 } | ForEach-Object { $ids["task$($_.Id)"] = $_.Id; $_ } | Wait-ParallelTask } | Should -Throw 'upstream failed'
+        $tasks = @(Get-ParallelTask -Id @(foreach ($key in $ids.Keys) { $ids[$key] }))
+        $tasks.Count | Should -Be 3
+        @($tasks | Where-Object State -ne 'Stopped').Count | Should -Be 0
+        $tasks | Remove-ParallelTask
     }
 
     It 'stops only the tasks it waited on' {
