@@ -736,6 +736,59 @@ Describe 'Faults of a Redis table' {
         }
     }
 
+    It 'a signal landing on a thread that waits for a reply fails nothing (a read with a timeout ends with EINTR)' {
+        # .NET handles SIGCHLD (a Start-Job process or native command that ends); the kernel may
+        # hand it to any thread. Here it is sent to the reading thread itself, about once a millisecond.
+        if (-not ('SyncPoolTest.ThreadSignals' -as [type])) {
+            Add-Type -Namespace SyncPoolTest -Name ThreadSignals -MemberDefinition @'
+[System.Runtime.InteropServices.DllImport("libc", SetLastError = true)] public static extern long syscall(long number, long a, long b, long c);
+[System.Runtime.InteropServices.DllImport("libc")] public static extern int getpid();
+'@
+        }
+        $calls = switch ([System.Runtime.InteropServices.RuntimeInformation]::ProcessArchitecture) {
+            'X64' { @{ GetTid = 186; TgKill = 234 } }
+            'Arm64' { @{ GetTid = 178; TgKill = 131 } }
+            default { throw "This test knows the gettid and tgkill system call numbers of x64 and arm64 only, not of $_." }
+        }
+        $sigChld = 17
+        [System.Diagnostics.Process]::Start('/bin/true').WaitForExit() # .NET handles SIGCHLD from its first process on
+        $t = New-SyncTable -Name (New-TableName) -Redis $Uri
+        $t.a = 1
+        $shared = New-SyncTable
+        $stop = [System.Threading.ManualResetEventSlim]::new($false)
+        $reader = [powershell]::Create()
+        $null = $reader.AddScript({
+                param($t, $shared, $stop, $getTid)
+                $shared.Reader = [SyncPoolTest.ThreadSignals]::syscall($getTid, 0, 0, 0)
+                $reads = 0; $fails = 0; $first = $null
+                while (-not $stop.IsSet) {
+                    try { $null = $t.ContainsKey('a'); $reads++ } catch { $fails++; if ($null -eq $first) { $first = $_.Exception.InnerException.Message } }
+                }
+                [pscustomobject]@{ Reads = $reads; Fails = $fails; First = $first }
+            }).AddArgument($t).AddArgument($shared).AddArgument($stop).AddArgument($calls.GetTid)
+        $handle = $reader.BeginInvoke()
+        try {
+            $shared.WaitFor('Reader', 10000) | Should -BeTrue
+            $processId = [SyncPoolTest.ThreadSignals]::getpid()
+            $sent = 0
+            $until = [DateTime]::UtcNow.AddSeconds(3)
+            while ([DateTime]::UtcNow -lt $until) {
+                if ([SyncPoolTest.ThreadSignals]::syscall($calls.TgKill, $processId, $shared.Reader, $sigChld) -eq 0) { $sent++ }
+                [System.Threading.Thread]::Sleep(1)
+            }
+        }
+        finally {
+            $stop.Set()
+        }
+        $handle.AsyncWaitHandle.WaitOne(30000) | Should -BeTrue
+        $result = $reader.EndInvoke($handle)[0]
+        $reader.Dispose()
+        $sent | Should -BeGreaterThan 500
+        $result.Reads | Should -BeGreaterThan 100
+        $result.Fails | Should -Be 0 -Because "no call may fail for a signal (first failure: $($result.First))"
+        Remove-SyncTable $t -DeleteData -Confirm:$false
+    }
+
     It 'a server restart while processes increment: failures are clear, the processes carry on' {
         $port = Get-FreePort
         $server = Start-PrivateRedis $port

@@ -162,6 +162,7 @@ impl Changes {
         let changes = Arc::clone(self);
         let client = client.clone();
         let spawned = std::thread::Builder::new().name("syncpool-redis-listener".into()).spawn(move || {
+            super::signals::block_for_this_thread();
             // A panic must not end the process; the waits then see the listener as lost.
             if catch_unwind(AssertUnwindSafe(|| listen(&changes, &client))).is_err() {
                 changes.set_listening(Listening::Lost("the change listener stopped unexpectedly".into()));

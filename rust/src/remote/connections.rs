@@ -19,6 +19,10 @@
 //! checked with a PING before a [`Effect::Write`] goes out on it, so a server
 //! restarted while the script was idle costs that call nothing; only calls
 //! in flight during the restart fail.
+//!
+//! Every call holds off signals on its thread while it talks to the server
+//! (see [`signals`](super::signals)): a signal landing on a thread blocked
+//! in a read with a timeout would end the read with EINTR.
 
 use std::time::{Duration, Instant};
 
@@ -27,6 +31,7 @@ use redis::{Client, Connection, ConnectionAddr, ErrorKind, IntoConnectionInfo, R
 
 use super::address::Address;
 use super::error::RemoteError;
+use super::signals::Held;
 
 /// How long opening a connection may take before the address is reported unreachable.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
@@ -77,6 +82,7 @@ impl Connections {
     /// Connects once (so a bad address, password or database fails here,
     /// at open, with a clear message) and keeps that connection.
     pub fn open(address: &Address) -> Result<Connections, RemoteError> {
+        let _held = Held::new();
         let mut redis = RedisConnectionInfo::default().set_db(address.db).set_skip_set_lib_name();
         if let Some(user) = &address.user {
             redis = redis.set_username(user);
@@ -153,6 +159,7 @@ impl Connections {
 
     /// Runs `call` on a connection of the pool (see the module docs for retries).
     pub fn run<T>(&self, op: Op<'_>, mut call: impl FnMut(&mut Connection) -> RedisResult<T>) -> Result<T, RemoteError> {
+        let _held = Held::new();
         let pooled = self.idle.lock().pop();
         let mut reused = pooled.is_some();
         let mut connection = match pooled {
@@ -212,6 +219,7 @@ impl Connections {
     /// Runs `call` on an idle connection only, never opening one (used while
     /// disconnecting, which must not wait for a server that is gone).
     pub fn run_if_connected<T>(&self, call: impl FnOnce(&mut Connection) -> RedisResult<T>) -> Option<T> {
+        let _held = Held::new();
         let (mut connection, _) = self.idle.lock().pop()?;
         let result = call(&mut connection).ok();
         if result.is_some() {

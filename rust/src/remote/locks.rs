@@ -117,6 +117,7 @@ impl Locks {
         if start {
             let (locks, connections) = (Arc::clone(self), Arc::clone(connections));
             let spawned = std::thread::Builder::new().name("syncpool-redis-locks".into()).spawn(move || {
+                super::signals::block_for_this_thread();
                 // A panic must not end the process; the locks then expire and
                 // their holders are told so when they release them.
                 let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| renew(&locks, &connections)));

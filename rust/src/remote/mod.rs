@@ -25,6 +25,7 @@ pub mod encoding;
 pub mod error;
 mod locks;
 pub mod scripts;
+mod signals;
 
 use std::collections::HashMap;
 use std::sync::Arc;
