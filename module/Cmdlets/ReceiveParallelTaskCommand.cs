@@ -42,8 +42,9 @@ public sealed class ReceiveParallelTaskCommand : ParallelTaskCmdlet
 
     private TaskReceiver? _receiver;
     private readonly HashSet<long> _seen = new();
-    private readonly List<ParallelTask> _waitFor = new();
-    private bool _waitBegan;
+    private readonly PendingWait _pending;
+
+    public ReceiveParallelTaskCommand() => _pending = new PendingWait(this);
 
     protected override void BeginProcessing() => _receiver = new TaskReceiver(this, Keep, AsHashtable);
 
@@ -51,7 +52,7 @@ public sealed class ReceiveParallelTaskCommand : ParallelTaskCmdlet
     {
         foreach (var task in SelectedTasks())
         {
-            if (Wait) _waitFor.Add(task);
+            if (Wait) _pending.Add(task);
             else Receive(task);
         }
     }
@@ -59,19 +60,12 @@ public sealed class ReceiveParallelTaskCommand : ParallelTaskCmdlet
     protected override void EndProcessing()
     {
         base.EndProcessing();
-        if (Wait)
-        {
-            _waitBegan = true; // from here a stop is the wait's to handle
-            TaskWaitLoop.Run(this, _waitFor, new TaskWaitLoop.Options(false, null, ValidateWaitTimeoutAttribute.Forever, _receiver, InputOrder));
-        }
+        if (Wait) _pending.Run(new TaskWaitLoop.Options(false, null, ValidateWaitTimeoutAttribute.Forever, _receiver, InputOrder));
         else _receiver!.Complete();
     }
 
     /// <summary>With -Wait, the pipeline ended before the wait began (Ctrl+C, or a terminating error while the tasks were still coming): the tasks it had been given are stopped.</summary>
-    protected override void OnPipelineEnded()
-    {
-        if (Wait && !_waitBegan) TaskWaitLoop.StopBeforeWait(this, _waitFor);
-    }
+    protected override void OnPipelineEnded() => _pending.PipelineEnded();
 
     private void Receive(ParallelTask? task)
     {

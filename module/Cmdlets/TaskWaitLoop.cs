@@ -33,45 +33,26 @@ internal static class TaskWaitLoop
     {
         var removed = new List<ParallelTask>();
         using var set = Listed(given, removed.Add);
-        if (set is null)
-        {
-            foreach (var task in removed) cmdlet.WriteError(ParallelLookup.Removed(task));
-            return;
-        }
         try
         {
             // Written once the set exists, so a stop that comes while they are written stops the rest.
             foreach (var task in removed) cmdlet.WriteError(ParallelLookup.Removed(task));
-            new Loop(cmdlet, set, options).Run();
+            if (set is not null) new Loop(cmdlet, set, options).Run();
         }
         catch (PipelineStoppedException)
         {
             // Ctrl+C, or a later command that needs no more (Select-Object -First):
             // what was waited on and has not finished is stopped.
-            set.StopUnfinished(timedOut: false, StoppedMessage(cmdlet));
+            set?.StopUnfinished(timedOut: false, StoppedMessage(cmdlet));
             throw;
         }
     }
 
-    /// <summary>
-    /// For a waiting cmdlet whose pipeline ended before its wait began
-    /// (Ctrl+C, or a terminating error, while its input was still coming):
-    /// nobody will wait for the tasks it had been given, so they are stopped,
-    /// as a stop during the wait would have stopped them. Removed ones are
-    /// skipped; a failure goes to the engine's fault queue (see
-    /// <see cref="SyncPoolCmdlet"/>'s OnPipelineEnded).
-    /// </summary>
-    public static void StopBeforeWait(ParallelTaskCmdlet cmdlet, IEnumerable<ParallelTask> given)
+    /// <summary>Stops those of <paramref name="given"/> that have not finished (removed ones skipped), as a stopped wait does.</summary>
+    public static void StopUnfinished(ParallelTaskCmdlet cmdlet, IEnumerable<ParallelTask> given)
     {
-        try
-        {
-            using var set = Listed(given, removed: null);
-            set?.StopUnfinished(timedOut: false, StoppedMessage(cmdlet));
-        }
-        catch (Exception e) // PowerShell would drop it: keep it for the next cmdlet to write
-        {
-            TaskEngine.ReportFault($"Stopping the tasks of a {cmdlet.MyInvocation.MyCommand.Name} whose pipeline ended before it waited failed", e);
-        }
+        using var set = Listed(given, removed: null);
+        set?.StopUnfinished(timedOut: false, StoppedMessage(cmdlet));
     }
 
     private static string StoppedMessage(ParallelTaskCmdlet cmdlet) =>

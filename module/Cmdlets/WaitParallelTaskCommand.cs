@@ -52,26 +52,23 @@ public sealed class WaitParallelTaskCommand : ParallelTaskCmdlet
     [Parameter]
     public SwitchParameter InputOrder { get; set; }
 
-    private readonly List<ParallelTask> _tasks = new();
-    private bool _waitBegan;
+    private readonly PendingWait _pending;
+
+    public WaitParallelTaskCommand() => _pending = new PendingWait(this);
 
     /// <summary>Collects the tasks; removed ones are found when the wait is made (one crossing for all).</summary>
     protected override void ProcessRecord()
     {
-        foreach (var task in SelectedTasks()) _tasks.Add(task);
+        foreach (var task in SelectedTasks()) _pending.Add(task);
     }
 
     protected override void EndProcessing()
     {
         EngineFaults.Report(this);
         var receiver = Receive || AsHashtable ? new TaskReceiver(this, keep: false, asHashtable: AsHashtable) : null;
-        _waitBegan = true; // from here a stop is the wait's to handle
-        TaskWaitLoop.Run(this, _tasks, new TaskWaitLoop.Options(Any, ValidateWaitTimeoutAttribute.Limit(Timeout), Timeout, receiver, InputOrder));
+        _pending.Run(new TaskWaitLoop.Options(Any, ValidateWaitTimeoutAttribute.Limit(Timeout), Timeout, receiver, InputOrder));
     }
 
     /// <summary>The pipeline ended before the wait began (Ctrl+C, or a terminating error while the tasks were still coming): the tasks it had been given are stopped.</summary>
-    protected override void OnPipelineEnded()
-    {
-        if (!_waitBegan) TaskWaitLoop.StopBeforeWait(this, _tasks);
-    }
+    protected override void OnPipelineEnded() => _pending.PipelineEnded();
 }
